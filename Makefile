@@ -1,0 +1,53 @@
+# fabcom — the two commands that set everything up on a fresh machine:
+#   make run    virtualenv + install + migrations + demo data + serve on 127.0.0.1:$(FABCOM_PORT)
+#   make test   virtualenv with the dev extras + lint + the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FABCOM_PORT ?= 8000
+export FABCOM_PORT
+
+.PHONY: run test lint format messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/fabcom migrate
+	$(BIN)/fabcom demo --if-empty
+	@echo "fabcom is starting on http://127.0.0.1:$(FABCOM_PORT)"
+	$(BIN)/fabcom serve --port $(FABCOM_PORT)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-extract translatable strings and update the .po catalogues (then translate them).
+messages: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 -k ngettext:2,3 --no-location --sort-output --omit-header -o fabcom/locale/messages.pot .
+	$(BIN)/pybabel update -i fabcom/locale/messages.pot -d fabcom/locale --no-fuzzy-matching --omit-header
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,3 @@
+from fabcom.cli import main
+
+main()

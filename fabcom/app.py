@@ -1,0 +1,55 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from fabcom import __version__
+from fabcom.db import close_database, open_database
+from fabcom.settings import Settings, load_settings
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """The process is up (no dependency checked: for liveness probes)."""
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """The instance can serve: its database answers, and Redis when one is configured."""
+    from fabcom.health import check_dependencies
+
+    checks = await check_dependencies(request.app.state.settings)
+    ready = all(c["ok"] for c in checks.values())
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the application; the lifespan opens the database and closes it on shutdown."""
+    settings = settings or load_settings()
+    settings.ensure_secret_key()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await open_database(settings)
+        try:
+            yield
+        finally:
+            await close_database()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, name="healthz"),
+            Route("/readyz", readyz, name="readyz"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,149 @@
+"""Accounts, passwords and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Annotated, Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import Field, field_validator
+from tortoise.transactions import in_transaction
+
+from fabcom import clock
+from fabcom.audit.services import record, snapshot
+from fabcom.auth.models import ApiToken, User
+from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
+from fabcom.i18n import N_
+from fabcom.permissions import SCOPES, Principal, load_principal
+from fabcom.validation import Input, InputError, parse
+
+TOKEN_PREFIX = "fabcom_pat_"  # noqa: S105 - a public prefix, not a secret
+_hasher = PasswordHasher()
+# A hash of a random password, checked when the e-mail is unknown so that a login
+# takes as long for an unknown account as for a known one.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Password = Annotated[str, Field(min_length=10, max_length=1000)]
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class UserInput(Input):
+    email: Email
+    display_name: str = Field(min_length=1, max_length=120)
+    password: Password | None = None
+    locale: str = Field(default="fr", pattern="^(fr|en)$")
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+async def create_user(actor: Principal, data: dict[str, Any] | UserInput) -> User:
+    """Create an account (instance admins, the CLI, or an accepted invitation)."""
+    if not actor.is_instance_admin:
+        raise PermissionDenied()
+    payload = parse(UserInput, data)
+    if await User.exists(email=payload.email):
+        raise ValidationFailed.single(
+            ErrorCode.ALREADY_EXISTS, N_("An account already uses this e-mail address."), "email"
+        )
+    async with in_transaction():
+        user = await User.create(
+            email=payload.email,
+            display_name=payload.display_name,
+            locale=payload.locale,
+            password_hash=hash_password(payload.password) if payload.password else "",
+        )
+        await record(actor, "user.create", user, organization_id=None, after=snapshot(user))
+    return user
+
+
+async def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None (same time either way)."""
+    user = await User.get_or_none(email=email.strip().lower(), is_active=True)
+    if not verify_password(user.password_hash if user else "", password) or user is None:
+        return None
+    await User.filter(id=user.id).update(last_login_at=clock.now())
+    return user
+
+
+class TokenInput(Input):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(min_length=1, max_length=len(SCOPES))
+    expires_in_days: int | None = Field(default=90, ge=1, le=3650)
+
+    @field_validator("scopes")
+    @classmethod
+    def _known_scopes(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(SCOPES))
+        if unknown:
+            raise InputError(
+                N_("Unknown scope {scope}. Known scopes: {known}."), scope=unknown[0], known=", ".join(SCOPES)
+            )
+        return sorted(set(value))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_api_token(actor: Principal, user_id: int, data: dict[str, Any] | TokenInput) -> tuple[ApiToken, str]:
+    """Create a token for ``user_id``; returns it with its secret, which is shown once
+    and never stored (only its SHA-256 is). People create tokens for themselves only."""
+    if actor.user_id != user_id and not actor.is_system:
+        raise PermissionDenied()
+    if actor.scopes is not None:
+        raise PermissionDenied(N_("A token cannot create other tokens."))
+    payload = parse(TokenInput, data)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = clock.now() + dt.timedelta(days=payload.expires_in_days) if payload.expires_in_days else None
+    async with in_transaction():
+        token = await ApiToken.create(
+            user_id=user_id,
+            name=payload.name,
+            prefix=secret[len(TOKEN_PREFIX) :][:8],
+            token_hash=_digest(secret),
+            scopes=payload.scopes,
+            expires_at=expires_at,
+        )
+        await record(actor, "api_token.create", token, organization_id=None, after=snapshot(token))
+    return token, secret
+
+
+async def revoke_api_token(actor: Principal, token_id: int) -> None:
+    token = await ApiToken.get_or_none(id=token_id, revoked_at__isnull=True)
+    if token is None or (token.user_id != actor.user_id and not actor.is_system):  # type: ignore[attr-defined]
+        raise NotFound("api_token")
+    async with in_transaction():
+        await ApiToken.filter(id=token.id).update(revoked_at=clock.now())
+        await record(actor, "api_token.revoke", token, organization_id=None, before=snapshot(token))
+
+
+async def principal_for_token(secret: str) -> Principal | None:
+    """The principal a bearer token acts as, or None if it is unknown, revoked or expired."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = await ApiToken.get_or_none(token_hash=_digest(secret), revoked_at__isnull=True)
+    now = clock.now()
+    if token is None or (token.expires_at is not None and token.expires_at <= now):
+        return None
+    user = await User.get(id=token.user_id)  # type: ignore[attr-defined]
+    if not user.is_active:
+        return None
+    await ApiToken.filter(id=token.id).update(last_used_at=now)
+    return await load_principal(user.id, scopes=token.scopes, token_id=token.id)

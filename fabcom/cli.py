@@ -1,0 +1,204 @@
+"""The ``fabcom`` command. Imports stay inside the commands so ``fabcom --help`` is fast."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from fabcom.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="fabcom: inventory, projects and members for social-economy structures.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+EXIT_FAILED = 1
+EXIT_BAD_CONFIG = 2
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    from fabcom.settings import ConfigError, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise fail(str(exc), EXIT_BAD_CONFIG) from None
+
+
+def cli_locale() -> str:
+    from fabcom.i18n import negotiate_locale
+
+    return negotiate_locale(os.environ.get("LANG", "").split(".")[0].replace("_", "-"), None)
+
+
+def run_with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Open the database, run ``work``, close; service refusals become a clear message."""
+    from fabcom.db import close_database, open_database
+    from fabcom.errors import ServiceError
+
+    async def main() -> T:
+        await open_database(settings)
+        try:
+            return await work()
+        finally:
+            await close_database()
+
+    try:
+        return asyncio.run(main())
+    except ServiceError as exc:
+        raise fail(exc.text(cli_locale(), with_fields=True)) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (FABCOM_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (FABCOM_PORT).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Web processes.")] = 1,
+) -> None:
+    """Serve the web UI, the API and federation."""
+    import uvicorn
+
+    settings = settings_or_exit()
+    if host:
+        os.environ["FABCOM_HOST"] = host
+    if port:
+        os.environ["FABCOM_PORT"] = str(port)
+    uvicorn.run(
+        "fabcom.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (safe to run again)."""
+    from fabcom.migrations_api import apply_migrations
+
+    settings = settings_or_exit()
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            typer.echo(f"applied {app_label}.{name}")
+
+    asyncio.run(apply_migrations(settings, progress))
+    typer.echo("database is up to date")
+
+
+@app.command()
+def makemigrations(name: Annotated[str | None, typer.Option(help="Suffix of the migration file.")] = None) -> None:
+    """Write migration files for model changes (for developers)."""
+    from fabcom.migrations_api import make_migrations
+
+    paths = asyncio.run(make_migrations(settings_or_exit(), name))
+    for path in paths:
+        typer.echo(f"wrote {path}")
+    if not paths:
+        typer.echo("no changes")
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when organizations already exist.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed, for reproducible data.")] = 2026,
+) -> None:
+    """Load the demo: three organizations, members, items, movements and projects."""
+    from fabcom.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+
+    settings = settings_or_exit()
+    loaded = run_with_db(settings, lambda: load_demo(seed=seed, if_empty=if_empty))
+    if loaded:
+        typer.echo(f"demo loaded: {loaded}")
+    else:
+        typer.echo("demo skipped: the database already has organizations")
+    typer.echo(f"demo accounts (password: {DEMO_PASSWORD}):")
+    for email, description in DEMO_ACCOUNTS:
+        typer.echo(f"  {email:32} {description}")
+
+
+@user_app.command("add")
+def user_add(
+    email: str,
+    org: Annotated[str, typer.Option("--org", help="Slug of the organization to join.")],
+    role: Annotated[str, typer.Option("--role", help="owner, admin, staff, volunteer or member.")] = "member",
+    name: Annotated[str | None, typer.Option("--name", help="Display name (default: the e-mail's local part).")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    locale: Annotated[str, typer.Option(help="fr or en.")] = "fr",
+) -> None:
+    """Create an account with a role in an organization."""
+    from fabcom.accounts import add_user_to_org
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    settings = settings_or_exit()
+    user = run_with_db(settings, lambda: add_user_to_org(email, org, role, name, password, locale))
+    typer.echo(f"created {user.email} ({role} of {org})")
+
+
+@token_app.command("create")
+def token_create(
+    email: str,
+    scope: Annotated[list[str], typer.Option("--scope", help="Repeat for each scope, e.g. inventory:read.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    expires: Annotated[int | None, typer.Option(help="Days until it expires (default 90; 0 = never).")] = 90,
+) -> None:
+    """Create an API token for a user and print it once."""
+    from fabcom.accounts import create_token_for
+
+    settings = settings_or_exit()
+    secret = run_with_db(settings, lambda: create_token_for(email, name, scope, None if expires == 0 else expires))
+    typer.echo(secret)
+
+
+@app.command()
+def check() -> None:
+    """Validate the configuration and reach the database (and Redis when configured)."""
+    from fabcom.db import close_database, open_database
+    from fabcom.health import check_dependencies
+
+    settings = settings_or_exit()
+
+    async def main() -> dict[str, Any]:
+        try:
+            await open_database(settings)
+        except Exception as exc:
+            return {"database": {"ok": False, "error": f"{type(exc).__name__}: {exc}"}}
+        try:
+            return await check_dependencies(settings)
+        finally:
+            await close_database()
+
+    checks = asyncio.run(main())
+    for name, result in checks.items():
+        typer.echo(f"{name}: {'ok' if result['ok'] else 'FAILED - ' + result['error']}")
+    if not all(r["ok"] for r in checks.values()):
+        raise typer.Exit(EXIT_FAILED)
+    typer.echo("configuration ok")
+
+
+def main() -> None:
+    app()

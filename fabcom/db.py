@@ -1,0 +1,99 @@
+"""Database wiring: the Tortoise config (one app for the core, one per module) and lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from pypika_tortoise.terms import Function as PypikaFunction
+from tortoise import Tortoise, fields
+from tortoise.expressions import Function
+from tortoise.models import Model
+
+from fabcom.settings import ConfigError, Settings
+
+# Every model module of the core's Tortoise app "fabcom". Modules add their own apps.
+CORE_MODELS = [
+    "fabcom.orgs.models",
+    "fabcom.auth.models",
+    "fabcom.members.models",
+    "fabcom.inventory.models",
+    "fabcom.projects.models",
+    "fabcom.network.models",
+    "fabcom.audit.models",
+    "fabcom.notifications.models",
+]
+
+# SQLite: WAL lets readers run beside the single writer; the busy timeout makes a
+# second process wait for the write lock instead of failing with "database is locked".
+SQLITE_PRAGMAS = {"journal_mode": "WAL", "busy_timeout": 5000, "foreign_keys": "ON", "synchronous": "NORMAL"}
+
+
+class TimestampedModel(Model):
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+def connection_config(url: str) -> dict[str, Any]:
+    """Turn a database URL into a Tortoise connection dict, refusing unknown schemes."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = url.split("://", 1)[1].split("?", 1)[0] or ":memory:"
+        return {"engine": "tortoise.backends.sqlite", "credentials": {"file_path": path, **SQLITE_PRAGMAS}}
+    if parts.scheme in ("postgres", "postgresql", "asyncpg"):
+        options = dict(parse_qsl(parts.query))
+        return {
+            "engine": "tortoise.backends.asyncpg",
+            "credentials": {
+                "host": parts.hostname or "127.0.0.1",
+                "port": parts.port or 5432,
+                "user": parts.username or "postgres",
+                "password": parts.password or "",
+                "database": parts.path.lstrip("/") or "fabcom",
+                "minsize": int(options.get("minsize", 1)),
+                "maxsize": int(options.get("maxsize", 10)),
+            },
+        }
+    raise ConfigError(f"FABCOM_DATABASE_URL: unsupported scheme {parts.scheme!r}")
+
+
+def tortoise_config(settings: Settings, module_apps: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The whole Tortoise config: the core app plus one app per enabled module."""
+    apps: dict[str, dict[str, Any]] = {
+        "fabcom": {"models": CORE_MODELS, "default_connection": "default", "migrations": "fabcom.migrations"},
+    }
+    apps.update(module_apps or {})
+    return {
+        "connections": {"default": connection_config(settings.effective_database_url)},
+        "apps": apps,
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def open_database(settings: Settings) -> None:
+    """Open the connection pool. The global fallback lets request tasks started by the
+    ASGI server find the context opened in the lifespan task (Tortoise issue #2244)."""
+    if settings.is_sqlite:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+class _RoundSQL(PypikaFunction):
+    def __init__(self, term: Any, decimals: int, alias: str | None = None) -> None:
+        super().__init__("ROUND", term, decimals, alias=alias)
+
+
+class Round(Function):
+    """``ROUND(expr, n)``. SQLite keeps decimals as text and computes in binary floats:
+    rounding the result of ``quantity + delta`` stores ``0.7`` rather than
+    ``0.6999999999999993``, so later exact comparisons still hold. Harmless on PostgreSQL."""
+
+    database_func = _RoundSQL

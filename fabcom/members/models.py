@@ -1,0 +1,59 @@
+"""Memberships (a user's role in an organization) and membership fees (cotisations)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+
+from fabcom.db import TimestampedModel
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    STAFF = "staff"
+    VOLUNTEER = "volunteer"
+    MEMBER = "member"
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    CARD = "card"
+    CHEQUE = "cheque"
+    TRANSFER = "transfer"
+    LOCAL_CURRENCY = "local_currency"
+    OTHER = "other"
+
+
+class Membership(TimestampedModel):
+    """A user's role in an organization between two dates (open-ended when ``valid_until`` is null)."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("fabcom.User", related_name="memberships", on_delete=fields.CASCADE)
+    organization = fields.ForeignKeyField("fabcom.Organization", related_name="memberships", on_delete=fields.CASCADE)
+    role = fields.CharEnumField(Role, max_length=12, default=Role.MEMBER)
+    valid_from = fields.DateField()
+    valid_until = fields.DateField(null=True)
+
+    class Meta:
+        table = "fabcom_membership"
+        unique_together = (("user", "organization"),)
+
+
+class MembershipFee(TimestampedModel):
+    """A fee paid for a membership over a period. Amounts are Decimal euros."""
+
+    id = fields.IntField(primary_key=True)
+    membership = fields.ForeignKeyField("fabcom.Membership", related_name="fees", on_delete=fields.CASCADE)
+    amount = fields.DecimalField(max_digits=10, decimal_places=2)
+    period_start = fields.DateField()
+    period_end = fields.DateField()
+    paid_on = fields.DateField()
+    method = fields.CharEnumField(PaymentMethod, max_length=16)
+    note = fields.CharField(max_length=300, default="")
+    recorded_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+
+    class Meta:
+        table = "fabcom_membership_fee"
+        ordering = ["-paid_on"]

@@ -1,0 +1,1 @@
+"""Test support shared by fabcom's own tests and module authors' tests."""

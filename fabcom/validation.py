@@ -1,0 +1,81 @@
+"""Service input: pydantic models whose failures become translated ``FieldError``s.
+
+Services receive plain data (a form, GraphQL arguments, an imported row, a remote
+activity), parse it with ``parse(Model, data)`` and get typed values or one
+``ValidationFailed`` listing every bad field, before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
+
+from fabcom.errors import ErrorCode, FieldError, ValidationFailed
+from fabcom.i18n import N_
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class InputError(ValueError):
+    """Raised by input validators: a message id marked with ``N_`` and its parameters."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+class Input(BaseModel):
+    """Base of every service input: strips strings, refuses unknown fields."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", frozen=True)
+
+
+def _translate(detail: ErrorDetails) -> FieldError:
+    kind = detail["type"]
+    ctx = detail.get("ctx") or {}
+    field = ".".join(str(p) for p in detail["loc"]) or None
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return FieldError(ErrorCode.REQUIRED, N_("This field is required."), field)
+    if kind == "string_too_short":
+        return FieldError(ErrorCode.TOO_SHORT, N_("At least {min} characters."), field, {"min": ctx.get("min_length")})
+    if kind == "string_pattern_mismatch":
+        return FieldError(ErrorCode.INVALID, N_("This value is not in the expected format."), field)
+    if kind == "string_too_long":
+        return FieldError(ErrorCode.TOO_LONG, N_("At most {max} characters."), field, {"max": ctx.get("max_length")})
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        limit = next(iter(ctx.values()), "")
+        messages = {
+            "greater_than": N_("Must be greater than {limit}."),
+            "greater_than_equal": N_("Must be at least {limit}."),
+            "less_than": N_("Must be less than {limit}."),
+            "less_than_equal": N_("Must be at most {limit}."),
+        }
+        return FieldError(ErrorCode.OUT_OF_RANGE, messages[kind], field, {"limit": limit})
+    if kind == "enum" or kind == "literal_error":
+        return FieldError(
+            ErrorCode.INVALID, N_("Choose one of: {choices}."), field, {"choices": ctx.get("expected", "")}
+        )
+    if kind.startswith("decimal") or kind.startswith("int") or kind.startswith("float"):
+        return FieldError(ErrorCode.INVALID, N_("Enter a valid number."), field)
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return FieldError(ErrorCode.INVALID, N_("Enter a valid date."), field)
+    if kind == "extra_forbidden":
+        return FieldError(ErrorCode.INVALID, N_("Unknown field."), field)
+    if kind == "value_error" and isinstance(ctx.get("error"), InputError):
+        error: InputError = ctx["error"]
+        return FieldError(ErrorCode.INVALID, error.message, field, error.params)
+    return FieldError(ErrorCode.INVALID, N_("This value is not valid."), field)
+
+
+def parse(model: type[M], data: Mapping[str, Any] | M) -> M:
+    """Validate ``data`` into ``model`` or raise ``ValidationFailed`` with one error per field."""
+    if isinstance(data, model):
+        return data
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ValidationFailed([_translate(d) for d in exc.errors()]) from None
