@@ -6,11 +6,13 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fabcom import __version__
+from fabcom.auth.middleware import AuthMiddleware
 from fabcom.db import close_database, open_database
 from fabcom.settings import Settings, load_settings
 
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, name="healthz"),
             Route("/readyz", readyz, name="readyz"),
         ],
+        middleware=[Middleware(AuthMiddleware)],
         lifespan=lifespan,
     )
     app.state.settings = settings

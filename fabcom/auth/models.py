@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tortoise import fields
+from tortoise.models import Model
 
 from fabcom.db import TimestampedModel
 
@@ -44,3 +45,21 @@ class ApiToken(TimestampedModel):
 
     class Meta:
         table = "fabcom_api_token"
+
+
+class Session(Model):
+    """A server-side login session. The cookie holds a random id whose SHA-256 is the
+    key here, so deleting the row (logout, password change) revokes the cookie."""
+
+    id = fields.IntField(primary_key=True)
+    user = fields.ForeignKeyField("fabcom.User", related_name="sessions", on_delete=fields.CASCADE)
+    key_hash = fields.CharField(max_length=64, unique=True)
+    csrf_token = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+    user_agent = fields.CharField(max_length=300, default="")
+    ip_address = fields.CharField(max_length=45, default="")
+
+    class Meta:
+        table = "fabcom_session"

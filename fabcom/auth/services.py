@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 
 from fabcom import clock
 from fabcom.audit.services import record, snapshot
-from fabcom.auth.models import ApiToken, User
+from fabcom.auth.models import ApiToken, Session, User
 from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from fabcom.i18n import N_
 from fabcom.permissions import SCOPES, Principal, load_principal
@@ -147,3 +147,42 @@ async def principal_for_token(secret: str) -> Principal | None:
         return None
     await ApiToken.filter(id=token.id).update(last_used_at=now)
     return await load_principal(user.id, scopes=token.scopes, token_id=token.id)
+
+
+# --- sessions -------------------------------------------------------------------------
+
+SESSION_DAYS = 14
+
+
+async def open_session(user: User, *, user_agent: str = "", ip_address: str = "") -> tuple[Session, str]:
+    """Start a login session; returns it with the cookie value (kept only as a hash)."""
+    key = secrets.token_urlsafe(32)
+    session = await Session.create(
+        user_id=user.id,
+        key_hash=_digest(key),
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=clock.now() + dt.timedelta(days=SESSION_DAYS),
+        user_agent=user_agent[:300],
+        ip_address=ip_address[:45],
+    )
+    return session, key
+
+
+async def session_for_key(key: str) -> Session | None:
+    """The live session behind a cookie value, or None (unknown, expired or revoked)."""
+    if not key:
+        return None
+    session = await Session.get_or_none(key_hash=_digest(key)).prefetch_related("user")
+    if session is None or session.expires_at <= clock.now() or not session.user.is_active:
+        return None
+    return session
+
+
+async def close_session(key: str) -> None:
+    """Log out: the cookie stops working at once, on every server process."""
+    await Session.filter(key_hash=_digest(key)).delete()
+
+
+async def close_all_sessions(user_id: int) -> int:
+    """Revoke every session of a user (after a password change or on request)."""
+    return await Session.filter(user_id=user_id).delete()

@@ -303,6 +303,22 @@ class Migration(migrations.Migration):
             bases=['TimestampedModel'],
         ),
         ops.CreateModel(
+            name='Session',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('fabcom.User', source_field='user_id', db_constraint=True, to_field='id', related_name='sessions', on_delete=OnDelete.CASCADE)),
+                ('key_hash', fields.CharField(unique=True, max_length=64)),
+                ('csrf_token', fields.CharField(max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('last_seen_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('user_agent', fields.CharField(default='', max_length=300)),
+                ('ip_address', fields.CharField(default='', max_length=45)),
+            ],
+            options={'table': 'fabcom_session', 'app': 'fabcom', 'pk_attr': 'id', 'table_description': 'A server-side login session. The cookie holds a random id whose SHA-256 is the'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='StockMovement',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),

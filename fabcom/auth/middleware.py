@@ -1,0 +1,49 @@
+"""Who is asking: resolves ``request.state.principal`` from a bearer token or the
+session cookie, once per request, for every route (pages, GraphQL, downloads)."""
+
+from __future__ import annotations
+
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fabcom.auth.services import principal_for_token, session_for_key
+from fabcom.i18n import negotiate_locale
+from fabcom.permissions import ANONYMOUS, load_principal
+
+SESSION_COOKIE = "fabcom_session"
+
+
+class AuthMiddleware:
+    """Sets ``scope["state"]``: ``principal`` (anonymous when nobody is logged in),
+    ``session`` (the Session row or None), ``auth_error`` (a bad bearer token: the API
+    answers 401 rather than silently treating the caller as anonymous), and ``locale``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        state = scope.setdefault("state", {})
+        state["principal"] = ANONYMOUS
+        state["session"] = None
+        state["auth_error"] = None
+        authorization = headers.get("authorization", "")
+        if authorization:
+            scheme, _, secret = authorization.partition(" ")
+            principal = await principal_for_token(secret.strip()) if scheme.lower() == "bearer" else None
+            if principal is None:
+                state["auth_error"] = "invalid_token"
+            else:
+                state["principal"] = principal
+        else:
+            key = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE, "")
+            session = await session_for_key(key) if key else None
+            if session is not None:
+                state["session"] = session
+                state["principal"] = await load_principal(session.user_id)  # type: ignore[attr-defined]
+        preferred = state["principal"].locale if state["principal"].is_authenticated else None
+        state["locale"] = negotiate_locale(headers.get("accept-language"), preferred)
+        await self.app(scope, receive, send)
