@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from fabcom import clock
 from fabcom.auth.models import User
@@ -39,6 +40,9 @@ async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         yield settings
     finally:
         await close_database()
+        # Tortoise caches INSERT statements per connection name and table, not per
+        # dialect: forget SQLite's "?" placeholders before PostgreSQL's turn.
+        EXECUTOR_CACHE.clear()
         if url:
             await drop_postgres_database(url)
 
