@@ -36,12 +36,16 @@ def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
 
 
 def settings_or_exit() -> Settings:
+    """The settings, with the enabled modules checked: a bad value exits 2 with one line."""
+    from fabcom.module_system.registry import ModuleError, build_registry
     from fabcom.settings import ConfigError, load_settings
 
     try:
-        return load_settings()
-    except ConfigError as exc:
+        settings = load_settings()
+        build_registry(settings.modules)
+    except (ConfigError, ModuleError) as exc:
         raise fail(str(exc), EXIT_BAD_CONFIG) from None
+    return settings
 
 
 def cli_locale() -> str:

@@ -60,12 +60,15 @@ def connection_config(url: str) -> dict[str, Any]:
     raise ConfigError(f"FABCOM_DATABASE_URL: unsupported scheme {parts.scheme!r}")
 
 
-def tortoise_config(settings: Settings, module_apps: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The whole Tortoise config: the core app plus one app per enabled module."""
+    from fabcom.module_system.contributions import tortoise_apps
+    from fabcom.module_system.registry import build_registry
+
     apps: dict[str, dict[str, Any]] = {
         "fabcom": {"models": CORE_MODELS, "default_connection": "default", "migrations": "fabcom.migrations"},
     }
-    apps.update(module_apps or {})
+    apps.update(tortoise_apps(build_registry(settings.modules)))
     return {
         "connections": {"default": connection_config(settings.effective_database_url)},
         "apps": apps,

@@ -1,0 +1,37 @@
+"""What enabled modules contribute, found by file name in each module's package:
+``models.py`` (a Tortoise app with ``migrations/``), ``views.py`` (``routes`` mounted at
+``/m/<slug>/``), and the other files documented in docs/modules.md."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from tortoise.models import Model
+
+from fabcom.module_system.registry import ModuleError, Registry
+
+
+def tortoise_apps(registry: Registry) -> dict[str, dict[str, Any]]:
+    """One Tortoise app per module that has models, its tables prefixed by its slug so
+    that no module can clash with the core (``fabcom_…``) or with another module."""
+    apps: dict[str, dict[str, Any]] = {}
+    for manifest in registry:
+        models = registry.submodule(manifest, "models")
+        if models is None:
+            continue
+        for _, model in inspect.getmembers(models, inspect.isclass):
+            if not issubclass(model, Model) or model.__module__ != models.__name__ or model._meta.abstract:
+                continue
+            table = model._meta.db_table or ""
+            if not table.startswith(manifest.slug + "_"):
+                raise ModuleError(
+                    f"module {manifest.slug!r}: table {table or model.__name__!r} must be named {manifest.slug}_<name> "
+                    f"(set Meta.table)"
+                )
+        apps[manifest.slug] = {
+            "models": [models.__name__],
+            "default_connection": "default",
+            "migrations": f"{manifest.package}.migrations",
+        }
+    return apps
