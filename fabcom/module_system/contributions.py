@@ -35,3 +35,19 @@ def tortoise_apps(registry: Registry) -> dict[str, dict[str, Any]]:
             "migrations": f"{manifest.package}.migrations",
         }
     return apps
+
+
+def register_hooks(registry: Registry) -> None:
+    """Add each module's own hook specifications, then its hook implementations
+    (``hookspecs.py`` and ``hooks.py``), in dependency order."""
+    from fabcom.module_system.hooks import reset_plugin_manager
+
+    manager = reset_plugin_manager()
+    for manifest in registry:
+        specs = registry.submodule(manifest, "hookspecs")
+        if specs is not None:
+            manager.add_hookspecs(specs)
+    for manifest in registry:
+        implementations = registry.submodule(manifest, "hooks")
+        if implementations is not None:
+            manager.register(implementations, name=manifest.slug)
