@@ -9,11 +9,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from fabcom import __version__
 from fabcom.auth.middleware import AuthMiddleware
 from fabcom.db import close_database, open_database
+from fabcom.module_system.contributions import module_routes
+from fabcom.module_system.registry import build_registry
 from fabcom.settings import Settings, load_settings
 
 
@@ -46,11 +48,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await close_database()
 
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, name="healthz"),
+        Route("/readyz", readyz, name="readyz"),
+    ]
+    routes += module_routes(build_registry(settings.modules))
     app = Starlette(
-        routes=[
-            Route("/healthz", healthz, name="healthz"),
-            Route("/readyz", readyz, name="readyz"),
-        ],
+        routes=routes,
         middleware=[Middleware(AuthMiddleware)],
         lifespan=lifespan,
     )

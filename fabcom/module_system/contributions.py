@@ -4,11 +4,15 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
+from pathlib import Path
 from typing import Any
 
+from starlette.routing import BaseRoute, Mount
 from tortoise.models import Model
 
+from fabcom.i18n import add_catalog_dir
 from fabcom.module_system.registry import ModuleError, Registry
 
 
@@ -44,6 +48,9 @@ def register_hooks(registry: Registry) -> None:
 
     manager = reset_plugin_manager()
     for manifest in registry:
+        locale = Path(importlib.import_module(manifest.package).__file__ or "").parent / "locale"
+        if locale.is_dir():
+            add_catalog_dir(locale)
         specs = registry.submodule(manifest, "hookspecs")
         if specs is not None:
             manager.add_hookspecs(specs)
@@ -51,3 +58,14 @@ def register_hooks(registry: Registry) -> None:
         implementations = registry.submodule(manifest, "hooks")
         if implementations is not None:
             manager.register(implementations, name=manifest.slug)
+
+
+def module_routes(registry: Registry) -> list[BaseRoute]:
+    """Each module's ``views.routes``, mounted at ``/m/<slug>/`` and named ``<slug>:<name>``."""
+    mounts: list[BaseRoute] = []
+    for manifest in registry:
+        views = registry.submodule(manifest, "views")
+        routes = getattr(views, "routes", None) if views is not None else None
+        if routes:
+            mounts.append(Mount(f"/m/{manifest.slug}", routes=list(routes), name=manifest.slug))
+    return mounts

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from types import ModuleType
 
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
+
 from fabcom import __version__
 from fabcom.module_system.manifest import ManifestError, Module
 
@@ -124,6 +127,22 @@ class Registry:
 
     def __post_init__(self) -> None:
         self._by_slug = {m.slug: m for m in self.modules}
+        self._settings: dict[str, BaseSettings] = {}
+
+    def settings_for(self, slug: str) -> BaseSettings:
+        """The module's settings, read from ``FABCOM_<SLUG>_*`` (defaults otherwise)."""
+        if slug not in self._settings:
+            manifest = self._by_slug[slug]
+            if manifest.settings is None:
+                raise ModuleError(f"module {slug!r}: declares no settings")
+            prefix = f"FABCOM_{slug.upper()}_"
+            try:
+                self._settings[slug] = manifest.settings(_env_prefix=prefix)  # type: ignore[call-arg]
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                name = prefix + str(first["loc"][0]).upper() if first["loc"] else prefix + "*"
+                raise ModuleError(f"module {slug!r}: {name}: {first['msg']}") from None
+        return self._settings[slug]
 
     def add(self, manifest: Module) -> None:
         if self.frozen:
@@ -156,5 +175,10 @@ class Registry:
 
 
 def build_registry(enabled: Iterable[str]) -> Registry:
-    """Discover, check and order the enabled modules."""
-    return Registry(tuple(resolve(discover(), enabled)))
+    """Discover, check and order the enabled modules, and read their settings (a bad
+    value stops start-up, naming the module and the variable)."""
+    registry = Registry(tuple(resolve(discover(), enabled)))
+    for manifest in registry:
+        if manifest.settings is not None:
+            registry.settings_for(manifest.slug)
+    return registry

@@ -11,12 +11,17 @@ import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import httpx
 import pytest
+from starlette.applications import Starlette
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from fabcom import clock
+from fabcom.app import create_app
+from fabcom.auth.middleware import SESSION_COOKIE
 from fabcom.auth.models import User
+from fabcom.auth.services import open_session
 from fabcom.db import close_database, open_database
 from fabcom.inventory.services import seed_categories
 from fabcom.members.models import Membership, Role
@@ -134,3 +139,28 @@ async def staff_b(make_member: Callable[..., Awaitable[Principal]], org_b: Organ
 def project_root() -> Path:
     """The checkout's root (for tests about the project's own files)."""
     return Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.fixture
+def app(db: Settings) -> Starlette:
+    """The application on the test database (already open: the lifespan is not run)."""
+    return create_app(db)
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to ``app`` in-process, anonymous until ``login``."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def login(db: Settings) -> Callable[[httpx.AsyncClient, Principal], Awaitable[None]]:
+    """Sign ``client`` in as ``principal``'s user, with a real server-side session."""
+
+    async def sign_in(http: httpx.AsyncClient, principal: Principal) -> None:
+        user = await User.get(id=principal.user_id)
+        _, key = await open_session(user)
+        http.cookies.set(SESSION_COOKIE, key)
+
+    return sign_in
