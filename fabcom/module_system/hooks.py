@@ -27,12 +27,12 @@ def new_plugin_manager() -> pluggy.PluginManager:
     return manager
 
 
-_manager = new_plugin_manager()
+_manager: pluggy.PluginManager | None = None
 
 
 def plugin_manager() -> pluggy.PluginManager:
     """The instance's plugin manager (filled from the enabled modules at start-up)."""
-    return _manager
+    return _manager or reset_plugin_manager()
 
 
 def reset_plugin_manager() -> pluggy.PluginManager:
