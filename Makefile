@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FABCOM_PORT ?= 8000
 # The demo runs with the first-party modules on; set FABCOM_MODULES= to run the bare core.
-FABCOM_MODULES ?= bookings
+FABCOM_MODULES ?= bookings,ressourcerie
 export FABCOM_PORT FABCOM_MODULES
 
 .PHONY: run test lint format messages bench clean

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+from babel.numbers import format_decimal
 
 from fabcom.i18n import N_, gettext
 
@@ -36,7 +39,12 @@ class FieldError:
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def text(self, locale: str) -> str:
-        return gettext(locale, self.message, **self.params)
+        """The message in ``locale``, numbers written the local way (2,5 in French)."""
+        params = {
+            key: format_decimal(value, locale=locale) if isinstance(value, Decimal | float) else value
+            for key, value in self.params.items()
+        }
+        return gettext(locale, self.message, **params)
 
 
 class ServiceError(Exception):

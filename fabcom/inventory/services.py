@@ -312,7 +312,7 @@ async def _apply_movement(
                 ErrorCode.INSUFFICIENT_STOCK,
                 N_("Not enough stock: only {available} left."),
                 "quantity",
-                available=(await Item.get(id=item.id)).quantity.normalize(),
+                available=(await Item.get(id=item.id)).quantity,
             )
     else:
         await Item.filter(id=item.id).update(quantity=Round(F("quantity") + delta, 3))

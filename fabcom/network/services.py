@@ -162,7 +162,7 @@ async def create_exchange_request(
             ErrorCode.INSUFFICIENT_STOCK,
             N_("Not enough stock: only {available} left."),
             "quantity",
-            available=item.quantity.normalize(),
+            available=item.quantity,
         )
     if payload.kind == ExchangeKind.BORROW and payload.due_back_on and payload.due_back_on < clock.today():
         raise ValidationFailed.single(ErrorCode.INVALID, N_("The return date cannot be in the past."), "due_back_on")
