@@ -85,6 +85,7 @@ def _tables_children_first() -> list[str]:
     order = list(graphlib.TopologicalSorter(graph).static_order())
     return [t for t in order if t not in KEPT_TABLES]
 
+
 @pytest.fixture
 def backend(database: Settings) -> str:
     return "sqlite" if database.is_sqlite else "postgres"

@@ -351,6 +351,16 @@ class SaleLineInput(Input):
 class SaleInput(Input):
     payment_mode: PaymentMode
     lines: list[SaleLineInput] = Field(min_length=1, max_length=200)
+    # Entering the paper receipts of a day without network: a past time, else now.
+    occurred_at: dt.datetime | None = None
+
+    @model_validator(mode="after")
+    def _past(self) -> SaleInput:
+        if self.occurred_at is not None and (
+            self.occurred_at.tzinfo is None or self.occurred_at > clock.now() + dt.timedelta(minutes=5)
+        ):
+            raise InputError(N_("Give a past time with its time zone."))
+        return self
 
 
 async def record_sale(actor: Principal, organization_id: int, data: dict[str, Any] | SaleInput) -> Sale:
