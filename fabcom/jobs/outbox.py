@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from fabcom import clock
@@ -42,6 +43,15 @@ async def enqueue(job_name: str, *, key: str | None = None, delay: dt.timedelta 
         key=key or f"{job_name}:{uuid.uuid4().hex}",
         next_try_at=clock.now() + (delay or dt.timedelta(0)),
     )
+
+
+async def enqueue_once(job_name: str, *, key: str, **args: Any) -> Job | None:
+    """``enqueue`` for jobs that fan out work outside any transaction (reminders, cron):
+    when two runners race on the same key, the loser gets None instead of an error."""
+    try:
+        return await enqueue(job_name, key=key, **args)
+    except IntegrityError:
+        return None
 
 
 async def list_jobs(actor: Principal, status: JobStatus | None = None, limit: int = 50) -> list[Job]:

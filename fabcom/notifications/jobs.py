@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fabcom import clock
 from fabcom.auth.models import User
 from fabcom.jobs.execution import JobContext
 from fabcom.jobs.registry import cron, job
@@ -33,22 +32,23 @@ async def send_notification_email(ctx: JobContext, *, notification_id: int) -> N
 @job()
 async def send_notification_digests(ctx: JobContext) -> None:
     """Once a day, one e-mail per person on the digest channel listing what is new."""
-    now = clock.now()
     preferences = await NotificationPreference.filter(channel=Channel.DIGEST).prefetch_related("user")
     for preference in preferences:
-        since = preference.last_digest_at
-        query = Notification.filter(user_id=preference.user_id, created_at__lte=now)  # type: ignore[attr-defined]
-        if since is not None:
-            query = query.filter(created_at__gt=since)
+        query = Notification.filter(user_id=preference.user_id)  # type: ignore[attr-defined]
+        if preference.last_digest_at is not None:
+            query = query.filter(created_at__gt=preference.last_digest_at)
         notifications = await query.order_by("id")
+        if not notifications:
+            continue
         user = preference.user
-        if notifications and user.is_active:
+        if user.is_active:
             lines = ["- " + render(n.kind, n.data, user.locale)[1] for n in notifications]
             text = email_text(user.locale, user.display_name, lines, preferences_url(ctx))
             key = f"{ctx.key}:user-{user.id}"
             await send_email(ctx.settings, user.email, digest_subject(user.locale, len(lines)), text, key)
         # Recorded per person, so a retry after a failure does not send twice those already done.
-        await NotificationPreference.filter(id=preference.id).update(last_digest_at=now)
+        last = max(n.created_at for n in notifications)
+        await NotificationPreference.filter(id=preference.id).update(last_digest_at=last)
 
 
 cron("send_notification_digests", hour=7, minute=0)

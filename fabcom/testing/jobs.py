@@ -52,6 +52,24 @@ def settings_for_tests(settings: Settings, **overrides: Any) -> Settings:
     return settings.model_copy(update={"webhooks_allow_private": True, **overrides})
 
 
+def worker_env(settings: Settings, redis_url: str, var_dir: Path) -> dict[str, str]:
+    """``fabcom worker`` on the test's database, with millisecond backoff, a 3 s job
+    timeout (so a killed worker's job is given back within 6 s) and a 1 s reconciler."""
+    return {
+        **os.environ,
+        "FABCOM_DATABASE_URL": settings.effective_database_url,
+        "FABCOM_VAR_DIR": str(var_dir),
+        "FABCOM_SECRET_KEY": "test-secret",
+        "FABCOM_REDIS_URL": redis_url,
+        "FABCOM_JOB_BACKOFF_BASE_S": "0.01",
+        "FABCOM_JOB_BACKOFF_MAX_S": "0.05",
+        "FABCOM_JOB_POLL_S": "0.05",
+        "FABCOM_JOB_RECONCILE_S": "1",
+        "FABCOM_JOB_TIMEOUT_S": "3",
+        "FABCOM_WEBHOOKS_ALLOW_PRIVATE": "1",
+    }
+
+
 class EmbeddedJobs:
     kind = "embedded"
 
@@ -93,19 +111,7 @@ class WorkerJobs:
 
     def __init__(self, settings: Settings, redis_url: str, log: Path) -> None:
         self.redis_url = redis_url
-        self.env = {
-            **os.environ,
-            "FABCOM_DATABASE_URL": settings.effective_database_url,
-            "FABCOM_VAR_DIR": str(log.parent),
-            "FABCOM_SECRET_KEY": "test-secret",
-            "FABCOM_REDIS_URL": redis_url,
-            "FABCOM_JOB_BACKOFF_BASE_S": "0.01",
-            "FABCOM_JOB_BACKOFF_MAX_S": "0.05",
-            "FABCOM_JOB_POLL_S": "0.05",
-            "FABCOM_JOB_RECONCILE_S": "1",
-            "FABCOM_JOB_TIMEOUT_S": "3",
-            "FABCOM_WEBHOOKS_ALLOW_PRIVATE": "1",
-        }
+        self.env = worker_env(settings, redis_url, log.parent)
         self.worker = WorkerProcess(self.env, log)
 
     async def settle(self, limit_s: float = 60) -> None:
