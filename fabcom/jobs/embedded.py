@@ -17,7 +17,7 @@ from arq.cron import next_cron
 from tortoise.exceptions import IntegrityError
 
 from fabcom import clock
-from fabcom.jobs.execution import Runtime, release_stale, run_job
+from fabcom.jobs.execution import REF_FIELDS, JobRef, Runtime, release_stale, run_job
 from fabcom.jobs.models import Job, JobStatus
 from fabcom.jobs.outbox import enqueue
 from fabcom.jobs.registry import CronSpec
@@ -69,19 +69,19 @@ class EmbeddedRunner:
     async def run_due(self, limit: int = 100) -> int:
         """One pass: give back stale jobs, run the due ones; returns how many ran."""
         await release_stale()
-        ids = await (
+        rows = await (
             Job.filter(status__in=[JobStatus.PENDING, JobStatus.FAILED], next_try_at__lte=clock.now())
             .order_by("next_try_at", "id")
             .limit(limit)
-            .values_list("id", flat=True)
+            .values_list(*REF_FIELDS)
         )
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def one(job_id: int) -> bool:
+        async def one(ref: JobRef) -> bool:
             async with semaphore:
-                return await run_job(job_id, self.runtime) is not None
+                return await run_job(ref, self.runtime) is not None
 
-        results = await asyncio.gather(*(one(job_id) for job_id in ids))
+        results = await asyncio.gather(*(one(JobRef(*row)) for row in rows))
         return sum(results)
 
     async def run_until_idle(self, max_passes: int = 1000) -> int:

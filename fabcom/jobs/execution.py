@@ -116,9 +116,29 @@ class Runtime:
         await self.http.aclose()
 
 
-async def claim(job_id: int, runtime: Runtime) -> Job | None:
-    """Mark the job running if it is due (or its previous runner vanished); None when
-    another runner has it or it is finished. The conditional UPDATE is the lock."""
+@dataclass(frozen=True)
+class JobRef:
+    """What a runner knows of a row when it picks it: enough to claim and run it without
+    reading it again. ``attempts`` is the count before this run."""
+
+    id: int
+    name: str
+    args: dict[str, Any]
+    key: str
+    attempts: int
+
+    @classmethod
+    def of(cls, job: Job) -> JobRef:
+        return cls(job.id, job.name, job.args, job.key, job.attempts)
+
+
+REF_FIELDS = ("id", "name", "args", "key", "attempts")
+
+
+async def claim(ref: JobRef, runtime: Runtime) -> bool:
+    """Mark the job running if it is due (or its previous runner vanished) and still at
+    the attempt the runner saw; False when another runner has it or it is finished.
+    The conditional UPDATE is the lock."""
     now = clock.now()
     # The lease outlives the job's timeout: a live runner always finishes first.
     timeout = runtime.settings.job_timeout_s
@@ -126,47 +146,48 @@ async def claim(job_id: int, runtime: Runtime) -> Job | None:
     claimable = Q(status__in=[JobStatus.PENDING, JobStatus.FAILED], next_try_at__lte=now) | Q(
         status=JobStatus.RUNNING, locked_until__lt=now
     )
-    job = await Job.get_or_none(id=job_id)
-    if job is None:
-        return None
-    updated = await Job.filter(claimable, id=job_id, attempts=job.attempts).update(
-        status=JobStatus.RUNNING, attempts=job.attempts + 1, locked_until=lease
+    updated = await Job.filter(claimable, id=ref.id, attempts=ref.attempts).update(
+        status=JobStatus.RUNNING, attempts=ref.attempts + 1, locked_until=lease
     )
-    if not updated:
-        return None
-    job.status, job.attempts, job.locked_until = JobStatus.RUNNING, job.attempts + 1, lease
-    return job
+    return bool(updated)
 
 
-async def run_job(job_id: int, runtime: Runtime) -> JobStatus | None:
-    """Run one outbox job if it can be claimed; returns its new status (None: not run)."""
-    job = await claim(job_id, runtime)
-    if job is None:
+async def run_job(job: int | JobRef, runtime: Runtime) -> JobStatus | None:
+    """Run one outbox job if it can be claimed; returns its new status (None: not run).
+    The success path costs two UPDATEs: the claim and the outcome."""
+    if isinstance(job, int):
+        row = await Job.get_or_none(id=job)
+        if row is None:
+            return None
+        job = JobRef.of(row)
+    if not await claim(job, runtime):
         return None
+    attempt = job.attempts + 1
     spec = runtime.registry.jobs.get(job.name)
-    ctx = JobContext(runtime.settings, job.id, job.key, job.attempts, runtime.http, runtime.extra)
+    ctx = JobContext(runtime.settings, job.id, job.key, attempt, runtime.http, runtime.extra)
     try:
         if spec is None:
             raise PermanentError(f"unknown job {job.name!r}")
         await asyncio.wait_for(spec.func(ctx, **job.args), runtime.settings.job_timeout_s)
     except Exception as exc:
-        return await _record_failure(job, exc, runtime.policy)
-    await Job.filter(id=job.id, attempts=job.attempts).update(
+        return await _record_failure(job.id, attempt, exc, runtime.policy)
+    await Job.filter(id=job.id, attempts=attempt).update(
         status=JobStatus.DONE, finished_at=clock.now(), locked_until=None, last_error=""
     )
     return JobStatus.DONE
 
 
-async def _record_failure(job: Job, exc: Exception, policy: RetryPolicy) -> JobStatus:
+async def _record_failure(job_id: int, attempt: int, exc: Exception, policy: RetryPolicy) -> JobStatus:
     now = clock.now()
+    job = await Job.get(id=job_id)
     error = f"{type(exc).__name__}: {exc}"[:2000]
     first_failed_at = job.first_failed_at or now
     if is_transient(exc) and now - first_failed_at < policy.window:
-        status, next_try = JobStatus.FAILED, now + policy.delay(job.attempts)
+        status, next_try = JobStatus.FAILED, now + policy.delay(attempt)
     else:
         status, next_try = JobStatus.DEAD, job.next_try_at
-    logger.warning("job %s attempt %d: %s (%s)", job, job.attempts, error, status.value)
-    await Job.filter(id=job.id, attempts=job.attempts).update(
+    logger.warning("job %s attempt %d: %s (%s)", job, attempt, error, status.value)
+    await Job.filter(id=job.id, attempts=attempt).update(
         status=status,
         next_try_at=next_try,
         first_failed_at=first_failed_at,

@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 
 from fabcom import clock
 from fabcom.jobs.embedded import enqueue_cron
-from fabcom.jobs.execution import Runtime, release_stale, run_job
+from fabcom.jobs.execution import REF_FIELDS, JobRef, Runtime, release_stale, run_job
 from fabcom.jobs.models import Job, JobStatus
 from fabcom.jobs.registry import CronSpec, JobRegistry
 from fabcom.settings import Settings
@@ -60,7 +60,7 @@ async def dispatch_due(redis: ArqRedis, limit: int = 1000) -> int:
         Job.filter(status__in=[JobStatus.PENDING, JobStatus.FAILED], next_try_at__lte=now, dispatched_at__isnull=True)
         .order_by("next_try_at", "id")
         .limit(limit)
-        .values_list("id", "attempts")
+        .values_list(*REF_FIELDS)
     )
     if not rows:
         return 0
@@ -71,9 +71,11 @@ async def dispatch_due(redis: ArqRedis, limit: int = 1000) -> int:
     enqueue_ms = int(now.timestamp() * 1000)
     try:
         async with redis.pipeline(transaction=False) as pipe:
-            for job_id, attempts in rows:
+            for row in rows:
+                job_id, attempts = row[0], row[-1]
                 arq_id = arq_job_id(job_id, attempts + 1)
-                payload = serialize_job(FUNCTION, (job_id,), {}, None, enqueue_ms)
+                # The row travels with the entry so the worker claims it without reading it first.
+                payload = serialize_job(FUNCTION, row, {}, None, enqueue_ms)
                 pipe.set(job_key_prefix + arq_id, payload, px=EXPIRES_MS, nx=True)
                 pipe.zadd(QUEUE, {arq_id: enqueue_ms}, nx=True)
             await pipe.execute()
@@ -115,11 +117,14 @@ async def reconcile_redis(redis: ArqRedis, grace_s: float = 5, batch: int = 1000
             logger.warning("reconciler: %d job(s) lost by Redis sent again", lost)
 
 
-async def run_outbox_job(ctx: dict[str, Any], job_id: int) -> None:
-    """The only arq function: run outbox row ``job_id`` (a no-op if someone else has it)."""
+async def run_outbox_job(
+    ctx: dict[str, Any], job_id: int, name: str, args: dict[str, Any], key: str, attempts: int
+) -> None:
+    """The only arq function: run outbox row ``job_id`` at attempt ``attempts + 1`` (a
+    no-op if another runner has it, or it moved on since it was dispatched)."""
     runtime: Runtime = ctx["fabcom_runtime"]
     runtime.extra["redis"] = ctx.get("redis")
-    await run_job(job_id, runtime)
+    await run_job(JobRef(job_id, name, args, key, attempts), runtime)
 
 
 def arq_cron_jobs(registry: JobRegistry) -> list[Any]:
