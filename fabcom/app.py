@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -17,6 +18,9 @@ from fabcom.db import close_database, open_database
 from fabcom.module_system.contributions import module_routes
 from fabcom.module_system.registry import build_registry
 from fabcom.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from fabcom.jobs.embedded import EmbeddedRunner
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -35,6 +39,19 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+async def start_embedded_jobs(settings: Settings) -> EmbeddedRunner | None:
+    """Without Redis, this process runs the outbox itself (with Redis, `fabcom worker` does)."""
+    from fabcom.jobs.embedded import EmbeddedRunner
+    from fabcom.jobs.registry import load_jobs
+
+    load_jobs()
+    if settings.redis_url:
+        return None
+    runner = EmbeddedRunner(settings)
+    await runner.start()
+    return runner
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the application; the lifespan opens the database and closes it on shutdown."""
     settings = settings or load_settings()
@@ -43,9 +60,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await open_database(settings)
+        runner = await start_embedded_jobs(settings)
+        app.state.job_runner = runner
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             await close_database()
 
     routes: list[BaseRoute] = [
