@@ -14,6 +14,7 @@ from starlette.routing import Route
 from fabcom import __version__
 from fabcom.auth.middleware import AuthMiddleware
 from fabcom.db import close_database, open_database
+from fabcom.gql.views import graphql_routes
 from fabcom.settings import Settings, load_settings
 
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz, name="healthz"),
             Route("/readyz", readyz, name="readyz"),
+            *graphql_routes(settings),
         ],
         middleware=[Middleware(AuthMiddleware)],
         lifespan=lifespan,

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     modules: list[str] = Field(default_factory=list, description="Enabled modules, comma-separated.")
     default_locale: str = "fr"
     max_upload_mb: int = Field(default=10, ge=1, le=1024)
+    api_rate_limit: int = Field(default=5000, ge=1, description="GraphQL cost points per hour per token or user.")
+    api_rate_limit_anonymous: int = Field(default=1000, ge=1, description="GraphQL points per hour per address.")
+    api_max_concurrency: int = Field(default=8, ge=1, le=1000, description="GraphQL executions at once per process.")
 
     @field_validator("modules", mode="before")
     @classmethod
