@@ -5,7 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FABCOM_PORT ?= 8000
-export FABCOM_PORT
+# The demo runs with the first-party modules on; set FABCOM_MODULES= to run the bare core.
+FABCOM_MODULES ?= bookings
+export FABCOM_PORT FABCOM_MODULES
 
 .PHONY: run test lint format messages bench clean
 

@@ -9,12 +9,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from fabcom import __version__
 from fabcom.auth.middleware import AuthMiddleware
 from fabcom.db import close_database, open_database
 from fabcom.gql.views import graphql_routes
+from fabcom.module_system.contributions import module_routes
+from fabcom.module_system.registry import build_registry
 from fabcom.settings import Settings, load_settings
 
 
@@ -47,12 +49,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await close_database()
 
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, name="healthz"),
+        Route("/readyz", readyz, name="readyz"),
+    ]
+    routes += module_routes(build_registry(settings.modules))
+    routes += graphql_routes(settings)
     app = Starlette(
-        routes=[
-            Route("/healthz", healthz, name="healthz"),
-            Route("/readyz", readyz, name="readyz"),
-            *graphql_routes(settings),
-        ],
+        routes=routes,
         middleware=[Middleware(AuthMiddleware)],
         lifespan=lifespan,
     )

@@ -25,6 +25,8 @@ user_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+module_app = typer.Typer(help="Develop modules.", no_args_is_help=True)
+app.add_typer(module_app, name="module")
 
 EXIT_FAILED = 1
 EXIT_BAD_CONFIG = 2
@@ -36,12 +38,16 @@ def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
 
 
 def settings_or_exit() -> Settings:
+    """The settings, with the enabled modules checked: a bad value exits 2 with one line."""
+    from fabcom.module_system.registry import ModuleError, build_registry
     from fabcom.settings import ConfigError, load_settings
 
     try:
-        return load_settings()
-    except ConfigError as exc:
+        settings = load_settings()
+        build_registry(settings.modules)
+    except (ConfigError, ModuleError) as exc:
         raise fail(str(exc), EXIT_BAD_CONFIG) from None
+    return settings
 
 
 def cli_locale() -> str:
@@ -172,6 +178,26 @@ def token_create(
     settings = settings_or_exit()
     secret = run_with_db(settings, lambda: create_token_for(email, name, scope, None if expires == 0 else expires))
     typer.echo(secret)
+
+
+@module_app.command("new")
+def module_new(
+    name: Annotated[str, typer.Argument(help="The module's slug, e.g. demo_stats.")],
+    directory: Annotated[str, typer.Option("--dir", help="Where first-party modules live.")] = "modules",
+) -> None:
+    """Create a working module (model, service, route, hook, migration, tests) to start from."""
+    from pathlib import Path
+
+    from fabcom.module_system.manifest import ManifestError
+    from fabcom.module_system.scaffold import create_module
+
+    try:
+        written = create_module(name, Path(directory))
+    except ManifestError as exc:
+        raise fail(str(exc), EXIT_BAD_CONFIG) from None
+    for path in written:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"next: FABCOM_MODULES={name} fabcom migrate, then make test")
 
 
 @app.command()

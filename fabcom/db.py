@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import tortoise.backends.sqlite.executor  # noqa: F401 - registers Tortoise's adapters, overridden below
 from pypika_tortoise.terms import Function as PypikaFunction
 from tortoise import Tortoise, fields
 from tortoise.expressions import Function
 from tortoise.models import Model
 
 from fabcom.settings import ConfigError, Settings
+
+
+def _utc_text(value: dt.datetime) -> str:
+    return (value.astimezone(dt.UTC) if value.tzinfo else value).isoformat(" ", timespec="microseconds")
+
+
+# SQLite compares datetimes as text. Stored in UTC with a fixed width, they compare in
+# time order whatever offset the caller used (Tortoise would keep "+01:00" as given).
+sqlite3.register_adapter(dt.datetime, _utc_text)
 
 # Every model module of the core's Tortoise app "fabcom". Modules add their own apps.
 CORE_MODELS = [
@@ -60,12 +72,15 @@ def connection_config(url: str) -> dict[str, Any]:
     raise ConfigError(f"FABCOM_DATABASE_URL: unsupported scheme {parts.scheme!r}")
 
 
-def tortoise_config(settings: Settings, module_apps: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def tortoise_config(settings: Settings) -> dict[str, Any]:
     """The whole Tortoise config: the core app plus one app per enabled module."""
+    from fabcom.module_system.contributions import tortoise_apps
+    from fabcom.module_system.registry import build_registry
+
     apps: dict[str, dict[str, Any]] = {
         "fabcom": {"models": CORE_MODELS, "default_connection": "default", "migrations": "fabcom.migrations"},
     }
-    apps.update(module_apps or {})
+    apps.update(tortoise_apps(build_registry(settings.modules)))
     return {
         "connections": {"default": connection_config(settings.effective_database_url)},
         "apps": apps,
@@ -75,10 +90,15 @@ def tortoise_config(settings: Settings, module_apps: dict[str, dict[str, Any]] |
 
 
 async def open_database(settings: Settings) -> None:
-    """Open the connection pool. The global fallback lets request tasks started by the
-    ASGI server find the context opened in the lifespan task (Tortoise issue #2244)."""
+    """Activate the enabled modules' hooks and open the connection pool. The global
+    fallback lets request tasks started by the ASGI server find the context opened in
+    the lifespan task (Tortoise issue #2244)."""
+    from fabcom.module_system.contributions import register_hooks
+    from fabcom.module_system.registry import build_registry
+
     if settings.is_sqlite:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
+    register_hooks(build_registry(settings.modules).freeze())
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
 
 

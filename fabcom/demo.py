@@ -17,6 +17,7 @@ from fabcom.inventory.models import Condition, MovementKind, SharingMode, Unit, 
 from fabcom.inventory.services import create_item, create_location, record_movement, seed_categories
 from fabcom.members.models import Membership, PaymentMethod
 from fabcom.members.services import record_fee
+from fabcom.module_system.hooks import call_async, plugin_manager
 from fabcom.network.services import request_partnership, respond_partnership
 from fabcom.orgs.models import Organization
 from fabcom.orgs.services import create_organization
@@ -460,4 +461,7 @@ async def load_demo(seed: int = 2026, if_empty: bool = False) -> str:
         },
     )
     await create_task(system, internal.id, {"title": "Devis cloisons acoustiques", "status": TaskStatus.DOING})
+
+    # Each enabled module adds its own demo data.
+    await call_async(plugin_manager().hook.fabcom_load_demo_data, context={"organizations": orgs, "users": users})
     return f"{len(orgs)} organizations, {len(PEOPLE)} accounts, {items} items, 3 projects"

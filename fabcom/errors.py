@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     ALREADY_EXISTS = "already_exists"
     INSUFFICIENT_STOCK = "insufficient_stock"
     INVALID_STATE = "invalid_state"
+    CONFLICT = "conflict"
     NOT_PARTNER = "not_partner"
 
 

@@ -29,8 +29,9 @@ def N_(message: str) -> str:
 
 def add_catalog_dir(path: Path) -> None:
     """Let a module contribute its own catalogues (merged over the core's)."""
-    _extra_dirs.append(path)
-    translations.cache_clear()
+    if path not in _extra_dirs:
+        _extra_dirs.append(path)
+        translations.cache_clear()
 
 
 def _load(path: Path, locale: str) -> Translations | None:

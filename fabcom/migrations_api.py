@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,8 +36,20 @@ async def detect_model_changes(settings: Settings) -> list[MigrationWriter]:
         return await MigrationAutodetector(ctx.apps, config["apps"]).changes()
 
 
+def _ensure_migration_packages(settings: Settings) -> None:
+    """A module's first ``makemigrations`` creates its ``migrations/`` package."""
+    for app in tortoise_config(settings)["apps"].values():
+        package = importlib.import_module(app["migrations"].rsplit(".", 1)[0])
+        folder = Path(package.__file__ or "").parent / "migrations"
+        if not (folder / "__init__.py").exists():
+            folder.mkdir(exist_ok=True)
+            (folder / "__init__.py").write_text("")
+    importlib.invalidate_caches()
+
+
 async def make_migrations(settings: Settings, name: str | None = None) -> list[Path]:
     """Write the migration files for model changes; returns their paths."""
+    _ensure_migration_packages(settings)
     written = []
     for writer in await detect_model_changes(settings):
         if name:

@@ -6,10 +6,11 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_DB_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
 
@@ -34,7 +35,10 @@ class Settings(BaseSettings):
     base_url: str = Field(default="", description="Public URL of the instance, e.g. https://fabcom.example.org.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    modules: list[str] = Field(default_factory=list, description="Enabled modules, comma-separated.")
+    # NoDecode: read "bookings,ressourcerie" as written, not as JSON.
+    modules: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Enabled modules, comma-separated."
+    )
     default_locale: str = "fr"
     max_upload_mb: int = Field(default=10, ge=1, le=1024)
     api_rate_limit: int = Field(default=5000, ge=1, description="GraphQL cost points per hour per token or user.")

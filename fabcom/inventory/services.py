@@ -76,7 +76,7 @@ async def category_by_code(code: str | None, field: str = "category_code") -> Ca
         return None
     category = await Category.get_or_none(code=code)
     if category is None:
-        raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown category code {code}."), field, code=code)
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown category code {category}."), field, category=code)
     return category
 
 

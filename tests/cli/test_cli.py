@@ -78,6 +78,12 @@ def test_bad_settings_name_the_variable(tmp_path, variable, value, message):
     assert result.stderr.strip() == message
 
 
+def test_an_unknown_module_stops_start_up_with_one_line(tmp_path):
+    result = run(["check"], {"FABCOM_MODULES": "teleportation", "FABCOM_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: module 'teleportation': not installed (installed modules: ")
+
+
 def test_check_reports_an_unreachable_database(tmp_path):
     result = run(
         ["check"], {"FABCOM_DATABASE_URL": "postgres://nobody@127.0.0.1:1/none", "FABCOM_VAR_DIR": str(tmp_path)}

@@ -1,0 +1,1 @@
+"""How modules declare themselves, are found, checked and ordered (see docs/modules.md)."""

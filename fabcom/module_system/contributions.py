@@ -1,0 +1,71 @@
+"""What enabled modules contribute, found by file name in each module's package:
+``models.py`` (a Tortoise app with ``migrations/``), ``views.py`` (``routes`` mounted at
+``/m/<slug>/``), and the other files documented in docs/modules.md."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from pathlib import Path
+from typing import Any
+
+from starlette.routing import BaseRoute, Mount
+from tortoise.models import Model
+
+from fabcom.i18n import add_catalog_dir
+from fabcom.module_system.registry import ModuleError, Registry
+
+
+def tortoise_apps(registry: Registry) -> dict[str, dict[str, Any]]:
+    """One Tortoise app per module that has models, its tables prefixed by its slug so
+    that no module can clash with the core (``fabcom_…``) or with another module."""
+    apps: dict[str, dict[str, Any]] = {}
+    for manifest in registry:
+        models = registry.submodule(manifest, "models")
+        if models is None:
+            continue
+        for _, model in inspect.getmembers(models, inspect.isclass):
+            if not issubclass(model, Model) or model.__module__ != models.__name__ or model._meta.abstract:
+                continue
+            table = model._meta.db_table or ""
+            if not table.startswith(manifest.slug + "_"):
+                raise ModuleError(
+                    f"module {manifest.slug!r}: table {table or model.__name__!r} must be named {manifest.slug}_<name> "
+                    f"(set Meta.table)"
+                )
+        apps[manifest.slug] = {
+            "models": [models.__name__],
+            "default_connection": "default",
+            "migrations": f"{manifest.package}.migrations",
+        }
+    return apps
+
+
+def register_hooks(registry: Registry) -> None:
+    """Add each module's own hook specifications, then its hook implementations
+    (``hookspecs.py`` and ``hooks.py``), in dependency order."""
+    from fabcom.module_system.hooks import reset_plugin_manager
+
+    manager = reset_plugin_manager()
+    for manifest in registry:
+        locale = Path(importlib.import_module(manifest.package).__file__ or "").parent / "locale"
+        if locale.is_dir():
+            add_catalog_dir(locale)
+        specs = registry.submodule(manifest, "hookspecs")
+        if specs is not None:
+            manager.add_hookspecs(specs)
+    for manifest in registry:
+        implementations = registry.submodule(manifest, "hooks")
+        if implementations is not None:
+            manager.register(implementations, name=manifest.slug)
+
+
+def module_routes(registry: Registry) -> list[BaseRoute]:
+    """Each module's ``views.routes``, mounted at ``/m/<slug>/`` and named ``<slug>:<name>``."""
+    mounts: list[BaseRoute] = []
+    for manifest in registry:
+        views = registry.submodule(manifest, "views")
+        routes = getattr(views, "routes", None) if views is not None else None
+        if routes:
+            mounts.append(Mount(f"/m/{manifest.slug}", routes=list(routes), name=manifest.slug))
+    return mounts

@@ -1,0 +1,80 @@
+"""The manifest a module declares once, in ``modules/<slug>/__init__.py`` or in a
+separate distribution's ``fabcom.modules`` entry point."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from pydantic_settings import BaseSettings
+
+SLUG = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+# Names the core uses for its own routes, apps and tables.
+RESERVED_SLUGS = frozenset({"fabcom", "core", "api", "static", "admin", "graphql", "media", "m"})
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be used; the message names the module."""
+
+
+@dataclass(frozen=True)
+class Module:
+    """A module's identity card.
+
+    ``slug`` names everything the module owns: its Tortoise app and tables
+    (``<slug>_…``), its routes (``/m/<slug>/``), its permissions (``<slug>.<verb>``) and
+    its settings (``FABCOM_<SLUG>_…``). ``requires`` is a PEP 440 specifier on fabcom's
+    version; ``depends`` lists the slugs of modules that must be enabled before it.
+    """
+
+    slug: str
+    name: str
+    version: str
+    description: str = ""
+    requires: str = ""
+    depends: tuple[str, ...] = ()
+    graphql_prefix: str = ""
+    permissions: tuple[str, ...] = ()
+    settings: type[BaseSettings] | None = None
+    # True when each organization may switch the module on or off for itself.
+    per_organization: bool = False
+    # The import path of the package holding models.py, views.py, ... (set by discovery
+    # for entry points that point at the manifest object rather than the package).
+    package: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not SLUG.match(self.slug) or self.slug in RESERVED_SLUGS:
+            raise ManifestError(
+                f"module {self.slug!r}: slug must be 2-31 lowercase letters, digits or _ and not reserved"
+            )
+        try:
+            Version(self.version)
+        except InvalidVersion:
+            raise ManifestError(f"module {self.slug!r}: version {self.version!r} is not a valid version") from None
+        try:
+            SpecifierSet(self.requires)
+        except InvalidSpecifier:
+            raise ManifestError(
+                f"module {self.slug!r}: requires {self.requires!r} is not a version specifier"
+            ) from None
+        for permission in self.permissions:
+            if not permission.startswith(self.slug + "."):
+                raise ManifestError(f"module {self.slug!r}: permission {permission!r} must start with {self.slug}.")
+        if self.graphql_prefix and not re.match(r"^[A-Z][A-Za-z0-9]*$", self.graphql_prefix):
+            raise ManifestError(f"module {self.slug!r}: graphql_prefix must be CamelCase")
+
+    @property
+    def type_prefix(self) -> str:
+        """Prefix of the module's GraphQL names (``RessourcerieIntake``)."""
+        return self.graphql_prefix or "".join(part.capitalize() for part in self.slug.split("_"))
+
+    @property
+    def field_prefix(self) -> str:
+        """Prefix of the module's top-level GraphQL fields (``ressourcerieIntakes``)."""
+        prefix = self.type_prefix
+        return prefix[0].lower() + prefix[1:]
+
+    def accepts_core(self, core_version: str) -> bool:
+        return SpecifierSet(self.requires).contains(Version(core_version), prereleases=True)

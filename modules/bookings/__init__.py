@@ -1,0 +1,25 @@
+"""Bookings: one booking engine for everything bookable — fablab machines, lendable
+items (library of things), desks and rooms. The worked example of docs/modules.md."""
+
+from pydantic_settings import BaseSettings
+
+from fabcom.api import Module
+
+
+class BookingsSettings(BaseSettings):
+    """``FABCOM_BOOKINGS_*`` variables."""
+
+    reminder_hours_before: int = 24
+    max_waiting_list: int = 20
+
+
+module = Module(
+    slug="bookings",
+    name="Réservations / Bookings",
+    version="0.1.0",
+    description="Book machines, desks and rooms; lend items with due dates, deposits and a waiting list.",
+    requires=">=0.1.0.dev0,<0.2",
+    permissions=("bookings.manage",),
+    per_organization=True,
+    settings=BookingsSettings,
+)

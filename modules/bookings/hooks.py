@@ -1,0 +1,56 @@
+"""The core hooks bookings implements."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fabcom.api import Item, Role, hookimpl, system_principal
+from modules.bookings.services import create_booking, make_bookable
+
+WEEKDAYS_OPEN = {day: [["10:00", "19:00"]] for day in ("tue", "wed", "thu", "fri", "sat")}
+
+
+@hookimpl
+async def fabcom_load_demo_data(context: dict[str, Any]) -> None:
+    """Make the fablab's machines and the coworking's desks bookable, with a few bookings."""
+    system = system_principal()
+    fablab = context["organizations"]["fablab-des-pentes"]
+    coworking = context["organizations"]["la-ruche-coworking"]
+    machines = await Item.filter(organization_id=fablab.id, category__code="C_09").order_by("id").limit(4)
+    for machine in machines:
+        await make_bookable(
+            system,
+            machine.id,
+            {
+                "slot_minutes": 30,
+                "max_duration_minutes": 240,
+                "buffer_minutes": 15,
+                "opening_hours": WEEKDAYS_OPEN,
+                "partner_members_allowed": True,
+                "allowed_roles": [r.value for r in Role],
+            },
+        )
+    desks = await Item.filter(organization_id=coworking.id, title="Bureau assis-debout").order_by("id").limit(3)
+    for desk in desks:
+        await make_bookable(system, desk.id, {"slot_minutes": 60, "max_duration_minutes": 600})
+    if machines:
+        julie = context["users"]["julie@fablab-des-pentes.example"]
+        paris = ZoneInfo("Europe/Paris")
+        day = dt.datetime.now(paris).date()
+        while day.strftime("%a").lower()[:3] not in WEEKDAYS_OPEN:
+            day += dt.timedelta(days=1)
+        day += dt.timedelta(days=7)
+        start = dt.datetime.combine(day, dt.time(14, 0), paris)
+        from fabcom.permissions import load_principal
+
+        await create_booking(
+            await load_principal(julie.id),
+            {
+                "item_id": machines[0].id,
+                "starts_at": start,
+                "ends_at": start + dt.timedelta(hours=2),
+                "note": "Découpe des panneaux pour l'atelier vélo",
+            },
+        )

@@ -1,0 +1,355 @@
+"""Booking services: the only writers of booking rules, bookings and the waiting list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from tortoise.expressions import F, Q
+
+from fabcom.api import (
+    N_,
+    Action,
+    ErrorCode,
+    Input,
+    InputError,
+    Item,
+    NotFound,
+    PermissionDenied,
+    Principal,
+    Role,
+    ValidationFailed,
+    call_async,
+    clock,
+    get_item_for,
+    in_transaction,
+    parse,
+    plugin_manager,
+    record,
+    snapshot,
+)
+from modules.bookings.models import HOLDING_STATES, Booking, BookingRule, BookingState, WaitingListEntry
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+Minutes = Annotated[int, Field(ge=5, le=60 * 24 * 90)]
+
+
+class RuleInput(Input):
+    slot_minutes: Annotated[int, Field(ge=5, le=1440)] = 60
+    buffer_minutes: Annotated[int, Field(ge=0, le=1440)] = 0
+    max_duration_minutes: Minutes = 480
+    opening_hours: dict[str, list[tuple[str, str]]] = Field(default_factory=dict)
+    timezone: str = "Europe/Paris"
+    allowed_roles: list[Role] = Field(
+        default_factory=lambda: [Role.OWNER, Role.ADMIN, Role.STAFF, Role.VOLUNTEER, Role.MEMBER]
+    )
+    partner_members_allowed: bool = False
+    requires_approval: bool = False
+    is_loan: bool = False
+    deposit: Annotated[Decimal, Field(ge=0, le=100_000, decimal_places=2)] = Decimal(0)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _hours(cls, value: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+        for day, ranges in value.items():
+            if day not in WEEKDAYS:
+                raise InputError(N_("Unknown day {day}: use mon, tue, wed, thu, fri, sat, sun."), day=day)
+            for start, end in ranges:
+                if not (HHMM.match(start) and HHMM.match(end)) or start >= end:
+                    raise InputError(N_("Opening hours must look like 09:00–18:00, the start before the end."))
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputError(N_("Unknown time zone {zone}."), zone=value) from None
+        return value
+
+    @model_validator(mode="after")
+    def _durations(self) -> RuleInput:
+        if self.max_duration_minutes < self.slot_minutes:
+            raise InputError(N_("The longest booking must be at least one slot."))
+        return self
+
+
+async def make_bookable(actor: Principal, item_id: int, data: dict[str, Any] | RuleInput) -> BookingRule:
+    """Make an item bookable with these rules (or change its rules)."""
+    item = await get_item_for(actor, item_id, Action.INVENTORY_WRITE)
+    payload = parse(RuleInput, data)
+    values = payload.model_dump()
+    values["allowed_roles"] = [r.value for r in payload.allowed_roles]
+    values["opening_hours"] = {day: [list(r) for r in ranges] for day, ranges in payload.opening_hours.items()}
+    async with in_transaction():
+        rule = await BookingRule.get_or_none(item_id=item.id)
+        before = snapshot(rule) if rule else None
+        if rule is None:
+            rule = await BookingRule.create(item_id=item.id, organization_id=item.organization_id, **values)
+        else:
+            await BookingRule.filter(id=rule.id).update(**values)
+            await rule.refresh_from_db()
+        await record(
+            actor, "booking_rule.save", rule, organization_id=item.organization_id, before=before, after=snapshot(rule)
+        )
+    return rule
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a booking rule hook receives."""
+
+    rule: BookingRule
+    item: Item
+    principal: Principal
+    user_id: int | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+class BookingInput(Input):
+    item_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    note: str = Field(default="", max_length=500)
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise InputError(N_("Give the time with its time zone."))
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> BookingInput:
+        if self.ends_at <= self.starts_at:
+            raise InputError(N_("The end must come after the start."))
+        return self
+
+
+def _may_book(actor: Principal, rule: BookingRule) -> bool:
+    org_id = rule.organization_id  # type: ignore[attr-defined]
+    role = actor.roles.get(org_id)
+    if role is not None and role.value in rule.allowed_roles:
+        return True
+    return rule.partner_members_allowed and org_id in actor.partner_ids
+
+
+def _within_opening_hours(rule: BookingRule, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
+    """True when the booking fits one opening range of its day (for a loan: when the
+    pick-up and the return each fall within opening hours)."""
+    if not rule.opening_hours:
+        return True
+    zone = ZoneInfo(rule.timezone)
+
+    def open_at(moment: dt.datetime, until: dt.datetime | None = None) -> bool:
+        local, local_end = moment.astimezone(zone), (until or moment).astimezone(zone)
+        if local_end.date() != local.date():
+            return False
+        for start, end in rule.opening_hours.get(WEEKDAYS[local.weekday()], []):
+            if start <= local.strftime("%H:%M") and local_end.strftime("%H:%M") <= end:
+                return True
+        return False
+
+    if rule.is_loan:
+        return open_at(starts_at) and open_at(ends_at)
+    return open_at(starts_at, ends_at)
+
+
+async def _rule_for(item_id: int) -> BookingRule:
+    rule = await BookingRule.get_or_none(item_id=item_id)
+    if rule is None:
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("This item cannot be booked."), "item_id")
+    return rule
+
+
+def _overlapping(rule: BookingRule, starts_at: dt.datetime, ends_at: dt.datetime) -> Q:
+    buffer = dt.timedelta(minutes=rule.buffer_minutes)
+    return Q(
+        item_id=rule.item_id,
+        state__in=HOLDING_STATES,  # type: ignore[attr-defined]
+        starts_at__lt=ends_at + buffer,
+        ends_at__gt=starts_at - buffer,
+    )
+
+
+async def create_booking(actor: Principal, data: dict[str, Any] | BookingInput) -> Booking:
+    """Book an item for a period. Refused — nothing written — when the rules say no or
+    the slot (with its buffer) is taken; of two simultaneous requests for one slot,
+    exactly one succeeds."""
+    payload = parse(BookingInput, data)
+    item = await get_item_for(actor, payload.item_id)
+    rule = await _rule_for(item.id)
+    if not actor.is_authenticated or not _may_book(actor, rule):
+        raise PermissionDenied(N_("You may not book this item."))
+    duration = (payload.ends_at - payload.starts_at).total_seconds() / 60
+    if payload.starts_at < clock.now() - dt.timedelta(minutes=5):
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("A booking cannot start in the past."), "starts_at")
+    if duration % rule.slot_minutes:
+        raise ValidationFailed.single(
+            ErrorCode.INVALID, N_("Book whole slots of {minutes} minutes."), "ends_at", minutes=rule.slot_minutes
+        )
+    if duration > rule.max_duration_minutes:
+        raise ValidationFailed.single(
+            ErrorCode.OUT_OF_RANGE,
+            N_("A booking lasts at most {minutes} minutes."),
+            "ends_at",
+            minutes=rule.max_duration_minutes,
+        )
+    if not _within_opening_hours(rule, payload.starts_at, payload.ends_at):
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("This is outside opening hours."), "starts_at")
+    request = BookingRequest(rule, item, actor, actor.user_id, payload.starts_at, payload.ends_at)
+    for refusal in await call_async(plugin_manager().hook.bookings_check_booking, request=request):
+        if refusal:
+            raise ValidationFailed.single(ErrorCode.PERMISSION_DENIED, refusal, None)
+    async with in_transaction():
+        # Writing the rule row first locks the resource until commit (row lock on
+        # PostgreSQL, the write lock on SQLite): the overlap check below then sees every
+        # booking committed before, and no other can slip in until this one is done.
+        await BookingRule.filter(id=rule.id).update(version=F("version") + 1)
+        if await Booking.filter(_overlapping(rule, payload.starts_at, payload.ends_at)).exists():
+            raise ValidationFailed.single(
+                ErrorCode.CONFLICT, N_("This slot is already booked. You can join the waiting list."), "starts_at"
+            )
+        booking = await Booking.create(
+            rule_id=rule.id,
+            item_id=item.id,
+            organization_id=rule.organization_id,  # type: ignore[attr-defined]
+            user_id=actor.user_id,
+            starts_at=payload.starts_at,
+            ends_at=payload.ends_at,
+            note=payload.note,
+            state=BookingState.REQUESTED if rule.requires_approval else BookingState.CONFIRMED,
+            deposit=rule.deposit if rule.is_loan else Decimal(0),
+        )
+        await record(
+            actor,
+            "booking.create",
+            booking,
+            organization_id=rule.organization_id,  # type: ignore[attr-defined]
+            after=snapshot(booking),
+        )
+    return booking
+
+
+# action -> (states it applies to, resulting state, who: "staff" or "booker")
+TRANSITIONS: dict[str, tuple[tuple[BookingState, ...], BookingState, str]] = {
+    "approve": ((BookingState.REQUESTED,), BookingState.CONFIRMED, "staff"),
+    "cancel": ((BookingState.REQUESTED, BookingState.CONFIRMED), BookingState.CANCELLED, "booker"),
+    "check_out": ((BookingState.CONFIRMED,), BookingState.CHECKED_OUT, "staff"),
+    "return": ((BookingState.CHECKED_OUT, BookingState.OVERDUE), BookingState.RETURNED, "staff"),
+}
+
+
+async def change_booking(actor: Principal, booking_id: int, action: str) -> Booking:
+    """Approve, cancel (the booker or staff), check out or take back a booking."""
+    booking = await Booking.get_or_none(id=booking_id)
+    org_id = booking.organization_id if booking else None  # type: ignore[attr-defined]
+    is_staff = org_id is not None and actor.can(Action.INVENTORY_WRITE, org_id)
+    if booking is None or not (is_staff or booking.user_id == actor.user_id):  # type: ignore[attr-defined]
+        raise NotFound("booking")
+    if action not in TRANSITIONS:
+        raise ValidationFailed.single(
+            ErrorCode.INVALID, N_("Choose one of: {choices}."), "action", choices=", ".join(TRANSITIONS)
+        )
+    sources, target, who = TRANSITIONS[action]
+    if who == "staff" and not is_staff:
+        raise PermissionDenied()
+    if booking.state not in sources:
+        raise ValidationFailed.single(
+            ErrorCode.INVALID_STATE, N_("This booking can no longer be changed that way."), "action"
+        )
+    before = snapshot(booking)
+    async with in_transaction():
+        await Booking.filter(id=booking.id).update(state=target, updated_at=clock.now())
+        await booking.refresh_from_db()
+        await record(
+            actor, f"booking.{action}", booking, organization_id=org_id, before=before, after=snapshot(booking)
+        )
+        if target == BookingState.CANCELLED:
+            await _offer_to_waiting_list(booking)
+    return booking
+
+
+async def _offer_to_waiting_list(booking: Booking) -> None:
+    """Mark the waiting-list entries that the freed slot satisfies as notified."""
+    await WaitingListEntry.filter(
+        item_id=booking.item_id,
+        notified_at__isnull=True,  # type: ignore[attr-defined]
+        starts_at__gte=booking.starts_at,
+        ends_at__lte=booking.ends_at,
+    ).update(notified_at=clock.now())
+
+
+async def join_waiting_list(actor: Principal, data: dict[str, Any] | BookingInput) -> WaitingListEntry:
+    """Ask to be told when a taken period frees up."""
+    payload = parse(BookingInput, data)
+    item = await get_item_for(actor, payload.item_id)
+    rule = await _rule_for(item.id)
+    if not actor.is_authenticated or not _may_book(actor, rule):
+        raise PermissionDenied(N_("You may not book this item."))
+    async with in_transaction():
+        entry = await WaitingListEntry.create(
+            item_id=item.id, user_id=actor.user_id, starts_at=payload.starts_at, ends_at=payload.ends_at
+        )
+        await record(
+            actor,
+            "waiting_list.join",
+            entry,
+            organization_id=item.organization_id,  # type: ignore[attr-defined]
+            after=snapshot(entry),
+        )
+    return entry
+
+
+async def mark_overdue(now: dt.datetime | None = None) -> int:
+    """Loans checked out and not back by their end become overdue (a cron job)."""
+    return await Booking.filter(state=BookingState.CHECKED_OUT, ends_at__lt=now or clock.now()).update(
+        state=BookingState.OVERDUE, updated_at=clock.now()
+    )
+
+
+async def availability(
+    actor: Principal, item_id: int, starts_at: dt.datetime, ends_at: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The free periods of an item between two times: its opening hours (or all the
+    time, when it has none) minus its bookings and their buffers."""
+    if ends_at <= starts_at or ends_at - starts_at > dt.timedelta(days=62):
+        raise ValidationFailed.single(ErrorCode.OUT_OF_RANGE, N_("Ask for at most two months at a time."), "to")
+    item = await get_item_for(actor, item_id)
+    rule = await _rule_for(item.id)
+    zone = ZoneInfo(rule.timezone)
+    if rule.opening_hours:
+        windows: list[tuple[dt.datetime, dt.datetime]] = []
+        day = starts_at.astimezone(zone).date()
+        while day <= ends_at.astimezone(zone).date():
+            for start, end in rule.opening_hours.get(WEEKDAYS[day.weekday()], []):
+                opening = dt.datetime.combine(day, dt.time.fromisoformat(start), zone)
+                closing = dt.datetime.combine(day, dt.time.fromisoformat(end), zone)
+                windows.append((max(opening, starts_at), min(closing, ends_at)))
+            day += dt.timedelta(days=1)
+    else:
+        windows = [(starts_at, ends_at)]
+    buffer = dt.timedelta(minutes=rule.buffer_minutes)
+    busy = (
+        await Booking.filter(_overlapping(rule, starts_at, ends_at))
+        .order_by("starts_at")
+        .values_list("starts_at", "ends_at")
+    )
+    free = []
+    for window_start, window_end in windows:
+        cursor = window_start
+        for busy_start, busy_end in busy:
+            if busy_start - buffer > cursor:
+                free.append((cursor, min(busy_start - buffer, window_end)))
+            cursor = max(cursor, busy_end + buffer)
+        if cursor < window_end:
+            free.append((cursor, window_end))
+    return [(start, end) for start, end in free if end > start]
