@@ -64,8 +64,8 @@ _redis_clients: dict[str, Any] = {}
 
 async def _charge_database(key: str, window: int, cost: int, is_sqlite: bool) -> int:
     sql = _UPSERT.format(p1="?", p2="?", p3="?") if is_sqlite else _UPSERT.format(p1="$1", p2="$2", p3="$3")
-    _, rows = await connections.get("default").execute_query(sql, [key, window, cost])
-    return int(dict(rows[0])["spent"])
+    rows = await connections.get("default").execute_query_dict(sql, [key, window, cost])
+    return int(rows[0]["spent"])
 
 
 async def _charge_redis(url: str, key: str, window: int, cost: int) -> int:
