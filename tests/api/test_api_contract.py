@@ -3,6 +3,7 @@ their typed errors, the rate budget, and a fixed number of SQL queries per page.
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 import pytest
@@ -312,3 +313,18 @@ async def test_a_page_costs_the_same_number_of_queries_whatever_its_size(api, or
     assert all(len(e["node"]["photos"]) == 1 and e["node"]["location"] == {"name": "Réserve"} for e in edges)
     # the rate budget, the count, the page with its to-one relations, the photos
     assert len(statements) == 4, statements
+
+
+async def test_the_rate_budget_lives_in_redis_when_configured(api_settings, staff_a):
+    from fabcom.gql.ratelimit import charge
+    from fabcom.testing.services import REDIS_ENV, require
+
+    url = require(REDIS_ENV, "Redis").rsplit("/", 1)[0] + "/13"  # DB 13: the API's tests only
+    settings = api_settings.model_copy(update={"redis_url": url, "api_rate_limit": 10})
+    key = f"token:test-{secrets.token_hex(8)}"  # a fresh key: runs never share a count
+    first = await charge(settings, key, True, 4, now=1_000_000.0)
+    second = await charge(settings, key, True, 7, now=1_000_010.0)
+    next_hour = await charge(settings, key, True, 1, now=1_003_700.0)
+    assert (first.used, first.remaining, first.exceeded) == (4, 6, False)
+    assert (second.used, second.remaining, second.exceeded) == (11, 0, True)
+    assert (next_hour.used, next_hour.reset_at) == (1, 1_004_400)
