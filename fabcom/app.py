@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from fabcom import __version__
 from fabcom.auth.middleware import AuthMiddleware
 from fabcom.db import close_database, open_database
+from fabcom.gql.views import graphql_routes
 from fabcom.module_system.contributions import module_routes
 from fabcom.module_system.registry import build_registry
 from fabcom.settings import Settings, load_settings
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/readyz", readyz, name="readyz"),
     ]
     routes += module_routes(build_registry(settings.modules))
+    routes += graphql_routes(settings)
     app = Starlette(
         routes=routes,
         middleware=[Middleware(AuthMiddleware)],

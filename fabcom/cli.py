@@ -277,5 +277,23 @@ def jobs_retry(job_id: int) -> None:
     typer.echo(f"job {job.id} ({job.name}) will run again")
 
 
+@app.command("export-schema")
+def export_schema_command(
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Where to write (default graphql/schema.graphql).")
+    ] = None,
+) -> None:
+    """Write the GraphQL schema (SDL) to graphql/schema.graphql, or print it with -o -."""
+    from pathlib import Path
+
+    from fabcom.gql.schema import SDL_PATH, export_schema, sdl
+
+    if output == "-":
+        typer.echo(sdl(), nl=False)
+        return
+    path = export_schema(Path(output) if output else SDL_PATH)
+    typer.echo(f"wrote {path}")
+
+
 def main() -> None:
     app()

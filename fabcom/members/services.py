@@ -158,3 +158,14 @@ async def record_fee(actor: Principal, membership_id: int, data: dict[str, Any] 
             after=snapshot(fee),
         )
     return fee
+
+
+async def add_member_by_email(actor: Principal, organization_id: int, email: str, role: Role) -> Membership:
+    """Give the existing account with ``email`` a role in the organization (what the API
+    calls an invitation, until invitations of people without an account exist).
+    Permission is checked before the address is looked up, so outsiders cannot probe it."""
+    _check_may_grant(actor, organization_id, role)
+    user = await User.get_or_none(email=email.strip().lower())
+    if user is None:
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("No account uses this e-mail address."), "email")
+    return await add_member(actor, organization_id, {"user_id": user.id, "role": role})

@@ -1,0 +1,294 @@
+"""The query root: thin resolvers over ``loaders``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from fabcom.gql import loaders
+from fabcom.gql.context import Context
+from fabcom.gql.ids import decode_global_id
+from fabcom.gql.pagination import Order, paginate
+from fabcom.gql.search import search_condition, sharing_condition
+from fabcom.gql.types import (
+    Category,
+    Connection,
+    ExchangeRequest,
+    Item,
+    ItemOrder,
+    ItemStatus,
+    Me,
+    Member,
+    Membership,
+    Organization,
+    Partnership,
+    Project,
+    SharingMode,
+    StockMovement,
+    Visibility,
+    connection,
+)
+from fabcom.inventory import models as inventory
+from fabcom.orgs import models as orgs
+
+
+def _ctx(info: Info) -> Context:
+    return info.context  # type: ignore[no-any-return]
+
+
+@strawberry.input(description="Filters on items; all given filters must match.")
+class ItemFilter:
+    search: str | None = strawberry.field(
+        default=None, description="Full-text search in title, description and category (every word, as a prefix)."
+    )
+    category_code: str | None = strawberry.field(
+        default=None, description="Only this category and its sub-categories (taxonomy code)."
+    )
+    organization_slug: str | None = strawberry.field(default=None, description="Only this organization's items.")
+    status: ItemStatus | None = strawberry.field(default=None, description="Only items with this status.")
+    sharing_mode: SharingMode | None = strawberry.field(default=None, description="Only items shared this way.")
+    visibility: Visibility | None = strawberry.field(default=None, description="Only items with this visibility.")
+
+
+async def _category_ids(code: str) -> list[int]:
+    """The category and its descendants (the taxonomy is small and shared)."""
+    rows = await inventory.Category.all().values_list("id", "code", "parent_id")
+    by_code = {code_: id_ for id_, code_, _ in rows}
+    if code not in by_code:
+        return []
+    children: dict[int | None, list[int]] = {}
+    for id_, _, parent in rows:
+        children.setdefault(parent, []).append(id_)
+    found, todo = [], [by_code[code]]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+async def filtered_items(ctx: Context, item_filter: ItemFilter | None) -> Any:
+    queryset = loaders.items_queryset(ctx.principal)
+    if item_filter is None:
+        return queryset
+    if item_filter.search:
+        condition = search_condition(item_filter.search, ctx.settings.is_sqlite)
+        if condition is not None:
+            queryset = queryset.annotate(_matches=condition).filter(_matches=True)
+    if item_filter.category_code is not None:
+        queryset = queryset.filter(category_id__in=await _category_ids(item_filter.category_code) or [0])
+    if item_filter.organization_slug is not None:
+        queryset = queryset.filter(organization__slug=item_filter.organization_slug)
+    if item_filter.status is not None:
+        queryset = queryset.filter(status=item_filter.status)
+    if item_filter.visibility is not None:
+        queryset = queryset.filter(visibility=item_filter.visibility)
+    if item_filter.sharing_mode is not None:
+        condition = sharing_condition(item_filter.sharing_mode.value, ctx.settings.is_sqlite)
+        queryset = queryset.annotate(_shared=condition).filter(_shared=True)
+    return queryset
+
+
+def _pk(value: strawberry.ID, type_name: str) -> int | None:
+    found_type, pk = decode_global_id(value)
+    return pk if found_type == type_name else None
+
+
+@strawberry.type(description="Read the network's inventory, projects, members and partnerships.")
+class Query:
+    @strawberry.field(description="You, when authenticated (null for anonymous requests).")
+    async def me(self, info: Info) -> Me | None:
+        principal = _ctx(info).principal
+        if not principal.is_authenticated:
+            return None
+        from fabcom.auth.models import User
+
+        user = await User.get(id=principal.user_id)
+        organizations = {o.id: o for o in await orgs.Organization.filter(id__in=list(principal.roles))}
+        return Me(
+            display_name=user.display_name,
+            email=user.email,
+            locale=user.locale,
+            memberships=[
+                Membership(role=role, organization=organizations[org_id])  # type: ignore[arg-type]
+                for org_id, role in sorted(principal.roles.items())
+            ],
+            scopes=sorted(principal.scopes) if principal.scopes is not None else None,
+        )
+
+    @strawberry.field(description="Any object by its global ID; null when it does not exist or you may not see it.")
+    async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
+        type_name, pk = decode_global_id(id)
+        return await loaders.load_node(_ctx(info).principal, type_name, pk)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Objects by global IDs, in the same order; null for each one you may not see.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[strawberry.relay.Node | None]:
+        keys = [decode_global_id(value) for value in ids]
+        found = await loaders.load_nodes(_ctx(info).principal, keys)
+        return [found.get(key) for key in keys]
+
+    @strawberry.field(description="Organizations of the network (local and partner mirrors).")
+    async def organizations(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Organization]:
+        page = await paginate(
+            orgs.Organization.all(),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            order=Order("slug", kind="str"),
+        )
+        return connection(page)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="An organization by its slug.")
+    async def organization(self, slug: str) -> Organization | None:
+        return await orgs.Organization.get_or_none(slug=slug)  # type: ignore[return-value]
+
+    @strawberry.field(description="Items you may see, across the network, filtered and sorted.")
+    async def items(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: ItemFilter | None = None,
+        order_by: ItemOrder | None = None,
+    ) -> Connection[Item]:
+        queryset = await filtered_items(_ctx(info), filter)
+        order = order_by.as_order() if order_by is not None else Order()
+        page = await paginate(
+            queryset, first=first, after=after, last=last, before=before, order=order, prepare=loaders.prepare_items
+        )
+        return connection(page)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="An item by its global ID; null when it does not exist or you may not see it.")
+    async def item(self, info: Info, id: strawberry.ID) -> Item | None:
+        pk = _pk(id, "Item")
+        return None if pk is None else await loaders.load_node(_ctx(info).principal, "Item", pk)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The shared category taxonomy.")
+    async def categories(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Category]:
+        page = await paginate(
+            inventory.Category.all(),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            order=Order("code", kind="str"),
+            prepare=lambda qs: qs.select_related("parent"),
+        )
+        return connection(page)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Projects you may see.")
+    async def projects(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        organization_slug: str | None = None,
+    ) -> Connection[Project]:
+        queryset = loaders.projects_queryset(_ctx(info).principal)
+        if organization_slug is not None:
+            queryset = queryset.filter(lead_organization__slug=organization_slug)
+        page = await paginate(
+            queryset, first=first, after=after, last=last, before=before, prepare=loaders.prepare_projects
+        )
+        return connection(page)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="A project by its global ID; null when it does not exist or you may not see it.")
+    async def project(self, info: Info, id: strawberry.ID) -> Project | None:
+        pk = _pk(id, "Project")
+        return None if pk is None else await loaders.load_node(_ctx(info).principal, "Project", pk)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Members of an organization (its owners, admins and staff see them).")
+    async def members(
+        self,
+        info: Info,
+        organization_slug: str,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Member]:
+        queryset = loaders.members_queryset(_ctx(info).principal).filter(organization__slug=organization_slug)
+        page = await paginate(
+            queryset,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            prepare=lambda qs: qs.select_related("user", "organization"),
+        )
+        return connection(page)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="An item's stock ledger, newest first (its organization's inventory readers).")
+    async def stock_movements(
+        self,
+        info: Info,
+        item_id: strawberry.ID,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[StockMovement]:
+        pk = _pk(item_id, "Item") or 0
+        queryset = loaders.movements_queryset(_ctx(info).principal).filter(item_id=pk, item__deleted_at__isnull=True)
+        page = await paginate(
+            queryset, first=first, after=after, last=last, before=before, order=Order("id", descending=True)
+        )
+        return connection(page)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Partnerships of your organizations.")
+    async def partnerships(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Partnership]:
+        page = await paginate(
+            loaders.partnerships_queryset(_ctx(info).principal),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            prepare=lambda qs: qs.select_related("organization", "partner"),
+        )
+        return connection(page)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Exchange requests sent or received by your organizations, newest first.")
+    async def exchange_requests(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ExchangeRequest]:
+        page = await paginate(
+            loaders.exchange_requests_queryset(_ctx(info).principal),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            order=Order("id", descending=True),
+            prepare=lambda qs: qs.select_related("owner_organization", "requester_organization"),
+        )
+        return connection(page)  # type: ignore[no-any-return]

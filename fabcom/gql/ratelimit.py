@@ -1,0 +1,94 @@
+"""The API's cost budget per caller, GitHub-style: points per hour, a fixed window.
+
+Stored where every server process sees it: Redis when configured (INCRBY + EXPIRE),
+otherwise the database (one upsert per request, table ``fabcom_api_budget``).
+Never in process memory, so several ``fabcom serve`` workers share one budget."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise import connections
+
+from fabcom.permissions import Principal
+from fabcom.settings import Settings
+
+WINDOW_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int
+    used: int
+    reset_at: int  # epoch seconds
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.used > self.limit
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "x-ratelimit-limit": str(self.limit),
+            "x-ratelimit-remaining": str(self.remaining),
+            "x-ratelimit-used": str(self.used),
+            "x-ratelimit-reset": str(self.reset_at),
+            "x-ratelimit-resource": "graphql",
+        }
+
+
+def budget_key(principal: Principal, client_host: str) -> tuple[str, bool]:
+    """Who pays: the token, else the user (session), else the client address."""
+    if principal.token_id is not None:
+        return f"token:{principal.token_id}", True
+    if principal.user_id is not None:
+        return f"user:{principal.user_id}", True
+    return f"ip:{client_host[:60]}", False
+
+
+_UPSERT = (
+    "INSERT INTO fabcom_api_budget (key, window_start, spent) VALUES ({p1}, {p2}, {p3}) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "spent = CASE WHEN fabcom_api_budget.window_start = excluded.window_start "
+    "THEN fabcom_api_budget.spent + excluded.spent ELSE excluded.spent END, "
+    "window_start = excluded.window_start "
+    "RETURNING spent"
+)
+_redis_clients: dict[str, Any] = {}
+
+
+async def _charge_database(key: str, window: int, cost: int, is_sqlite: bool) -> int:
+    sql = _UPSERT.format(p1="?", p2="?", p3="?") if is_sqlite else _UPSERT.format(p1="$1", p2="$2", p3="$3")
+    rows = await connections.get("default").execute_query_dict(sql, [key, window, cost])
+    return int(rows[0]["spent"])
+
+
+async def _charge_redis(url: str, key: str, window: int, cost: int) -> int:
+    import redis.asyncio as redis
+
+    client = _redis_clients.get(url)
+    if client is None:
+        client = _redis_clients[url] = redis.Redis.from_url(url)
+    redis_key = f"fabcom:api_budget:{key}:{window}"
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.incrby(redis_key, cost)
+        pipe.expire(redis_key, WINDOW_SECONDS + 60)
+        spent, _ = await pipe.execute()
+    return int(spent)
+
+
+async def charge(settings: Settings, key: str, authenticated: bool, cost: int, now: float | None = None) -> Budget:
+    """Add ``cost`` to the caller's window and return the budget after it."""
+    now = time.time() if now is None else now
+    window = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
+    limit = settings.api_rate_limit if authenticated else settings.api_rate_limit_anonymous
+    if settings.redis_url:
+        used = await _charge_redis(settings.redis_url, key, window, cost)
+    else:
+        used = await _charge_database(key, window, cost, settings.is_sqlite)
+    return Budget(limit=limit, used=used, reset_at=window + WINDOW_SECONDS)

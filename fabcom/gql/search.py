@@ -1,0 +1,43 @@
+"""Full-text search over items: SQLite FTS5 or a PostgreSQL tsvector with a GIN index
+(tables and triggers in migration 0003_search). The user's text is reduced to word
+tokens, each matched as a prefix; all tokens must match."""
+
+from __future__ import annotations
+
+import re
+
+from tortoise.expressions import RawSQL
+
+MAX_TOKENS = 8
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def search_tokens(text: str) -> list[str]:
+    return [t.lower() for t in _WORD.findall(text)][:MAX_TOKENS]
+
+
+def _literal(value: str) -> str:
+    """A SQL string literal. The tokens hold only word characters; quotes are doubled anyway."""
+    return "'" + value.replace("'", "''").replace("\x00", "") + "'"
+
+
+def search_condition(text: str, is_sqlite: bool) -> RawSQL | None:
+    """A SQL condition on ``fabcom_item.id`` matching ``text``; None when there is no word."""
+    tokens = search_tokens(text)
+    if not tokens:
+        return None
+    if is_sqlite:
+        match = " ".join(f'"{t}"*' for t in tokens)
+        return RawSQL(
+            f'"fabcom_item"."id" IN (SELECT rowid FROM fabcom_item_search WHERE fabcom_item_search MATCH {_literal(match)})'  # noqa: S608 - word tokens, quoted
+        )
+    query = " & ".join(f"{t}:*" for t in tokens)
+    sql = f'"fabcom_item"."id" IN (SELECT item_id FROM fabcom_item_search WHERE document @@ to_tsquery(\'simple\', {_literal(query)}))'  # noqa: S608 - word tokens, quoted
+    return RawSQL(sql)
+
+
+def sharing_condition(mode: str, is_sqlite: bool) -> RawSQL:
+    """Items whose JSON list ``sharing_modes`` holds ``mode`` (an enum value, never user text)."""
+    column = '"fabcom_item"."sharing_modes"' if is_sqlite else '"fabcom_item"."sharing_modes"::text'
+    pattern = '%"' + mode + '"%'
+    return RawSQL(f"{column} LIKE {_literal(pattern)}")

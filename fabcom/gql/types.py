@@ -1,0 +1,431 @@
+"""The GraphQL object types. Their roots are Tortoise rows loaded by ``loaders`` with
+their relations already fetched, so most fields are plain attribute reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Generic
+
+import strawberry
+from strawberry import relay
+from strawberry.relay.types import NodeType
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from fabcom.errors import ErrorCode as ErrorCodeEnum
+from fabcom.gql import loaders
+from fabcom.gql.context import Context
+from fabcom.gql.pagination import Order, Page, paginate
+from fabcom.inventory import models as inventory
+from fabcom.members import models as members
+from fabcom.network import models as network
+from fabcom.orgs import models as orgs
+from fabcom.projects import models as projects
+
+
+def _enum(cls: type[StrEnum], description: str) -> Any:
+    return strawberry.enum(cls, name=cls.__name__, description=description)
+
+
+ErrorCode = _enum(ErrorCodeEnum, "Stable codes of mutation errors, to branch on.")
+Unit = _enum(inventory.Unit, "The unit an item's quantity is counted in.")
+Condition = _enum(inventory.Condition, "The state of an item.")
+ItemStatus = _enum(inventory.ItemStatus, "Whether an item can be had now.")
+Visibility = _enum(inventory.Visibility, "Who sees an object: its organization, its partners too, or anyone.")
+SharingMode = _enum(inventory.SharingMode, "How an item may be shared with others.")
+MovementKind = _enum(inventory.MovementKind, "Why stock came in or went out.")
+OrganizationKind = _enum(orgs.OrganizationKind, "The kind of structure.")
+ProjectStatus = _enum(projects.ProjectStatus, "Where a project stands.")
+TaskStatus = _enum(projects.TaskStatus, "Where a task stands.")
+NeedKind = _enum(projects.NeedKind, "What a project needs: items or a skill.")
+Role = _enum(members.Role, "A member's role in an organization.")
+PartnershipStatus = _enum(network.PartnershipStatus, "Where a partnership request stands.")
+ExchangeKind = _enum(network.ExchangeKind, "What a partner asks to do with an item.")
+ExchangeStatus = _enum(network.ExchangeStatus, "Where an exchange request stands.")
+
+NodeT = NodeType  # relay.Edge is generic over this very TypeVar
+
+
+@strawberry.type(description="A page of a list, Relay-style, with the size of the whole list.")
+class Connection(Generic[NodeT]):
+    edges: list[relay.Edge[NodeT]] = strawberry.field(description="The objects of this page, each with its cursor.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page stands in the list.")
+    total_count: int = strawberry.field(description="How many objects the whole list holds.")
+
+
+def connection(page: Page) -> Any:
+    return Connection(
+        edges=[relay.Edge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)],
+        page_info=relay.PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=page.cursors[0] if page.cursors else None,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        ),
+        total_count=page.total_count,
+    )
+
+
+def _ctx(info: Info) -> Context:
+    return info.context  # type: ignore[no-any-return]
+
+
+def _related(root: Any, name: str) -> Any:
+    """A to-one relation: the fetched row, or an awaitable when it was not prefetched."""
+    return getattr(root, name)
+
+
+def _reverse(root: Any, name: str) -> Any:
+    relation = getattr(root, name)
+    return list(relation) if relation._fetched else relation.all()
+
+
+# --- organizations ---------------------------------------------------------------------
+
+
+@strawberry.type(description="A structure (ressourcerie, fablab, coworking…), local or a partner site's mirror.")
+class Organization(relay.Node):
+    id: relay.NodeID[int]
+    slug: str = strawberry.field(description="Stable identifier used in URLs and filters.")
+    name: str = strawberry.field(description="Display name.")
+    kind: OrganizationKind = strawberry.field(description="The kind of structure.")
+    description: str = strawberry.field(description="Presentation text.")
+    address: str = strawberry.field(description="Street address.")
+    postal_code: str = strawberry.field(description="Postal code.")
+    city: str = strawberry.field(description="City.")
+    country: str = strawberry.field(description="ISO 3166 country code.")
+    latitude: Decimal | None = strawberry.field(description="Latitude (WGS 84).")
+    longitude: Decimal | None = strawberry.field(description="Longitude (WGS 84).")
+    email: str = strawberry.field(description="Public contact address.")
+    website: str = strawberry.field(description="Website.")
+    is_local: bool = strawberry.field(description="False for a read-only mirror of a remote partner.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, orgs.Organization | cls)
+
+    @strawberry.field(description="Canonical URI (its federation identity).")
+    def uri(self, info: Info) -> str:
+        return organization_uri(_ctx(info), self)  # type: ignore[arg-type]
+
+    @strawberry.field(description="The organization's items visible to you.")
+    async def items(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Item]:
+        queryset = loaders.items_queryset(_ctx(info).principal).filter(organization_id=self.id)
+        page = await paginate(
+            queryset, first=first, after=after, last=last, before=before, prepare=loaders.prepare_items
+        )
+        return connection(page)  # type: ignore[no-any-return]
+
+
+def organization_uri(ctx: Context, org: orgs.Organization) -> str:
+    return org.remote_uri or f"{ctx.base_url}/o/{org.slug}"
+
+
+# --- inventory ---------------------------------------------------------------------------
+
+
+@strawberry.type(description="A node of the shared category taxonomy; codes are the same on every site.")
+class Category(relay.Node):
+    id: relay.NodeID[int]
+    code: str = strawberry.field(description="Stable code shared by every site, e.g. C_15.")
+    label_fr: str = strawberry.field(description="French label.")
+    label_en: str = strawberry.field(description="English label.")
+    rep_channel: str | None = strawberry.field(description="French end-of-life REP channel (filière), if any.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, inventory.Category | cls)
+
+    @strawberry.field(description="The label in the language of the request.")
+    def label(self, info: Info) -> str:
+        return self.label_en if _ctx(info).locale == "en" else self.label_fr
+
+    @strawberry.field(description="The parent category.")
+    def parent(self) -> Category | None:
+        return _related(self, "parent")  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="A place inside an organization where things are kept.")
+class Location:
+    name: str = strawberry.field(description="Name of the place.")
+
+
+@strawberry.type(description="A photo of an item.")
+class Photo:
+    content_type: str = strawberry.field(description="image/jpeg, image/png, image/webp or image/gif.")
+    size: int = strawberry.field(description="Size in bytes.")
+    position: int = strawberry.field(description="Order among the item's photos.")
+
+    @strawberry.field(description="Where to download the photo.")
+    def url(self, info: Info) -> str:
+        return f"{_ctx(info).base_url}/uploads/{self.stored_name}"  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="One thing or a bulk stock in an organization's inventory.")
+class Item(relay.Node):
+    id: relay.NodeID[int]
+    title: str = strawberry.field(description="Short title.")
+    description: str = strawberry.field(description="Longer description.")
+    unit: Unit = strawberry.field(description="Unit of the quantity.")
+    quantity: Decimal = strawberry.field(description="Quantity in stock: the sum of the item's stock movements.")
+    unit_weight_kg: Decimal | None = strawberry.field(description="Weight of one unit, in kg.")
+    unit_value: Decimal | None = strawberry.field(description="Value of one unit, in euros.")
+    condition: Condition = strawberry.field(description="State of the item.")
+    status: ItemStatus = strawberry.field(description="Whether it can be had now.")
+    visibility: Visibility = strawberry.field(description="Who sees it.")
+    sharing_modes: list[SharingMode] = strawberry.field(description="How it may be shared.")
+    attributes: JSON = strawberry.field(description="Free attributes added by modules.")
+    created_at: dt.datetime = strawberry.field(description="When it was recorded.")
+    updated_at: dt.datetime = strawberry.field(description="When it last changed.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, inventory.Item | cls)
+
+    @strawberry.field(description="Canonical URI of the item.")
+    def uri(self, info: Info) -> str:
+        org = self.organization  # type: ignore[attr-defined]
+        return f"{organization_uri(_ctx(info), org)}/items/{self.id}"
+
+    @strawberry.field(description="The organization that holds it.")
+    def organization(self) -> Organization:
+        return _related(self, "organization")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Its category in the shared taxonomy.")
+    def category(self) -> Category | None:
+        return _related(self, "category")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Where it is kept.")
+    def location(self) -> Location | None:
+        return _related(self, "location")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Its photos, in order (a few at most, so a plain list).")
+    def photos(self) -> list[Photo]:
+        return _reverse(self, "photos")  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="One line of an item's append-only stock ledger.")
+class StockMovement(relay.Node):
+    id: relay.NodeID[int]
+    kind: MovementKind = strawberry.field(description="Why stock moved.")
+    quantity: Decimal = strawberry.field(description="Signed quantity: positive in, negative out.")
+    weight_kg: Decimal | None = strawberry.field(description="Weight moved, in kg.")
+    occurred_at: dt.datetime = strawberry.field(description="When it happened.")
+    counterparty: str = strawberry.field(description="Who gave, bought or received it.")
+    note: str = strawberry.field(description="Free note.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, inventory.StockMovement | cls)
+
+
+# --- projects ----------------------------------------------------------------------------
+
+
+@strawberry.type(description="A task of a project.")
+class Task(relay.Node):
+    id: relay.NodeID[int]
+    title: str = strawberry.field(description="What is to be done.")
+    description: str = strawberry.field(description="Details.")
+    status: TaskStatus = strawberry.field(description="Where it stands.")
+    due_on: dt.date | None = strawberry.field(description="When it is due.")
+    position: int = strawberry.field(description="Order in the project.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, projects.Task | cls)
+
+
+@strawberry.type(description="Something a project needs: items of a category or a skill.")
+class ProjectNeed:
+    kind: NeedKind = strawberry.field(description="Items or a skill.")
+    skill: str = strawberry.field(description="The skill wanted (skill needs).")
+    description: str = strawberry.field(description="Details.")
+    quantity: Decimal = strawberry.field(description="How many (item needs).")
+    unit: Unit = strawberry.field(description="Unit of the quantity.")
+    fulfilled: bool = strawberry.field(description="Whether the need is met.")
+
+
+@strawberry.type(description="A commons project led by an organization, possibly with partners.")
+class Project(relay.Node):
+    id: relay.NodeID[int]
+    title: str = strawberry.field(description="Title.")
+    summary: str = strawberry.field(description="One-paragraph summary.")
+    description: str = strawberry.field(description="Documentation, in Markdown.")
+    status: ProjectStatus = strawberry.field(description="Where it stands.")
+    visibility: Visibility = strawberry.field(description="Who sees it.")
+    licence: str = strawberry.field(description="SPDX identifier of its documentation's licence.")
+    starts_on: dt.date | None = strawberry.field(description="Start date.")
+    ends_on: dt.date | None = strawberry.field(description="End date.")
+    created_at: dt.datetime = strawberry.field(description="When it was created.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, projects.Project | cls)
+
+    @strawberry.field(description="Canonical URI of the project.")
+    def uri(self, info: Info) -> str:
+        return f"{organization_uri(_ctx(info), self.lead_organization)}/projects/{self.id}"  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The organization leading it.")
+    def lead_organization(self) -> Organization:
+        return _related(self, "lead_organization")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Partner organizations of the project.")
+    def partner_organizations(self) -> list[Organization]:
+        return _reverse(self, "partner_organizations")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="What the project needs.")
+    def needs(self) -> list[ProjectNeed]:
+        return _reverse(self, "needs")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The project's tasks, in order.")
+    async def tasks(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Task]:
+        queryset = projects.Task.filter(project_id=self.id)
+        return connection(await paginate(queryset, first=first, after=after, last=last, before=before))  # type: ignore[no-any-return]
+
+
+# --- members and network -----------------------------------------------------------------
+
+
+@strawberry.type(description="A person's membership of an organization (visible to its staff).")
+class Member(relay.Node):
+    id: relay.NodeID[int]
+    role: Role = strawberry.field(description="Role in the organization.")
+    valid_from: dt.date = strawberry.field(description="Start of the membership.")
+    valid_until: dt.date | None = strawberry.field(description="End of the membership, if any.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, members.Membership | cls)
+
+    @strawberry.field(description="The member's name.")
+    def display_name(self) -> str:
+        return self.user.display_name  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="The member's e-mail address.")
+    def email(self) -> str:
+        return self.user.email  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="The organization.")
+    def organization(self) -> Organization:
+        return _related(self, "organization")  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="A partnership between two organizations.")
+class Partnership(relay.Node):
+    id: relay.NodeID[int]
+    status: PartnershipStatus = strawberry.field(description="Where the request stands.")
+    message: str = strawberry.field(description="The requester's message.")
+    created_at: dt.datetime = strawberry.field(description="When it was requested.")
+    responded_at: dt.datetime | None = strawberry.field(description="When it was answered.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, network.Partnership | cls)
+
+    @strawberry.field(description="The organization that asked.")
+    def organization(self) -> Organization:
+        return _related(self, "organization")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The organization asked.")
+    def partner(self) -> Organization:
+        return _related(self, "partner")  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="A partner organization's request for an item.")
+class ExchangeRequest(relay.Node):
+    id: relay.NodeID[int]
+    kind: ExchangeKind = strawberry.field(description="Borrow, receive or buy.")
+    quantity: Decimal = strawberry.field(description="Quantity asked for.")
+    message: str = strawberry.field(description="The requester's message.")
+    status: ExchangeStatus = strawberry.field(description="Where it stands.")
+    response_message: str = strawberry.field(description="The owner's answer.")
+    due_back_on: dt.date | None = strawberry.field(description="Return date of a loan.")
+    created_at: dt.datetime = strawberry.field(description="When it was made.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, network.ExchangeRequest | cls)
+
+    @strawberry.field(description="Canonical URI of the request.")
+    def uri(self, info: Info) -> str:
+        return f"{organization_uri(_ctx(info), self.owner_organization)}/exchanges/{self.id}"  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The item asked for, when you may still see it.")
+    async def item(self, info: Info) -> Item | None:
+        return await loaders.load_node(_ctx(info).principal, "Item", self.item_id)  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="The organization that owns the item.")
+    def owner_organization(self) -> Organization:
+        return _related(self, "owner_organization")  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The organization asking.")
+    def requester_organization(self) -> Organization:
+        return _related(self, "requester_organization")  # type: ignore[no-any-return]
+
+
+# --- the viewer --------------------------------------------------------------------------
+
+
+@strawberry.type(description="A role you hold in an organization.")
+class Membership:
+    role: Role = strawberry.field(description="Your role there.")
+    organization: Organization = strawberry.field(description="The organization.")
+
+
+@strawberry.type(description="You: the account behind the session or token.")
+class Me:
+    display_name: str = strawberry.field(description="Your name.")
+    email: str = strawberry.field(description="Your e-mail address.")
+    locale: str = strawberry.field(description="Your language (fr or en).")
+    memberships: list[Membership] = strawberry.field(description="Your roles today.")
+    scopes: list[str] | None = strawberry.field(description="The token's scopes; null for a browser session.")
+
+
+ITEM_ORDER = {
+    "ID": ("id", "int"),
+    "TITLE": ("title", "str"),
+    "CREATED_AT": ("created_at", "datetime"),
+    "UPDATED_AT": ("updated_at", "datetime"),
+}
+
+
+@strawberry.enum(description="Fields items can be sorted by (then by id).")
+class ItemOrderField(StrEnum):
+    ID = "ID"
+    TITLE = "TITLE"
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(StrEnum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input(description="How to sort items.")
+class ItemOrder:
+    field: ItemOrderField = strawberry.field(default=ItemOrderField.ID, description="Sort key.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Direction.")
+
+    def as_order(self) -> Order:
+        name, kind = ITEM_ORDER[self.field.value]
+        return Order(field=name, descending=self.direction == OrderDirection.DESC, kind=kind)
