@@ -15,6 +15,8 @@ from fabcom import __version__
 from fabcom.auth.middleware import AuthMiddleware
 from fabcom.db import close_database, open_database
 from fabcom.settings import Settings, load_settings
+from fabcom.web.csrf import CSRFMiddleware
+from fabcom.web.routes import web_routes
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -50,8 +52,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[
             Route("/healthz", healthz, name="healthz"),
             Route("/readyz", readyz, name="readyz"),
+            *web_routes(),
         ],
-        middleware=[Middleware(AuthMiddleware)],
+        middleware=[Middleware(AuthMiddleware), Middleware(CSRFMiddleware)],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -22,6 +22,7 @@ CORE_MODELS = [
     "fabcom.network.models",
     "fabcom.audit.models",
     "fabcom.notifications.models",
+    "fabcom.web.models",
 ]
 
 # SQLite: WAL lets readers run beside the single writer; the busy timeout makes a
