@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from fabcom import clock
 from fabcom.auth.models import User
@@ -33,6 +34,9 @@ async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         url = await create_postgres_database(require(POSTGRES_ENV, "PostgreSQL"))
     settings = Settings(var_dir=var_dir, database_url=url, secret_key="test-secret")
     await apply_migrations(settings)
+    # Tortoise caches each model's INSERT per connection name ("default" for both
+    # backends): forget SQLite's before running on PostgreSQL, and the other way round.
+    EXECUTOR_CACHE.clear()
     await open_database(settings)
     await seed_categories()
     try:

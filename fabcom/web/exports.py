@@ -83,6 +83,7 @@ def write_csv(header: list[str], rows: list[list[Cell]], locale: str) -> bytes:
 
 def write_xlsx(header: list[str], rows: list[list[Cell]], locale: str) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active
@@ -90,8 +91,9 @@ def write_xlsx(header: list[str], rows: list[list[Cell]], locale: str) -> bytes:
     sheet.append(header)
     for row in rows:
         sheet.append([float(c) if isinstance(c, Decimal) else c for c in row])
+    bold = Font(bold=True)
     for cell in sheet[1]:
-        cell.font = cell.font.copy(bold=True)
+        cell.font = bold
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

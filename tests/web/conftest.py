@@ -56,6 +56,12 @@ async def make_client(app: Starlette) -> AsyncIterator[Callable[..., Awaitable[W
         yield make
 
 
+@pytest.fixture
+def png() -> bytes:
+    """A tiny real PNG image."""
+    return png_bytes()
+
+
 def png_bytes(color: str = "red") -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), color).save(out, format="PNG")

@@ -1,0 +1,217 @@
+"""Security of the staff UI: organizations are walled (404 for what one may not see),
+every mutating route needs the CSRF token, GET changes nothing, user text renders inert."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from starlette.routing import Route
+
+from fabcom.audit.models import AuditEntry
+from fabcom.auth.models import Session, User
+from fabcom.inventory.models import Attachment, Item, Location, StockMovement
+from fabcom.inventory.services import add_photo, create_item, create_location, record_movement
+from fabcom.members.models import Role
+from fabcom.orgs.models import Organization
+
+
+@pytest.fixture
+async def b_item(staff_b, org_b, db, png):
+    item = await create_item(staff_b, org_b.id, {"title": "Secret de B", "initial_quantity": "2"})
+    await add_photo(staff_b, item.id, filename="b.png", content=png, uploads_dir=db.uploads_dir, max_bytes=10**6)
+    return item
+
+
+async def test_a_member_of_a_gets_404_on_b_pages_fragments_and_exports(make_client, staff_a, org_a, org_b, b_item):
+    client = await make_client(staff_a)
+    photo = await Attachment.get(item_id=b_item.id)
+    for url in [
+        f"/o/{org_b.slug}/",
+        f"/o/{org_b.slug}/items",
+        f"/o/{org_b.slug}/items/{b_item.id}",
+        f"/o/{org_b.slug}/items/{b_item.id}/edit",
+        f"/o/{org_b.slug}/items/new",
+        f"/o/{org_b.slug}/items/export.csv",
+        f"/o/{org_b.slug}/items/export.xlsx",
+        f"/o/{org_b.slug}/items/export.ods",
+        f"/o/{org_b.slug}/items/labels",
+        f"/o/{org_a.slug}/items/{b_item.id}",  # B's item under A's address
+        f"/o/{org_a.slug}/items/{b_item.id}/edit",
+        f"/photos/{photo.id}",
+    ]:
+        full = await client.get(url)
+        fragment = await client.htmx_get(url)
+        assert (url, full.status_code, fragment.status_code) == (url, 404, 404)
+        assert "Secret de B" not in full.text + fragment.text
+    labels = await client.get(f"/o/{org_a.slug}/items/labels?ids={b_item.id}")
+    assert "Secret de B" not in labels.text
+    assert "<svg" not in labels.text
+    for url, data in [
+        (f"/o/{org_b.slug}/items/{b_item.id}/movements", {"kind": "sale", "quantity": "1"}),
+        (f"/o/{org_a.slug}/items/{b_item.id}/movements", {"kind": "sale", "quantity": "1"}),
+        (f"/o/{org_b.slug}/items/{b_item.id}/edit", {"title": "Pris"}),
+        (f"/o/{org_b.slug}/items/new", {"title": "Intrus"}),
+    ]:
+        assert (await client.post_form(url, data)).status_code == 404
+    await b_item.refresh_from_db()
+    assert (b_item.title, b_item.quantity) == ("Secret de B", Decimal("2"))
+    assert await StockMovement.filter(item_id=b_item.id).count() == 1
+    assert await Item.filter(organization_id=org_b.id).count() == 1
+    assert await Item.filter(organization_id=org_a.id).count() == 0
+
+
+async def test_anonymous_visitors_are_sent_to_login_and_get_no_photo(make_client, org_b, b_item):
+    client = await make_client()
+    page = await client.get(f"/o/{org_b.slug}/items/{b_item.id}")
+    assert page.status_code == 303
+    assert page.headers["location"] == f"/login?next=/o/{org_b.slug}/items/{b_item.id}"
+    fragment = await client.htmx_get(f"/o/{org_b.slug}/items")
+    assert fragment.headers["hx-redirect"] == f"/login?next=/o/{org_b.slug}/items"
+    photo = await Attachment.get(item_id=b_item.id)
+    assert (await client.get(f"/photos/{photo.id}")).status_code == 404
+
+
+async def test_a_plain_member_may_not_open_the_inventory(make_client, make_member, org_a):
+    member = await make_member(org_a, role=Role.MEMBER)
+    client = await make_client(member)
+    assert (await client.get(f"/o/{org_a.slug}/")).status_code == 200
+    assert (await client.get(f"/o/{org_a.slug}/items")).status_code == 403
+    assert (await client.get(f"/o/{org_a.slug}/items/export.csv")).status_code == 403
+
+
+async def _state() -> tuple:
+    return (
+        await AuditEntry.all().count(),
+        await Session.all().count(),
+        await Item.all().count(),
+        await StockMovement.all().count(),
+        await Organization.all().count(),
+        tuple(await User.all().order_by("id").values_list("locale", "password_hash")),
+        tuple(await Item.all().order_by("id").values_list("title", "quantity")),
+    )
+
+
+def _path(route: Route, slug: str, item_id: int, attachment_id: int) -> str:
+    params = {"slug": slug, "item_id": item_id, "attachment_id": attachment_id, "fmt": "csv"}
+    return route.url_path_for(route.name, **{k: v for k, v in params.items() if k in route.param_convertors})
+
+
+async def test_every_mutating_route_refuses_a_missing_or_wrong_csrf_token(app, make_client, staff_a, org_a, db, png):
+    item = await create_item(staff_a, org_a.id, {"title": "Chaise", "initial_quantity": "3"})
+    photo = await add_photo(
+        staff_a, item.id, filename="a.png", content=png, uploads_dir=db.uploads_dir, max_bytes=10**6
+    )
+    client = await make_client(staff_a)
+    routes = [r for r in app.routes if isinstance(r, Route) and r.methods and "POST" in r.methods]
+    assert {r.name for r in routes} >= {
+        "web:login",
+        "web:logout",
+        "web:language",
+        "web:account",
+        "web:item_create",
+        "web:item_edit",
+        "web:item_movement",
+    }
+    before = await _state()
+    form = {"title": "Volé", "kind": "sale", "quantity": "1", "locale": "en", "email": "x@example.org"}
+    for route in routes:
+        url = _path(route, org_a.slug, item.id, photo.id)
+        for headers, data in [
+            ({}, form),
+            ({"X-CSRF-Token": "wrong"}, form),
+            ({}, {**form, "csrf_token": "wrong"}),
+            ({"HX-Request": "true"}, form),
+        ]:
+            response = await client.post(url, data=data, headers=headers)
+            assert (route.name, response.status_code) == (route.name, 403)
+        multipart = await client.post(url, data=form, files={"photo": ("a.png", png, "image/png")})
+        assert (route.name, multipart.status_code) == (route.name, 403)
+    assert await _state() == before
+    # and the same request with the token goes through
+    ok = await client.post(
+        f"/o/{org_a.slug}/items/{item.id}/movements", data=form, headers={"X-CSRF-Token": client.csrf_token}
+    )
+    assert ok.status_code == 303
+
+
+async def test_login_form_needs_the_anonymous_csrf_cookie_token(make_client, app):
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as fresh:
+        response = await fresh.post("/login", data={"email": "a@example.org", "password": "x"})
+        assert response.status_code == 403
+        assert "Le formulaire a expiré" in response.text
+
+
+async def test_get_requests_change_nothing(app, make_client, staff_a, org_a, db, png):
+    item = await create_item(staff_a, org_a.id, {"title": "Chaise", "initial_quantity": "3"})
+    photo = await add_photo(
+        staff_a, item.id, filename="a.png", content=png, uploads_dir=db.uploads_dir, max_bytes=10**6
+    )
+    client = await make_client(staff_a)
+    before = await _state()
+    for route in app.routes:
+        if isinstance(route, Route) and route.methods and "GET" in route.methods:
+            url = _path(route, org_a.slug, item.id, photo.id)
+            assert (await client.get(url)).status_code in (200, 303)
+            assert (await client.htmx_get(url)).status_code in (200, 303)
+    assert await _state() == before
+
+
+HOSTILE = """<script>alert(1)</script>"><img src=x onerror=alert(2)>' hx-get="/logout" hx-trigger="load" {{7*7}}"""
+
+
+def assert_inert(html: str) -> None:
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert 'hx-get="/logout"' not in html
+    assert "onerror=alert(2)>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+async def test_hostile_text_in_every_user_field_renders_inert(make_client, staff_a, org_a):
+    await Organization.filter(id=org_a.id).update(name=HOSTILE)
+    await User.filter(id=staff_a.user_id).update(display_name=HOSTILE)
+    location = await create_location(staff_a, org_a.id, {"name": HOSTILE[:120]})
+    item = await create_item(
+        staff_a,
+        org_a.id,
+        {
+            "title": HOSTILE,
+            "description": HOSTILE,
+            "location_id": location.id,
+            "initial_quantity": "4",
+            "counterparty": HOSTILE,
+        },
+    )
+    await record_movement(staff_a, item.id, {"kind": "sale", "quantity": "1", "counterparty": HOSTILE, "note": HOSTILE})
+    client = await make_client(staff_a)
+    base = f"/o/{org_a.slug}"
+    pages = [
+        f"{base}/",
+        f"{base}/items",
+        f"{base}/items?q=%3Cscript%3Ealert(1)",
+        f"{base}/items/{item.id}",
+        f"{base}/items/{item.id}/edit",
+        f"{base}/items/labels",
+        "/account",
+    ]
+    for url in pages:
+        assert_inert((await client.get(url)).text)
+    assert_inert((await client.htmx_get(f"{base}/items")).text)
+    # a refused form re-renders the hostile values inert too
+    refused = await client.post_form(
+        f"{base}/items/new", {"title": "", "description": HOSTILE, "counterparty": HOSTILE, "unit_value": HOSTILE}
+    )
+    assert refused.status_code == 400
+    assert_inert(refused.text)
+    movement = await client.post(
+        f"{base}/items/{item.id}/movements",
+        data={"kind": "sale", "quantity": HOSTILE, "counterparty": HOSTILE},
+        headers={"HX-Request": "true", "X-CSRF-Token": client.csrf_token},
+    )
+    assert movement.status_code == 400
+    assert "<script>alert" not in movement.text
+    assert 'hx-get="/logout"' not in movement.text
+    assert await Location.filter(organization_id=org_a.id).count() == 1
