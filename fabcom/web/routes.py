@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from fabcom.web import auth_views, dashboard, inventory
+from fabcom.web import auth_views, community, dashboard, inventory
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -34,6 +34,20 @@ def web_routes() -> list[BaseRoute]:
             inventory.item_movement,
             methods=["POST"],
             name="web:item_movement",
+        ),
+        Route("/account/tokens", community.tokens, methods=get_post, name="web:tokens"),
+        Route("/o/{slug}/projects", community.project_list, name="web:project_list"),
+        Route("/o/{slug}/projects/{project_id:int}", community.project_detail, name="web:project_detail"),
+        Route("/o/{slug}/tasks/{task_id:int}/status", community.task_status, methods=["POST"], name="web:task_status"),
+        Route("/o/{slug}/members", community.member_list, methods=get_post, name="web:member_list"),
+        Route("/o/{slug}/members/export.csv", community.member_export, name="web:member_export"),
+        Route("/o/{slug}/partners", community.partners, name="web:partners"),
+        Route("/o/{slug}/exchanges/new", community.exchange_new, methods=["POST"], name="web:exchange_new"),
+        Route(
+            "/o/{slug}/exchanges/{exchange_id:int}/{action}",
+            community.exchange_action,
+            methods=["POST"],
+            name="web:exchange_action",
         ),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -9,11 +9,14 @@ import pytest
 from starlette.routing import Route
 
 from fabcom.audit.models import AuditEntry
-from fabcom.auth.models import Session, User
+from fabcom.auth.models import ApiToken, Session, User
 from fabcom.inventory.models import Attachment, Item, Location, StockMovement
 from fabcom.inventory.services import add_photo, create_item, create_location, record_movement
-from fabcom.members.models import Role
+from fabcom.members.models import MembershipFee, Role
+from fabcom.network.models import ExchangeRequest
 from fabcom.orgs.models import Organization
+from fabcom.projects.models import Task
+from fabcom.projects.services import create_project
 
 
 @pytest.fixture
@@ -87,13 +90,26 @@ async def _state() -> tuple:
         await Item.all().count(),
         await StockMovement.all().count(),
         await Organization.all().count(),
+        await ApiToken.all().count(),
+        await MembershipFee.all().count(),
+        await ExchangeRequest.all().count(),
+        tuple(await Task.all().order_by("id").values_list("status", flat=True)),
         tuple(await User.all().order_by("id").values_list("locale", "password_hash")),
         tuple(await Item.all().order_by("id").values_list("title", "quantity")),
     )
 
 
-def _path(route: Route, slug: str, item_id: int, attachment_id: int) -> str:
-    params = {"slug": slug, "item_id": item_id, "attachment_id": attachment_id, "fmt": "csv"}
+def _path(route: Route, slug: str, item_id: int, attachment_id: int, project_id: int = 1) -> str:
+    params = {
+        "slug": slug,
+        "item_id": item_id,
+        "attachment_id": attachment_id,
+        "fmt": "csv",
+        "project_id": project_id,
+        "task_id": 1,
+        "exchange_id": 1,
+        "action": "accept",
+    }
     return route.url_path_for(route.name, **{k: v for k, v in params.items() if k in route.param_convertors})
 
 
@@ -112,6 +128,11 @@ async def test_every_mutating_route_refuses_a_missing_or_wrong_csrf_token(app, m
         "web:item_create",
         "web:item_edit",
         "web:item_movement",
+        "web:task_status",
+        "web:member_list",
+        "web:exchange_new",
+        "web:exchange_action",
+        "web:tokens",
     }
     before = await _state()
     form = {"title": "Volé", "kind": "sale", "quantity": "1", "locale": "en", "email": "x@example.org"}
@@ -149,11 +170,12 @@ async def test_get_requests_change_nothing(app, make_client, staff_a, org_a, db,
     photo = await add_photo(
         staff_a, item.id, filename="a.png", content=png, uploads_dir=db.uploads_dir, max_bytes=10**6
     )
+    project = await create_project(staff_a, org_a.id, {"title": "Projet"})
     client = await make_client(staff_a)
     before = await _state()
     for route in app.routes:
         if isinstance(route, Route) and route.methods and "GET" in route.methods:
-            url = _path(route, org_a.slug, item.id, photo.id)
+            url = _path(route, org_a.slug, item.id, photo.id, project.id)
             assert (await client.get(url)).status_code in (200, 303)
             assert (await client.htmx_get(url)).status_code in (200, 303)
     assert await _state() == before
