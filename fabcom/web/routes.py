@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from fabcom.web import auth_views, community, dashboard, inventory
+from fabcom.web import auth_views, community, dashboard, imports, inventory
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -25,6 +25,7 @@ def web_routes() -> list[BaseRoute]:
         Route("/o/{slug}/", dashboard.dashboard, name="web:dashboard"),
         Route("/o/{slug}/items", inventory.item_list, name="web:item_list"),
         Route("/o/{slug}/items/new", inventory.item_create, methods=get_post, name="web:item_create"),
+        Route("/o/{slug}/items/import", imports.item_import, methods=get_post, name="web:item_import"),
         Route("/o/{slug}/items/labels", inventory.item_labels, name="web:item_labels"),
         Route("/o/{slug}/items/export.{fmt}", inventory.item_export, name="web:item_export"),
         Route("/o/{slug}/items/{item_id:int}", inventory.item_detail, name="web:item_detail"),

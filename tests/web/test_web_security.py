@@ -133,6 +133,7 @@ async def test_every_mutating_route_refuses_a_missing_or_wrong_csrf_token(app, m
         "web:exchange_new",
         "web:exchange_action",
         "web:tokens",
+        "web:item_import",
     }
     before = await _state()
     form = {"title": "Volé", "kind": "sale", "quantity": "1", "locale": "en", "email": "x@example.org"}
