@@ -246,6 +246,7 @@ async def _partners_context(request: Request, org: Organization) -> dict[str, An
             organization_id__in=partner_ids,
             deleted_at__isnull=True,
             status=ItemStatus.AVAILABLE,
+            quantity__gt=0,
             visibility__in=[Visibility.PARTNERS, Visibility.PUBLIC],
         ).filter(principal.visibility_filter("inventory"))
         if q:

@@ -175,7 +175,34 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
         rows = list(book.active.values)
         assert [r[1] for r in rows[1:]] == ["Fauteuil crapaud velours vert"]
 
+        # the other pages of the day, each audited
+        nav = page.get_by_role("navigation", name="Menu principal")
+        nav.get_by_role("link", name="Projets").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Projets")
+        audit(page, "project_list")
+        page.locator("main ul a").first.click()
+        expect(page.get_by_role("heading", name="Tâches")).to_be_visible()
+        audit(page, "project_detail")
+        page.screenshot(path=str(DOCS / "screenshot-project.png"), full_page=True)
+        nav.get_by_role("link", name="Adhérent·es").click()
+        audit(page, "member_list")
+        nav.get_by_role("link", name="Partenaires").click()
+        audit(page, "partners")
+        page.screenshot(path=str(DOCS / "screenshot-partners.png"), full_page=False)
+        page.goto(server + "/o/recyclerie-du-canal/items/import")
+        audit(page, "item_import")
+        page.goto(server + "/account/tokens")
+        audit(page, "tokens")
+
+        # a phone, 360 px wide: nothing wider than the screen
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.goto(server + "/o/recyclerie-du-canal/items")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(path=str(DOCS / "screenshot-inventory-phone.png"), full_page=False)
+        page.set_viewport_size({"width": 1280, "height": 900})
+
         # switch to English
+        page.goto(server + "/o/recyclerie-du-canal/items?q=crapaud")
         page.get_by_role("button", name="English").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")
         expect(page.get_by_role("navigation", name="Main menu")).to_contain_text("Inventory")
@@ -203,4 +230,4 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
     foreign = [url for url in requests if not url.startswith(server + "/") and not url.startswith(("data:", "blob:"))]
     assert foreign == []
     assert {name: bad for name, bad in audited.items() if bad} == {}
-    assert len(audited) == 9
+    assert len(audited) == 15
