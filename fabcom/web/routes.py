@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from fabcom.web import auth_views, community, dashboard, imports, inventory
+from fabcom.web import admin, auth_views, community, dashboard, imports, inventory
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -36,6 +36,8 @@ def web_routes() -> list[BaseRoute]:
             methods=["POST"],
             name="web:item_movement",
         ),
+        Route("/admin", admin.admin, methods=get_post, name="web:admin"),
+        Route("/o/{slug}/settings", admin.org_settings, methods=get_post, name="web:org_settings"),
         Route("/account/tokens", community.tokens, methods=get_post, name="web:tokens"),
         Route("/o/{slug}/projects", community.project_list, name="web:project_list"),
         Route("/o/{slug}/projects/{project_id:int}", community.project_detail, name="web:project_detail"),

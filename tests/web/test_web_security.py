@@ -15,6 +15,7 @@ from fabcom.inventory.services import add_photo, create_item, create_location, r
 from fabcom.members.models import MembershipFee, Role
 from fabcom.network.models import ExchangeRequest
 from fabcom.orgs.models import Organization
+from fabcom.permissions import load_principal
 from fabcom.projects.models import Task
 from fabcom.projects.services import create_project
 
@@ -166,7 +167,11 @@ async def test_login_form_needs_the_anonymous_csrf_cookie_token(make_client, app
         assert "Le formulaire a expiré" in response.text
 
 
-async def test_get_requests_change_nothing(app, make_client, staff_a, org_a, db, png):
+async def test_get_requests_change_nothing(app, make_client, make_member, org_a, db, png):
+    # an owner who is also instance admin reaches every page
+    owner = await make_member(org_a, role=Role.OWNER)
+    await User.filter(id=owner.user_id).update(is_instance_admin=True)
+    staff_a = await load_principal(owner.user_id)
     item = await create_item(staff_a, org_a.id, {"title": "Chaise", "initial_quantity": "3"})
     photo = await add_photo(
         staff_a, item.id, filename="a.png", content=png, uploads_dir=db.uploads_dir, max_bytes=10**6
