@@ -124,8 +124,8 @@ async def _members(org: Organization) -> list[dict[str, Any]]:
     memberships = await Membership.filter(organization_id=org.id).prefetch_related("user").order_by("id")
     fees = await MembershipFee.filter(membership__organization_id=org.id).order_by("-period_end")
     latest: dict[int, MembershipFee] = {}
-    for fee in fees:
-        latest.setdefault(fee.membership_id, fee)  # type: ignore[attr-defined]
+    for paid in fees:
+        latest.setdefault(paid.membership_id, paid)  # type: ignore[attr-defined]
     rows = []
     for m in memberships:
         fee = latest.get(m.id)
@@ -233,13 +233,8 @@ async def _partners_context(request: Request, org: Organization) -> dict[str, An
         Q(owner_organization_id=org.id) | Q(requester_organization_id=org.id)
     ).prefetch_related("item", "owner_organization", "requester_organization")
     q = request.query_params.get("q", "").strip()[:200]
-    partner_ids = sorted(
-        {
-            link.partner_id if link.organization_id == org.id else link.organization_id
-            for link in links
-            if link.status == "accepted"
-        }  # type: ignore[attr-defined]
-    )
+    accepted = [(link.organization_id, link.partner_id) for link in links if link.status == "accepted"]  # type: ignore[attr-defined]
+    partner_ids = sorted({b if a == org.id else a for a, b in accepted})
     network: list[Item] = []
     if partner_ids:
         qs = Item.filter(

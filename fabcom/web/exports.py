@@ -115,7 +115,8 @@ def write_ods(header: list[str], rows: list[list[Cell]], locale: str) -> bytes:
         c.addElement(P(text="" if value is None else str(value)))
         return c
 
-    for values in [header, *rows]:
+    all_rows: list[list[Cell]] = [list(header), *rows]
+    for values in all_rows:
         tr = TableRow()
         for value in values:
             tr.addElement(cell(value))

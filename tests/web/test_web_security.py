@@ -4,6 +4,7 @@ every mutating route needs the CSRF token, GET changes nothing, user text render
 from __future__ import annotations
 
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from starlette.routing import Route
@@ -190,11 +191,36 @@ async def test_get_requests_change_nothing(app, make_client, make_member, org_a,
 HOSTILE = """<script>alert(1)</script>"><img src=x onerror=alert(2)>' hx-get="/logout" hx-trigger="load" {{7*7}}"""
 
 
+class _Tags(HTMLParser):
+    """Every start tag of a page with its attributes, as a browser would parse them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def hostile_elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    """Elements the hostile strings would have created: a script without src, an event
+    handler attribute, the injected image, or htmx attributes pointing at /logout."""
+    parser = _Tags()
+    parser.feed(html)
+    return [
+        (tag, attrs)
+        for tag, attrs in parser.tags
+        if (tag == "script" and not attrs.get("src"))
+        or any(name.startswith("on") for name in attrs)
+        or (tag == "img" and attrs.get("src") == "x")
+        or attrs.get("hx-get") == "/logout"
+        or attrs.get("hx-trigger") == "load"
+    ]
+
+
 def assert_inert(html: str) -> None:
+    assert hostile_elements(html) == []
     assert "<script>alert" not in html
-    assert "<img src=x" not in html
-    assert 'hx-get="/logout"' not in html
-    assert "onerror=alert(2)>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
@@ -240,6 +266,56 @@ async def test_hostile_text_in_every_user_field_renders_inert(make_client, staff
         headers={"HX-Request": "true", "X-CSRF-Token": client.csrf_token},
     )
     assert movement.status_code == 400
-    assert "<script>alert" not in movement.text
-    assert 'hx-get="/logout"' not in movement.text
+    assert hostile_elements(movement.text) == []
     assert await Location.filter(organization_id=org_a.id).count() == 1
+
+
+async def test_hostile_text_on_projects_members_partners_tokens_and_admin_renders_inert(
+    make_client, make_member, org_a, org_b
+):
+    from fabcom.auth.services import create_api_token
+    from fabcom.network.models import Partnership, PartnershipStatus
+    from fabcom.network.services import create_exchange_request
+    from fabcom.projects.services import add_participant, create_task
+
+    owner = await make_member(org_a, role=Role.OWNER)
+    await User.filter(id=owner.user_id).update(is_instance_admin=True, display_name=HOSTILE)
+    owner = await load_principal(owner.user_id)
+    await Organization.filter(id=org_b.id).update(name=HOSTILE)
+    await Partnership.create(organization=org_a, partner=org_b, status=PartnershipStatus.ACCEPTED, message=HOSTILE)
+    staff_b = await load_principal((await make_member(org_b, role=Role.STAFF)).user_id)
+    shared = await create_item(
+        staff_b,
+        org_b.id,
+        {"title": HOSTILE, "visibility": "partners", "sharing_modes": ["give"], "initial_quantity": "2"},
+    )
+    owner = await load_principal(owner.user_id)
+    await create_exchange_request(owner, org_a.id, {"item_id": shared.id, "kind": "receive", "message": HOSTILE})
+    project = await create_project(
+        owner,
+        org_a.id,
+        {"title": HOSTILE, "summary": HOSTILE, "description": HOSTILE + "\n\n<img src=x onerror=alert(3)>"},
+    )
+    await create_task(owner, project.id, {"title": HOSTILE})
+    await add_participant(owner, project.id, {"display_name": HOSTILE[:120], "role": HOSTILE[:80]})
+    await create_api_token(owner, owner.user_id, {"name": HOSTILE[:100], "scopes": ["inventory:read"]})
+    client = await make_client(owner)
+    base = f"/o/{org_a.slug}"
+    for url in [
+        f"{base}/",
+        f"{base}/projects",
+        f"{base}/projects/{project.id}",
+        f"{base}/members",
+        f"{base}/partners",
+        f"{base}/partners?q=script",
+        f"{base}/settings",
+        "/account/tokens",
+        "/admin",
+    ]:
+        html = (await client.get(url)).text
+        assert (url, hostile_elements(html)) == (url, [])
+        assert "<script>alert" not in html, url
+        assert "&lt;script&gt;alert(1)" in html, url
+    export = await client.get(f"{base}/members/export.csv")
+    assert "<script>" in export.content.decode("utf-8-sig")  # a CSV is data, served as an attachment
+    assert export.headers["content-disposition"].startswith("attachment;")
