@@ -19,6 +19,8 @@ from fabcom.gql.views import graphql_routes
 from fabcom.module_system.contributions import module_routes
 from fabcom.module_system.registry import build_registry
 from fabcom.settings import Settings, load_settings
+from fabcom.web.csrf import CSRFMiddleware
+from fabcom.web.routes import web_routes
 
 if TYPE_CHECKING:
     from fabcom.jobs.embedded import EmbeddedRunner
@@ -77,8 +79,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes += module_routes(build_registry(settings.modules))
     routes += graphql_routes(settings)
     app = Starlette(
-        routes=routes,
-        middleware=[Middleware(AuthMiddleware)],
+        routes=[*routes, *web_routes()],
+        middleware=[Middleware(AuthMiddleware), Middleware(CSRFMiddleware)],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -37,6 +37,7 @@ CORE_MODELS = [
     "fabcom.jobs.models",
     "fabcom.webhooks.models",
     "fabcom.notifications.preference_models",
+    "fabcom.web.models",
 ]
 
 # SQLite: WAL lets readers run beside the single writer; the busy timeout makes a

@@ -55,8 +55,9 @@ class ServiceError(Exception):
         self.errors = errors
 
     @classmethod
-    def single(cls, code: ErrorCode, message: str, field: str | None = None, **params: Any) -> ServiceError:
-        return cls([FieldError(code, message, field, params)])
+    def single(cls, error_code: ErrorCode, message: str, field: str | None = None, /, **params: Any) -> ServiceError:
+        # Positional-only, so that a message may have a ``{code}`` parameter of its own.
+        return cls([FieldError(error_code, message, field, params)])
 
     def text(self, locale: str, with_fields: bool = False) -> str:
         """All messages in ``locale``; ``with_fields`` prefixes each with its field (CLI)."""

@@ -22,7 +22,8 @@ from fabcom.webhooks.models import WebhookDelivery
 from fabcom.webhooks.services import create_endpoint
 
 
-async def wait_until(condition, worker: WorkerProcess, limit_s: float = 60) -> None:
+async def wait_until(condition, worker: WorkerProcess, limit_s: float = 180) -> None:
+    """Poll ``condition``; the generous bound only stops a hung test (a busy CI machine is slow)."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if await condition():
