@@ -202,6 +202,38 @@ def module_new(
     typer.echo(f"next: FABCOM_MODULES={name} fabcom migrate, then make test")
 
 
+@app.command("backup")
+def backup_command(
+    path: Annotated[str, typer.Argument(help="Archive to write, e.g. fabcom-2026-11-23.tar.gz")],
+) -> None:
+    """Back up the database and the uploads into one archive, with checksums."""
+    from pathlib import Path
+
+    from fabcom.ops.backup import BackupError, backup
+
+    settings = settings_or_exit()
+    try:
+        manifest = asyncio.run(backup(settings, Path(path)))
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"wrote {path}: {manifest['database']} database and {len(manifest['files']) - 1} uploads")
+
+
+@app.command("restore")
+def restore_command(path: Annotated[str, typer.Argument(help="An archive written by `fabcom backup`.")]) -> None:
+    """Restore a backup into this instance, which must be empty."""
+    from pathlib import Path
+
+    from fabcom.ops.backup import BackupError, restore
+
+    settings = settings_or_exit()
+    try:
+        manifest = asyncio.run(restore(settings, Path(path)))
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"restored the backup of {manifest['created_at']} (fabcom {manifest['fabcom_version']})")
+
+
 @app.command()
 def check() -> None:
     """Validate the configuration and reach the database (and Redis when configured)."""
