@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 
 from fabcom import clock
 from fabcom.jobs.embedded import enqueue_cron
-from fabcom.jobs.execution import REF_FIELDS, JobRef, Runtime, release_stale, run_job
+from fabcom.jobs.execution import REF_FIELDS, CompletionBuffer, JobRef, Runtime, release_stale, run_job
 from fabcom.jobs.models import Job, JobStatus
 from fabcom.jobs.registry import CronSpec, JobRegistry
 from fabcom.settings import Settings
@@ -199,6 +199,8 @@ async def serve_worker(settings: Settings) -> None:
     registry.freeze()
     await open_database(settings)
     runtime = Runtime.create(settings)
+    runtime.completions = CompletionBuffer()
+    flusher = asyncio.create_task(runtime.completions.run(), name="fabcom-completions")
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -221,8 +223,11 @@ async def serve_worker(settings: Settings) -> None:
         if worker is not None:
             with contextlib.suppress(Exception):
                 await worker.close()
-        dispatcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await dispatcher
+        for task in (dispatcher, flusher):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        with contextlib.suppress(Exception):
+            await runtime.completions.flush()
         await runtime.close()
         await close_database()
