@@ -174,7 +174,7 @@ async def _dispatcher_loop(settings: Settings) -> None:
 
 def build_worker(settings: Settings, runtime: Runtime, registry: JobRegistry) -> Worker:
     return Worker(
-        functions=[func(run_outbox_job, name=FUNCTION)],  # type: ignore[list-item]
+        functions=[func(run_outbox_job, name=FUNCTION)],
         cron_jobs=arq_cron_jobs(registry),
         queue_name=QUEUE,
         redis_settings=redis_settings(settings.redis_url),
@@ -186,7 +186,7 @@ def build_worker(settings: Settings, runtime: Runtime, registry: JobRegistry) ->
         poll_delay=settings.job_poll_s,
         max_tries=1000,  # retries are the outbox's business, never arq's
         ctx={"fabcom_runtime": runtime},
-        timezone=dt.UTC,  # type: ignore[arg-type]
+        timezone=dt.UTC,
     )
 
 
@@ -202,9 +202,10 @@ async def serve_worker(settings: Settings) -> None:
     runtime.completions = CompletionBuffer()
     flusher = asyncio.create_task(runtime.completions.run(), name="fabcom-completions")
     main = asyncio.current_task()
+    assert main is not None  # called from asyncio.run
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, main.cancel)  # type: ignore[union-attr]
+        loop.add_signal_handler(sig, main.cancel)
     dispatcher = asyncio.create_task(_dispatcher_loop(settings), name="fabcom-dispatcher")
     worker: Worker | None = None
     try:
