@@ -137,36 +137,50 @@ async def bench_fabcom(redis_url: str, database_url: str, var_dir: Path, env: di
 async def main() -> None:
     # The same worker settings for both: concurrency and poll delay bound arq's throughput.
     env = {"FABCOM_WORKER_MAX_JOBS": "100", "FABCOM_JOB_POLL_S": "0.05", **os.environ}
-    print(f"{N} no-op jobs, max_jobs={env['FABCOM_WORKER_MAX_JOBS']}, poll={env['FABCOM_JOB_POLL_S']} s")
+    rounds = int(env.get("BENCH_ROUNDS", "3"))
     postgres = env.get("FABCOM_BENCH_POSTGRES_URL") or env.get("FABCOM_TEST_POSTGRES_URL", "")
+    print(
+        f"{N} no-op jobs, max_jobs={env['FABCOM_WORKER_MAX_JOBS']}, poll={env['FABCOM_JOB_POLL_S']} s, {rounds} rounds"
+    )
+    results: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         redis, redis_url = start_redis(Path(tmp))
         try:
-            bare = await bench_bare_arq(redis_url, env)
-            print(f"bare arq          {bare['jobs_per_s']:8.0f} jobs/s  enqueue p50 {bare['enqueue_p50_ms']:.3f} ms")
-            runs = [("sqlite", "")]
-            if postgres:
-                from fabcom.testing.services import create_postgres_database
+            # Rounds interleave bare arq and fabcom so a busy machine slows both alike.
+            for round_no in range(rounds):
+                results.setdefault("bare arq", []).append(await bench_bare_arq(redis_url, env))
+                runs = [("sqlite", "")]
+                if postgres:
+                    from fabcom.testing.services import create_postgres_database
 
-                runs.append(("postgresql", await create_postgres_database(postgres, prefix="fabcom_bench")))
-            for name, url in runs:
-                var_dir = Path(tmp) / name
-                var_dir.mkdir()
-                try:
-                    result = await bench_fabcom(redis_url, url, var_dir, env)
-                finally:
-                    if url:
-                        from fabcom.testing.services import drop_postgres_database
+                    runs.append(
+                        (
+                            "postgresql",
+                            await create_postgres_database(postgres, prefix="fabcom_bench")
+                            + env.get("BENCH_PG_OPTIONS", ""),
+                        )
+                    )
+                for name, url in runs:
+                    var_dir = Path(tmp) / f"{name}-{round_no}"
+                    var_dir.mkdir()
+                    try:
+                        result = await bench_fabcom(redis_url, url, var_dir, env)
+                    finally:
+                        if url:
+                            from fabcom.testing.services import drop_postgres_database
 
-                        await drop_postgres_database(url)
-                ratio = result["jobs_per_s"] / bare["jobs_per_s"]
-                print(
-                    f"fabcom ({name:10}) {result['jobs_per_s']:8.0f} jobs/s  enqueue p50 "
-                    f"{result['enqueue_p50_ms']:.3f} ms (whole transaction {result['transaction_p50_ms']:.3f} ms)"
-                    f"  ratio {ratio:.2f}x bare arq"
-                )
+                            await drop_postgres_database(url)
+                    results.setdefault(f"fabcom ({name})", []).append(result)
         finally:
             stop(redis)
+    bare = statistics.median(r["jobs_per_s"] for r in results["bare arq"])
+    print(f"{'':22} {'jobs/s':>8} {'ratio':>6} {'enqueue p50':>12} {'transaction p50':>16}   (medians)")
+    for name, runs_of in results.items():
+        rate = statistics.median(r["jobs_per_s"] for r in runs_of)
+        enqueue_ms = statistics.median(r["enqueue_p50_ms"] for r in runs_of)
+        transaction = [r["transaction_p50_ms"] for r in runs_of if "transaction_p50_ms" in r]
+        whole = f"{statistics.median(transaction):13.3f} ms" if transaction else f"{'-':>16}"
+        print(f"{name:22} {rate:8.0f} {rate / bare:5.2f}x {enqueue_ms:9.3f} ms {whole}")
 
 
 if __name__ == "__main__":

@@ -105,6 +105,8 @@ class Runtime:
     policy: RetryPolicy
     registry: JobRegistry = field(default_factory=lambda: registry)
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the arq Redis pool
+    # When set, successes are recorded in batches (the worker); otherwise one by one.
+    completions: CompletionBuffer | None = None
 
     @classmethod
     def create(cls, settings: Settings, policy: RetryPolicy | None = None) -> Runtime:
@@ -171,10 +173,46 @@ async def run_job(job: int | JobRef, runtime: Runtime) -> JobStatus | None:
         await asyncio.wait_for(spec.func(ctx, **job.args), runtime.settings.job_timeout_s)
     except Exception as exc:
         return await _record_failure(job.id, attempt, exc, runtime.policy)
-    await Job.filter(id=job.id, attempts=attempt).update(
-        status=JobStatus.DONE, finished_at=clock.now(), locked_until=None, last_error=""
-    )
+    if runtime.completions is not None:
+        runtime.completions.add(job.id)
+    else:
+        await mark_done([job.id], attempt)
     return JobStatus.DONE
+
+
+async def mark_done(job_ids: list[int], attempt: int | None = None) -> None:
+    filters: dict[str, Any] = {"id__in": job_ids, "status": JobStatus.RUNNING}
+    if attempt is not None:
+        filters["attempts"] = attempt
+    await Job.filter(**filters).update(status=JobStatus.DONE, finished_at=clock.now(), locked_until=None, last_error="")
+
+
+class CompletionBuffer:
+    """Records successes with one UPDATE per ``interval`` instead of one per job. A
+    process killed before a flush leaves those rows ``running``: their lease runs out
+    and they run again, which idempotent jobs allow."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.pending: list[int] = []
+
+    def add(self, job_id: int) -> None:
+        self.pending.append(job_id)
+
+    async def flush(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending[:500], self.pending[500:]
+            await mark_done(batch)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("recording finished jobs failed; trying again")
 
 
 async def _record_failure(job_id: int, attempt: int, exc: Exception, policy: RetryPolicy) -> JobStatus:

@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 
 from fabcom import clock
 from fabcom.jobs.embedded import enqueue_cron
-from fabcom.jobs.execution import REF_FIELDS, JobRef, Runtime, release_stale, run_job
+from fabcom.jobs.execution import REF_FIELDS, CompletionBuffer, JobRef, Runtime, release_stale, run_job
 from fabcom.jobs.models import Job, JobStatus
 from fabcom.jobs.registry import CronSpec, JobRegistry
 from fabcom.settings import Settings
@@ -174,7 +174,7 @@ async def _dispatcher_loop(settings: Settings) -> None:
 
 def build_worker(settings: Settings, runtime: Runtime, registry: JobRegistry) -> Worker:
     return Worker(
-        functions=[func(run_outbox_job, name=FUNCTION)],  # type: ignore[list-item]
+        functions=[func(run_outbox_job, name=FUNCTION)],
         cron_jobs=arq_cron_jobs(registry),
         queue_name=QUEUE,
         redis_settings=redis_settings(settings.redis_url),
@@ -186,7 +186,7 @@ def build_worker(settings: Settings, runtime: Runtime, registry: JobRegistry) ->
         poll_delay=settings.job_poll_s,
         max_tries=1000,  # retries are the outbox's business, never arq's
         ctx={"fabcom_runtime": runtime},
-        timezone=dt.UTC,  # type: ignore[arg-type]
+        timezone=dt.UTC,
     )
 
 
@@ -199,10 +199,13 @@ async def serve_worker(settings: Settings) -> None:
     registry.freeze()
     await open_database(settings)
     runtime = Runtime.create(settings)
+    runtime.completions = CompletionBuffer()
+    flusher = asyncio.create_task(runtime.completions.run(), name="fabcom-completions")
     main = asyncio.current_task()
+    assert main is not None  # called from asyncio.run
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, main.cancel)  # type: ignore[union-attr]
+        loop.add_signal_handler(sig, main.cancel)
     dispatcher = asyncio.create_task(_dispatcher_loop(settings), name="fabcom-dispatcher")
     worker: Worker | None = None
     try:
@@ -221,8 +224,11 @@ async def serve_worker(settings: Settings) -> None:
         if worker is not None:
             with contextlib.suppress(Exception):
                 await worker.close()
-        dispatcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await dispatcher
+        for task in (dispatcher, flusher):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        with contextlib.suppress(Exception):
+            await runtime.completions.flush()
         await runtime.close()
         await close_database()

@@ -250,7 +250,7 @@ async def respond_exchange_request(
             before=before,
             after=snapshot(request),
         )
-        other_side = requester_id if side == "owner" else owner_id
+        other_side: int = request.requester_organization_id if side == "owner" else request.owner_organization_id  # type: ignore[attr-defined]
         await _announce_exchange(request, item, "exchange_request.changed", notify_org=other_side)
     return request
 

@@ -35,8 +35,13 @@ async def send_email(settings: Settings, to: str, subject: str, body: str, idemp
             use_tls=settings.smtp_tls == "tls",
             timeout=settings.job_http_timeout_s,
         )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = [refusal.code for refusal in exc.recipients]
+        if any(400 <= code < 500 for code in codes):  # 4xx: the server asks to try later
+            raise TransientError(str(exc)) from exc
+        raise PermanentError(str(exc)) from exc
     except aiosmtplib.SMTPResponseException as exc:
-        if 400 <= exc.code < 500:  # 4xx: the server asks to try later
+        if 400 <= exc.code < 500:
             raise TransientError(str(exc)) from exc
         raise PermanentError(str(exc)) from exc
     return True

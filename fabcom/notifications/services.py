@@ -54,11 +54,12 @@ async def notify(
 async def staff_of(organization_id: int, roles: Iterable[Role] = STAFF_AND_UP) -> list[int]:
     """The people with one of ``roles`` in the organization today."""
     today = clock.today()
-    return list(
+    user_ids = (
         await Membership.filter(organization_id=organization_id, role__in=list(roles), valid_from__lte=today)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         .values_list("user_id", flat=True)
     )
+    return [int(user_id) for user_id in user_ids]  # type: ignore[call-overload]
 
 
 class PreferenceInput(Input):

@@ -138,11 +138,15 @@ class WorkerJobs:
 
 
 async def flush_redis(url: str) -> None:
+    """Forget the job queue's keys (only those: the Redis database may be shared)."""
     from redis.asyncio import Redis
 
     client = Redis.from_url(url)
     try:
-        await client.flushdb()
+        for pattern in ("fabcom:*", "arq:*"):
+            keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
+            if keys:
+                await client.delete(*keys)
     finally:
         await client.aclose()
 

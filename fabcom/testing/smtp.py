@@ -14,9 +14,16 @@ from fabcom.testing.processes import free_port
 class _Handler:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.refusals: dict[str, str] = {}  # recipient -> SMTP answer, e.g. "550 No such user"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address in self.refusals:
+            return self.refusals[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"
 
 
@@ -31,6 +38,13 @@ class SmtpSink:
     @property
     def messages(self) -> list[EmailMessage]:
         return self._handler.messages
+
+    def refuse(self, address: str, answer: str) -> None:
+        """Answer ``answer`` (e.g. "451 Try later" or "550 No such user") to mail for ``address``."""
+        self._handler.refusals[address] = answer
+
+    def accept(self, address: str) -> None:
+        self._handler.refusals.pop(address, None)
 
     def __enter__(self) -> SmtpSink:
         self._controller.start()

@@ -185,3 +185,31 @@ async def test_a_bad_channel_is_refused_and_the_preference_is_unchanged(org_a, m
 
     assert refused.value.errors[0].field == "channel"
     assert (await NotificationPreference.get(user_id=paul.user_id)).channel == Channel.DIGEST
+
+
+async def test_a_mailbox_that_does_not_exist_is_dead_at_once_and_a_busy_server_is_retried(
+    org_a, make_member, mail_jobs, sink
+):
+    # given two people choosing e-mail: one address refused for good, one server busy once
+    gone = await person(make_member, org_a, Role.STAFF, "fr", "email")
+    busy = await person(make_member, org_a, Role.STAFF, "en", "email")
+    gone_email = (await User.get(id=gone.user_id)).email
+    busy_email = (await User.get(id=busy.user_id)).email
+    sink.refuse(gone_email, "550 No such user")
+    sink.refuse(busy_email, "451 Try again later")
+    await notify([gone.user_id, busy.user_id], "membership.expiring", {"organization": "A", "date": "2026-12-01"})
+
+    # when the e-mails are tried once
+    await mail_jobs.runner.run_until_idle()
+
+    # then the refused one is dead, the busy one waits for its next try
+    jobs_by_user = {
+        (await Notification.get(id=args["notification_id"])).user_id: status
+        for args, status in await Job.filter(name="send_notification_email").values_list("args", "status")
+    }
+    assert jobs_by_user == {gone.user_id: JobStatus.DEAD, busy.user_id: JobStatus.FAILED}
+
+    # and once the server accepts again, the busy one is delivered, once
+    sink.accept(busy_email)
+    await mail_jobs.settle()
+    assert [m["To"] for m in sink.messages] == [busy_email]
