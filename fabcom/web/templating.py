@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import sys
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -23,7 +24,15 @@ from starlette.responses import HTMLResponse, Response
 
 from fabcom.i18n import LOCALES, gettext, translations
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+def _templates_dir() -> Path:
+    """The core's templates: the checkout's ``templates/`` (source and editable installs),
+    else where a wheel installs them (``<prefix>/share/fabcom/templates``)."""
+    checkout = Path(__file__).resolve().parent.parent.parent / "templates"
+    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "fabcom" / "templates"
+
+
+TEMPLATES_DIR = _templates_dir()
 TIMEZONE = "Europe/Paris"
 FLASH_COOKIE = "fabcom_flash"
 
