@@ -140,8 +140,9 @@ async def item_list(request: Request) -> Response:
         "pages": pages,
         "query": urlencode(query),
         "page_query": lambda n: urlencode({**query, "page": n}),
-        **await choices(org),
     }
+    if not is_htmx(request):  # the fragment has no filter form: skip its choices
+        context.update(await choices(org))
     return render(request, "item_list.html", context, fragment="_item_results.html")
 
 
