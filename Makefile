@@ -48,8 +48,10 @@ messages: $(VENV)/.installed-dev
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 -k ngettext:2,3 --no-location --sort-output --omit-header -o fabcom/locale/messages.pot .
 	$(BIN)/pybabel update -i fabcom/locale/messages.pot -d fabcom/locale --no-fuzzy-matching --omit-header
 
+# Benchmarks (never part of `make test`); the PostgreSQL ones read FABCOM_BENCH_POSTGRES_URL.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.web_inventory
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -103,7 +103,15 @@ async def language(request: Request) -> Response:
     response = RedirectResponse(target, status_code=303)
     if request.state.principal.is_authenticated and request.state.principal.scopes is None:
         await set_locale(request.state.principal, locale)
-    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 86400, path="/", httponly=True, samesite="lax")
+    response.set_cookie(
+        LOCALE_COOKIE,
+        locale,
+        max_age=365 * 86400,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 

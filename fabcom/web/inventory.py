@@ -32,7 +32,14 @@ from fabcom.inventory.models import (
     Unit,
     Visibility,
 )
-from fabcom.inventory.services import add_photo, create_item, get_item_for, record_movement, update_item
+from fabcom.inventory.services import (
+    add_photo,
+    create_item,
+    delete_item,
+    get_item_for,
+    record_movement,
+    update_item,
+)
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action
 from fabcom.web import exports
@@ -133,8 +140,9 @@ async def item_list(request: Request) -> Response:
         "pages": pages,
         "query": urlencode(query),
         "page_query": lambda n: urlencode({**query, "page": n}),
-        **await choices(org),
     }
+    if not is_htmx(request):  # the fragment has no filter form: skip its choices
+        context.update(await choices(org))
     return render(request, "item_list.html", context, fragment="_item_results.html")
 
 
@@ -315,6 +323,17 @@ async def item_movement(request: Request) -> Response:
         "saved": not errors,
     }
     return render(request, "item_detail.html", context, fragment="_item_stock.html", status_code=400 if errors else 200)
+
+
+@page()
+async def item_archive(request: Request) -> Response:
+    """Take an item out of the inventory (its ledger stays: it is archived, not erased)."""
+    org = await current_org(request, Action.INVENTORY_DELETE)
+    item = await org_item(request, org, Action.INVENTORY_DELETE)
+    await delete_item(request.state.principal, item.id)
+    response = RedirectResponse(request.url_for("web:item_list", slug=org.slug).path, status_code=303)
+    flash(request, response, _(request, N_("“{title}” removed from the inventory."), title=item.title))
+    return response
 
 
 # --- photos, labels and exports ------------------------------------------------------------

@@ -43,6 +43,16 @@ def web_routes() -> list[BaseRoute]:
         Route("/o/{slug}/projects/{project_id:int}", community.project_detail, name="web:project_detail"),
         Route("/o/{slug}/tasks/{task_id:int}/status", community.task_status, methods=["POST"], name="web:task_status"),
         Route("/o/{slug}/members", community.member_list, methods=get_post, name="web:member_list"),
+        Route("/o/{slug}/members/add", community.member_add, methods=["POST"], name="web:member_add"),
+        Route(
+            "/o/{slug}/members/{membership_id:int}/role",
+            community.member_role,
+            methods=["POST"],
+            name="web:member_role",
+        ),
+        Route(
+            "/o/{slug}/items/{item_id:int}/archive", inventory.item_archive, methods=["POST"], name="web:item_archive"
+        ),
         Route("/o/{slug}/members/export.csv", community.member_export, name="web:member_export"),
         Route("/o/{slug}/partners", community.partners, name="web:partners"),
         Route("/o/{slug}/exchanges/new", community.exchange_new, methods=["POST"], name="web:exchange_new"),

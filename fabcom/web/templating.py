@@ -113,7 +113,12 @@ def flash(request: Request, response: Response, message: str, level: str = "succ
     request.state.flash_out = messages
     payload = base64.urlsafe_b64encode(json.dumps(messages).encode()).decode()
     response.set_cookie(
-        FLASH_COOKIE, f"{payload}.{_sign(request, payload.encode())}", httponly=True, samesite="lax", path="/"
+        FLASH_COOKIE,
+        f"{payload}.{_sign(request, payload.encode())}",
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=request.url.scheme == "https",
     )
 
 

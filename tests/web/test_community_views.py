@@ -179,3 +179,40 @@ async def test_api_token_is_shown_once_and_can_be_revoked(make_client, staff_a):
     revoked = await client.post_form("/account/tokens", {"revoke": str(token.id)})
     assert revoked.status_code == 303
     assert (await ApiToken.get(id=token.id)).revoked_at is not None
+
+
+async def test_admin_adds_an_existing_account_and_changes_a_role(make_client, make_member, org_a, org_b, staff_b):
+    admin = await make_member(org_a, role=Role.ADMIN)
+    client = await make_client(admin)
+    from fabcom.auth.models import User
+
+    email = (await User.get(id=staff_b.user_id)).email
+    unknown = await client.post_form(f"/o/{org_a.slug}/members/add", {"email": "nobody@example.org", "role": "staff"})
+    assert unknown.status_code == 303
+    assert "Aucun compte n’utilise cette adresse e-mail." in (await client.get(unknown.headers["location"])).text
+    added = await client.post_form(f"/o/{org_a.slug}/members/add", {"email": email, "role": "volunteer"})
+    assert added.status_code == 303
+    membership = await Membership.get(user_id=staff_b.user_id, organization_id=org_a.id)
+    assert membership.role == "volunteer"
+    # an admin cannot make an owner
+    await client.post_form(f"/o/{org_a.slug}/members/{membership.id}/role", {"role": "owner"})
+    assert (await Membership.get(id=membership.id)).role == "volunteer"
+    await client.post_form(f"/o/{org_a.slug}/members/{membership.id}/role", {"role": "staff"})
+    assert (await Membership.get(id=membership.id)).role == "staff"
+    # a membership of another organization is not reachable through this one
+    other = await Membership.get(user_id=staff_b.user_id, organization_id=org_b.id)
+    assert (await client.post_form(f"/o/{org_a.slug}/members/{other.id}/role", {"role": "member"})).status_code == 404
+    assert (await Membership.get(id=other.id)).role == "staff"
+
+
+async def test_staff_archives_an_item_volunteers_may_not(make_client, make_member, staff_a, org_a):
+    item = await create_item(staff_a, org_a.id, {"title": "Cassé", "initial_quantity": "1"})
+    volunteer = await make_client(await make_member(org_a, role=Role.VOLUNTEER))
+    assert (await volunteer.post_form(f"/o/{org_a.slug}/items/{item.id}/archive")).status_code == 403
+    client = await make_client(staff_a)
+    done = await client.post_form(f"/o/{org_a.slug}/items/{item.id}/archive")
+    assert done.status_code == 303
+    assert (await client.get(f"/o/{org_a.slug}/items/{item.id}")).status_code == 404
+    from fabcom.inventory.models import Item
+
+    assert (await Item.get(id=item.id)).deleted_at is not None

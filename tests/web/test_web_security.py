@@ -13,7 +13,7 @@ from fabcom.audit.models import AuditEntry
 from fabcom.auth.models import ApiToken, Session, User
 from fabcom.inventory.models import Attachment, Item, Location, StockMovement
 from fabcom.inventory.services import add_photo, create_item, create_location, record_movement
-from fabcom.members.models import MembershipFee, Role
+from fabcom.members.models import Membership, MembershipFee, Role
 from fabcom.network.models import ExchangeRequest
 from fabcom.orgs.models import Organization
 from fabcom.permissions import load_principal
@@ -95,6 +95,8 @@ async def _state() -> tuple:
         await ApiToken.all().count(),
         await MembershipFee.all().count(),
         await ExchangeRequest.all().count(),
+        tuple(await Membership.all().order_by("id").values_list("role", flat=True)),
+        tuple(await Item.all().order_by("id").values_list("deleted_at", flat=True)),
         tuple(await Task.all().order_by("id").values_list("status", flat=True)),
         tuple(await User.all().order_by("id").values_list("locale", "password_hash")),
         tuple(await Item.all().order_by("id").values_list("title", "quantity")),
@@ -110,6 +112,7 @@ def _path(route: Route, slug: str, item_id: int, attachment_id: int, project_id:
         "project_id": project_id,
         "task_id": 1,
         "exchange_id": 1,
+        "membership_id": 1,
         "action": "accept",
     }
     return route.url_path_for(route.name, **{k: v for k, v in params.items() if k in route.param_convertors})
@@ -136,6 +139,9 @@ async def test_every_mutating_route_refuses_a_missing_or_wrong_csrf_token(app, m
         "web:exchange_action",
         "web:tokens",
         "web:item_import",
+        "web:member_add",
+        "web:member_role",
+        "web:item_archive",
     }
     before = await _state()
     form = {"title": "Volé", "kind": "sale", "quantity": "1", "locale": "en", "email": "x@example.org"}

@@ -1,0 +1,134 @@
+"""Benchmark of the inventory page (issue 5): ``GET`` of 100 rows as a full page and as
+the htmx fragment, on PostgreSQL with 100,000 items, against a floor of the same rows
+fetched with asyncpg and rendered by the same Jinja2 template; and live search over
+~10,000 matches (first and a deep page) against the raw query.
+
+Run: ``FABCOM_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres python -m bench.web_inventory``
+(falls back to ``FABCOM_TEST_POSTGRES_URL``). Creates and drops its own database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+import httpx
+
+ITEMS = 100_000
+RUNS = 30
+
+
+async def _p50(works: list[Callable[[], Awaitable[Any]]], runs: int = RUNS) -> list[float]:
+    """Median milliseconds of each work, run interleaved so that a busy machine slows
+    them all alike."""
+    for work in works:
+        await work()  # warm up
+    timings: list[list[float]] = [[] for _ in works]
+    for _ in range(runs):
+        for index, work in enumerate(works):
+            start = time.perf_counter()
+            await work()
+            timings[index].append(time.perf_counter() - start)
+    return [statistics.median(t) * 1000 for t in timings]
+
+
+async def main() -> None:
+    from fabcom import clock
+    from fabcom.app import create_app
+    from fabcom.auth.models import User
+    from fabcom.auth.services import open_session
+    from fabcom.db import close_database, open_database
+    from fabcom.inventory.services import seed_categories
+    from fabcom.members.models import Membership, Role
+    from fabcom.migrations_api import apply_migrations
+    from fabcom.orgs.models import Organization
+    from fabcom.settings import Settings
+    from fabcom.testing.services import _asyncpg_dsn, create_postgres_database, drop_postgres_database
+    from fabcom.web import inventory
+    from fabcom.web.templating import environment
+
+    server = os.environ.get("FABCOM_BENCH_POSTGRES_URL") or os.environ.get("FABCOM_TEST_POSTGRES_URL")
+    if not server:
+        raise SystemExit("set FABCOM_BENCH_POSTGRES_URL to a PostgreSQL server where databases may be created")
+    url = await create_postgres_database(server, "fabcom_bench")
+    settings = Settings(var_dir=Path(tempfile.mkdtemp()), database_url=url, secret_key="bench")
+    try:
+        await apply_migrations(settings)
+        await open_database(settings)
+        await seed_categories()
+        org = await Organization.create(slug="bench", name="Bench")
+        user = await User.create(email="bench@example.org", display_name="Bench")
+        await Membership.create(user=user, organization=org, role=Role.STAFF, valid_from=clock.today())
+        raw = await asyncpg.connect(_asyncpg_dsn(url))
+        await raw.execute(
+            f"""INSERT INTO fabcom_item (organization_id, title, description, unit, quantity, condition, status,
+                visibility, sharing_modes, attributes, created_at, updated_at)
+            SELECT {org.id}, 'Objet ' || g || CASE WHEN g % 10 = 0 THEN ' chaise' ELSE '' END, '', 'piece', g % 7,
+                'good', 'available', 'private', '[]', '{{}}', now() - g * interval '1 second', now() - g * interval '1 second'
+            FROM generate_series(1, {ITEMS}) g"""
+        )
+        await raw.execute("ANALYZE")
+        _session, key = await open_session(user)
+        inventory.PAGE_SIZE = 100  # the issue's page of 100 rows
+        app = create_app(settings)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
+        client.cookies.set("fabcom_session", key)
+        base = f"/o/{org.slug}/items"
+
+        async def full() -> None:
+            assert (await client.get(base)).status_code == 200
+
+        async def fragment() -> None:
+            assert (await client.get(base, headers={"HX-Request": "true"})).status_code == 200
+
+        template = environment("fr").get_template("_item_results.html")
+
+        async def floor(where: str = "", offset: int = 0) -> None:
+            rows = await raw.fetch(
+                "SELECT id, title, quantity, unit, status, visibility FROM fabcom_item "
+                f"WHERE organization_id = $1 AND deleted_at IS NULL {where} "
+                f"ORDER BY updated_at DESC, id DESC LIMIT 100 OFFSET {offset}",
+                org.id,
+            )
+            total = await raw.fetchval(
+                f"SELECT count(*) FROM fabcom_item WHERE organization_id = $1 AND deleted_at IS NULL {where}",
+                org.id,
+            )
+            items = [SimpleNamespace(**dict(r), category=None, location=None) for r in rows]
+            template.render(
+                items=items, total=total, page=1, pages=1, query="", page_query=lambda n: "", org=org, params={}
+            )
+
+        print(f"inventory, {ITEMS} items on PostgreSQL, p50 of {RUNS} runs (ms)")
+        f, h, fl = await _p50([full, fragment, floor])
+        print(f"  full page      {f:8.2f}   ({f / fl:.2f}× floor; target ≤ 3×)")
+        print(f"  htmx fragment  {h:8.2f}   ({h / f:.2f}× full page; target ≤ 0.6×)")
+        print(f"  floor          {fl:8.2f}   (asyncpg + the same template)")
+
+        async def search(page: int) -> None:
+            response = await client.get(f"{base}?q=chaise&page={page}", headers={"HX-Request": "true"})
+            assert response.status_code == 200
+
+        where = "AND title ILIKE '%chaise%'"
+        s1, s2, r1, r2 = await _p50(
+            [lambda: search(1), lambda: search(90), lambda: floor(where), lambda: floor(where, 8900)]
+        )
+        print(f"live search 'chaise' (~{ITEMS // 10} matches)")
+        print(f"  first page     {s1:8.2f}   ({s1 / r1:.2f}× raw query; target ≤ 3×)")
+        print(f"  page 90        {s2:8.2f}   ({s2 / r2:.2f}× raw query; target ≤ 3×)")
+        await client.aclose()
+        await raw.close()
+    finally:
+        await close_database()
+        await drop_postgres_database(url)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
