@@ -41,16 +41,26 @@ def tortoise_apps(registry: Registry) -> dict[str, dict[str, Any]]:
     return apps
 
 
+# Template folders of the enabled modules (``modules/<slug>/templates``), searched after
+# the core's; a module keeps its pages under ``templates/<slug>/``.
+module_template_dirs: list[Path] = []
+
+
 def register_hooks(registry: Registry) -> None:
     """Add each module's own hook specifications, then its hook implementations
-    (``hookspecs.py`` and ``hooks.py``), in dependency order."""
+    (``hookspecs.py`` and ``hooks.py``), in dependency order; and its catalogues and
+    templates."""
     from fabcom.module_system.hooks import reset_plugin_manager
+    from fabcom.web.templating import environment
 
     manager = reset_plugin_manager()
+    module_template_dirs.clear()
     for manifest in registry:
-        locale = Path(importlib.import_module(manifest.package).__file__ or "").parent / "locale"
-        if locale.is_dir():
-            add_catalog_dir(locale)
+        folder = Path(importlib.import_module(manifest.package).__file__ or "").parent
+        if (folder / "locale").is_dir():
+            add_catalog_dir(folder / "locale")
+        if (folder / "templates").is_dir():
+            module_template_dirs.append(folder / "templates")
         specs = registry.submodule(manifest, "hookspecs")
         if specs is not None:
             manager.add_hookspecs(specs)
@@ -58,6 +68,7 @@ def register_hooks(registry: Registry) -> None:
         implementations = registry.submodule(manifest, "hooks")
         if implementations is not None:
             manager.register(implementations, name=manifest.slug)
+    environment.cache_clear()
 
 
 def module_routes(registry: Registry) -> list[BaseRoute]:

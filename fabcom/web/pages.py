@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from fabcom.errors import FieldError, NotFound, PermissionDenied, ServiceError
+from fabcom.module_system.hooks import call_async, plugin_manager
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action
 from fabcom.web.templating import render
@@ -68,6 +69,8 @@ async def current_org(request: Request, action: Action | None = None) -> Organiz
     request.state.web_context["org"] = org
     request.state.web_context["role"] = principal.roles[org.id]
     request.state.web_context["can"] = {a.value.replace(".", "_"): principal.can(a, org.id) for a in Action}
+    entries = await call_async(plugin_manager().hook.fabcom_menu_items, organization=org, principal=principal)
+    request.state.web_context["module_menu"] = [entry for found in entries for entry in found or []]
     return org
 
 

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from fabcom.i18n import LOCALES, gettext, translations
+from fabcom.module_system.contributions import module_template_dirs
 
 
 def _templates_dir() -> Path:
@@ -79,7 +80,7 @@ def format_datetime(value: dt.datetime | None, locale: str) -> str:
 def environment(locale: str) -> Environment:
     """The Jinja2 environment of one locale (templates are compiled once per locale)."""
     env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        loader=FileSystemLoader([str(TEMPLATES_DIR), *map(str, module_template_dirs)]),
         autoescape=select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
         auto_reload=False,

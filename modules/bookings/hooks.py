@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fabcom.api import Item, Role, hookimpl, system_principal
+from fabcom.api import N_, Item, Role, hookimpl, system_principal
 from modules.bookings.services import create_booking, make_bookable
 
 WEEKDAYS_OPEN = {day: [["10:00", "19:00"]] for day in ("tue", "wed", "thu", "fri", "sat")}
@@ -54,3 +54,11 @@ async def fabcom_load_demo_data(context: dict[str, Any]) -> None:
                 "note": "Découpe des panneaux pour l'atelier vélo",
             },
         )
+
+
+@hookimpl
+def fabcom_menu_items(organization: Any, principal: Any) -> list[dict[str, str]]:
+    """A "Bookings" entry for every member of the organization."""
+    if organization.id not in principal.roles:
+        return []
+    return [{"label": N_("Bookings"), "url": f"/m/bookings/o/{organization.slug}/"}]

@@ -1,13 +1,30 @@
-"""Bookings' pages and feeds, mounted at /m/bookings/."""
+"""Bookings' pages and feeds, mounted at /m/bookings/ (routes named ``bookings:<name>``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from fabcom.api import NotFound
+from fabcom.api import N_, Action, Item, NotFound, ServiceError, clock
+from fabcom.web.pages import current_org, field_errors, page
+from fabcom.web.templating import _, flash, render
 from modules.bookings.calendar import item_calendar, member_calendar
+from modules.bookings.models import HOLDING_STATES, Booking, BookingRule, BookingState
+from modules.bookings.services import availability, change_booking, create_booking, make_bookable
+
+PARIS = ZoneInfo("Europe/Paris")
+STATE_LABELS = {
+    BookingState.REQUESTED: N_("Requested"),
+    BookingState.CONFIRMED: N_("Confirmed"),
+    BookingState.CANCELLED: N_("Cancelled"),
+    BookingState.CHECKED_OUT: N_("Handed over"),
+    BookingState.RETURNED: N_("Returned"),
+    BookingState.OVERDUE: N_("Overdue"),
+}
 
 ICS = "text/calendar; charset=utf-8"
 
@@ -30,7 +47,149 @@ async def my_feed(request: Request) -> Response:
     return Response(await member_calendar(principal.user_id), media_type=ICS)
 
 
+def _period(form: dict[str, str]) -> dict[str, str]:
+    """The form's day and times (local time) as aware datetimes; bad values are left for
+    the service to refuse field by field."""
+    try:
+        day = dt.date.fromisoformat(form.get("day", ""))
+        start = dt.datetime.combine(day, dt.time.fromisoformat(form.get("start", "")), PARIS)
+        end = dt.datetime.combine(day, dt.time.fromisoformat(form.get("end", "")), PARIS)
+    except ValueError:
+        return {"starts_at": form.get("start", ""), "ends_at": form.get("end", "")}
+    return {"starts_at": start.isoformat(), "ends_at": end.isoformat()}
+
+
+async def _desk_context(org_id: int) -> dict[str, object]:
+    now = clock.now()
+    rules = await BookingRule.filter(organization_id=org_id).prefetch_related("item").order_by("item__title")
+    upcoming = await Booking.filter(
+        organization_id=org_id, state__in=HOLDING_STATES, ends_at__gte=now, starts_at__lte=now + dt.timedelta(days=14)
+    ).prefetch_related("item", "user")
+    bookable_ids = [r.item_id for r in rules]  # type: ignore[attr-defined]
+    candidates = (
+        await Item.filter(organization_id=org_id, deleted_at__isnull=True)
+        .exclude(id__in=bookable_ids)
+        .order_by("title")
+        .limit(200)
+    )
+    return {"rules": rules, "upcoming": upcoming, "candidates": candidates}
+
+
+@page()
+async def desk(request: Request) -> Response:
+    """The staff desk: what is bookable, what is booked in the next two weeks, what to approve."""
+    org = await current_org(request)
+    principal = request.state.principal
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {}
+    if request.method == "POST":
+        form = dict(await request.form())
+        values = form
+        try:
+            if form.get("make_bookable"):
+                if not principal.can(Action.INVENTORY_WRITE, org.id):
+                    raise NotFound("item")
+                await make_bookable(
+                    principal,
+                    int(form.get("item_id") or 0),
+                    {
+                        "slot_minutes": form.get("slot_minutes") or 60,
+                        "requires_approval": bool(form.get("requires_approval")),
+                        "partner_members_allowed": bool(form.get("partner_members_allowed")),
+                        "max_duration_minutes": max(int(form.get("slot_minutes") or 60), 480),
+                    },
+                )
+                message = _(request, "The item can now be booked.")
+            else:
+                await change_booking(principal, int(form.get("booking_id") or 0), form.get("action", ""))
+                message = _(request, "Booking updated.")
+            response = RedirectResponse(f"/m/bookings/o/{org.slug}/", status_code=303)
+            flash(request, response, message)
+            return response
+        except (ServiceError, ValueError) as exc:
+            errors = (
+                field_errors(exc, request.state.locale)
+                if isinstance(exc, ServiceError)
+                else {"__all__": _(request, "This value is not valid.")}
+            )
+    context = await _desk_context(org.id)
+    return render(
+        request,
+        "bookings/desk.html",
+        {
+            **context,
+            "errors": errors,
+            "values": values,
+            "can_manage": principal.can(Action.INVENTORY_WRITE, org.id),
+            "states": STATE_LABELS,
+        },
+        status_code=400 if errors else 200,
+    )
+
+
+@page()
+async def resource(request: Request) -> Response:
+    """One bookable item: its free periods for the week and a booking form."""
+    org = await current_org(request)
+    principal = request.state.principal
+    item_id = int(request.path_params["item_id"])
+    rule = await BookingRule.get_or_none(item_id=item_id, organization_id=org.id).prefetch_related("item")
+    if rule is None:
+        raise NotFound("item")
+    errors: dict[str, str] = {}
+    values: dict[str, str] = {
+        "day": (clock.now().astimezone(PARIS).date() + dt.timedelta(days=1)).isoformat(),
+        "start": "10:00",
+        "end": "11:00",
+    }
+    if request.method == "POST":
+        values = dict(await request.form())
+        try:
+            await create_booking(principal, {"item_id": item_id, "note": values.get("note", ""), **_period(values)})
+            response = RedirectResponse(f"/m/bookings/o/{org.slug}/items/{item_id}", status_code=303)
+            flash(request, response, _(request, "Booked."))
+            return response
+        except ServiceError as exc:
+            errors = field_errors(exc, request.state.locale)
+    start = clock.now()
+    free = await availability(principal, item_id, start, start + dt.timedelta(days=7))
+    bookings = await Booking.filter(item_id=item_id, state__in=HOLDING_STATES, ends_at__gte=start).order_by("starts_at")
+    return render(
+        request,
+        "bookings/resource.html",
+        {"rule": rule, "free": free, "bookings": bookings, "errors": errors, "values": values, "states": STATE_LABELS},
+        status_code=400 if errors else 200,
+    )
+
+
+@page()
+async def mine(request: Request) -> Response:
+    """The signed-in member's own bookings, with a way to cancel them."""
+    principal = request.state.principal
+    if request.method == "POST":
+        form = await request.form()
+        try:
+            await change_booking(principal, int(str(form.get("booking_id") or 0)), "cancel")
+            message = _(request, "Booking cancelled.")
+        except (ServiceError, ValueError):
+            message = _(request, "This booking can no longer be changed that way.")
+        response = RedirectResponse("/m/bookings/mine", status_code=303)
+        flash(request, response, message)
+        return response
+    bookings = (
+        await Booking.filter(user_id=principal.user_id).prefetch_related("item").order_by("-starts_at").limit(100)
+    )
+    return render(
+        request,
+        "bookings/mine.html",
+        {"bookings": bookings, "cancellable": (BookingState.REQUESTED, BookingState.CONFIRMED), "states": STATE_LABELS},
+    )
+
+
 routes = [
+    Route("/o/{slug}/", desk, methods=["GET", "POST"], name="desk"),
+    Route("/o/{slug}/items/{item_id:int}", resource, methods=["GET", "POST"], name="resource"),
+    Route("/mine", mine, methods=["GET", "POST"], name="mine"),
     Route("/items/{item_id}/calendar.ics", item_feed, name="item_calendar"),
     Route("/me/calendar.ics", my_feed, name="my_calendar"),
 ]
