@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fabcom.api import hookimpl, system_principal
+from fabcom.api import N_, Action, hookimpl, system_principal
 from modules.ressourcerie.services import add_tare, record_intake, record_outflow, record_sale
 
 # (category, share of the tonnage, typical kg per weighing) — roughly a French
@@ -128,3 +128,14 @@ async def fabcom_load_demo_data(context: dict[str, Any]) -> None:
                         },
                     )
         day += dt.timedelta(days=1)
+
+
+@hookimpl
+def fabcom_menu_items(organization: Any, principal: Any) -> list[dict[str, str]]:
+    """The weighing station for those who weigh, the report for those who read the stock."""
+    entries = []
+    if principal.can(Action.INVENTORY_WRITE, organization.id):
+        entries.append({"label": N_("Weighing"), "url": f"/m/ressourcerie/o/{organization.slug}/weighing"})
+    if principal.can(Action.INVENTORY_READ, organization.id):
+        entries.append({"label": N_("Activity report"), "url": f"/m/ressourcerie/o/{organization.slug}/report"})
+    return entries

@@ -1,0 +1,78 @@
+"""The weighing station and the report page, over HTTP."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from fabcom.api import ValidationFailed
+from modules.ressourcerie.models import IntakeLine
+from modules.ressourcerie.services import add_tare
+from modules.ressourcerie.views import resolve_category
+
+
+async def csrf(client, url: str) -> str:
+    page = await client.get(url)
+    marker = '"X-CSRF-Token": "'
+    start = page.text.index(marker) + len(marker)
+    return page.text[start : page.text.index('"', start)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("15", "C_15"), ("C_22", "C_22"), ("chau", "C_24"), ("vél", "C_26"), ("velo", "C_26"), ("Bicy", "C_26")],
+)
+async def test_categories_by_number_or_first_letters(db, typed, code):
+    assert (await resolve_category(typed)).code == code
+
+
+async def test_ambiguous_or_unknown_letters_are_refused(db):
+    with pytest.raises(ValidationFailed) as ambiguous:
+        await resolve_category("ch")
+    assert ambiguous.value.text("fr") == "Plusieurs catégories commencent ainsi : Puériculture, Chaussures."
+    with pytest.raises(ValidationFailed) as unknown:
+        await resolve_category("zz")
+    assert unknown.value.text("fr") == "Aucune catégorie ne commence ainsi."
+
+
+async def test_weighing_without_reload_and_undo(client, login, org_a, staff_a):
+    crate = await add_tare(staff_a, org_a.id, {"name": "Caisse", "weight_kg": "2"})
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/weighing"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    first = await client.post(
+        url, data={"mode_code": "apport_volontaire", "category": "15", "weight": "12,5"}, headers=headers
+    )
+    assert first.status_code == 200
+    assert "<html" not in first.text  # a fragment for htmx
+    assert "Aujourd’hui : 12,5 kg" in first.text
+    await client.post(
+        url,
+        data={"mode_code": "apport_volontaire", "category": "vêt", "weight": "10", "tare_id": str(crate.id)},
+        headers=headers,
+    )
+    lines = await IntakeLine.all().order_by("id")
+    assert [(line.gross_kg, line.net_kg) for line in lines] == [
+        (Decimal("12.5"), Decimal("12.5")),
+        (Decimal("10"), Decimal("8")),
+    ]
+    bad = await client.post(url, data={"category": "15", "weight": "douze"}, headers=headers)
+    assert bad.status_code == 400
+    assert "Saisissez un nombre valide." in bad.text
+    undo = await client.post(url, data={"undo": str(lines[1].id)}, headers=headers)
+    assert "Aujourd’hui : 12,5 kg" in undo.text
+    assert await IntakeLine.all().count() == 1
+
+
+async def test_the_report_page_and_who_sees_it(client, login, org_a, staff_a, staff_b):
+    await login(client, staff_a)
+    page = await client.get(f"/m/ressourcerie/o/{org_a.slug}/report")
+    assert page.status_code == 200
+    assert "Taux de réemploi" in page.text
+    bad = await client.get(f"/m/ressourcerie/o/{org_a.slug}/report?from=2026-13-01")
+    assert bad.status_code == 400
+    client.cookies.clear()
+    await login(client, staff_b)
+    assert (await client.get(f"/m/ressourcerie/o/{org_a.slug}/report")).status_code == 404
+    assert (await client.get(f"/m/ressourcerie/o/{org_a.slug}/weighing")).status_code == 404
