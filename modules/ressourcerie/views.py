@@ -64,7 +64,9 @@ async def resolve_category(typed: str) -> Category:
 async def _day(org_id: int, user_id: int | None) -> dict[str, object]:
     start, end = local_day_bounds(clock.today())
     lines = (
-        await IntakeLine.filter(intake__organization_id=org_id, created_at__gte=start, created_at__lt=end)
+        await IntakeLine.filter(
+            intake__organization_id=org_id, intake__occurred_at__gte=start, intake__occurred_at__lt=end
+        )
         .prefetch_related("category", "intake__mode")
         .order_by("-id")
     )

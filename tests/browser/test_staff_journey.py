@@ -82,6 +82,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.kill()
 
 
+def shoot(page, name: str, full_page: bool) -> None:
+    """Refresh the screenshots in docs/ only when asked (FABCOM_SCREENSHOTS=1), so that a
+    test run leaves the checkout as it found it."""
+    if os.environ.get("FABCOM_SCREENSHOTS") == "1":
+        page.screenshot(path=str(DOCS / name), full_page=full_page)
+
+
 def _photo(tmp_path: Path) -> Path:
     path = tmp_path / "fauteuil.jpg"
     image = Image.new("RGB", (320, 240), (180, 120, 60))
@@ -123,7 +130,7 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
         page.get_by_role("button", name="Se connecter").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")
         audit(page, "dashboard")
-        page.screenshot(path=str(DOCS / "screenshot-dashboard.png"), full_page=True)
+        shoot(page, "screenshot-dashboard.png", full_page=True)
 
         # record a donation with a photo
         page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Enregistrer un don").click()
@@ -144,7 +151,7 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
         page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Inventaire").click()
         expect(page.locator("#results")).to_contain_text("Résultats")
         audit(page, "item_list")
-        page.screenshot(path=str(DOCS / "screenshot-inventory.png"), full_page=False)
+        shoot(page, "screenshot-inventory.png", full_page=False)
         page.get_by_label("Rechercher").press_sequentially("crapaud", delay=30)
         expect(page.locator("#results")).to_contain_text("Résultats : 1")
         expect(page).to_have_url(re.compile(r"q=crapaud"))
@@ -183,12 +190,12 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
         page.locator("main ul a").first.click()
         expect(page.get_by_role("heading", name="Tâches")).to_be_visible()
         audit(page, "project_detail")
-        page.screenshot(path=str(DOCS / "screenshot-project.png"), full_page=True)
+        shoot(page, "screenshot-project.png", full_page=True)
         nav.get_by_role("link", name="Adhérent·es").click()
         audit(page, "member_list")
         nav.get_by_role("link", name="Partenaires").click()
         audit(page, "partners")
-        page.screenshot(path=str(DOCS / "screenshot-partners.png"), full_page=False)
+        shoot(page, "screenshot-partners.png", full_page=False)
         page.goto(server + "/o/recyclerie-du-canal/items/import")
         audit(page, "item_import")
         page.goto(server + "/account/tokens")
@@ -198,7 +205,7 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
         page.set_viewport_size({"width": 360, "height": 740})
         page.goto(server + "/o/recyclerie-du-canal/items")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        page.screenshot(path=str(DOCS / "screenshot-inventory-phone.png"), full_page=False)
+        shoot(page, "screenshot-inventory-phone.png", full_page=False)
         page.set_viewport_size({"width": 1280, "height": 900})
 
         # switch to English
