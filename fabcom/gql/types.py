@@ -10,7 +10,7 @@ from typing import Any, Generic
 
 import strawberry
 from strawberry import relay
-from strawberry.relay.types import NodeType
+from strawberry.relay.types import NodeType as NodeT  # relay.Edge is generic over this very TypeVar
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -44,8 +44,6 @@ Role = _enum(members.Role, "A member's role in an organization.")
 PartnershipStatus = _enum(network.PartnershipStatus, "Where a partnership request stands.")
 ExchangeKind = _enum(network.ExchangeKind, "What a partner asks to do with an item.")
 ExchangeStatus = _enum(network.ExchangeStatus, "Where an exchange request stands.")
-
-NodeT = NodeType  # relay.Edge is generic over this very TypeVar
 
 
 @strawberry.type(description="A page of a list, Relay-style, with the size of the whole list.")
