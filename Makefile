@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FABCOM_PORT ?= 8000
 # The demo runs with the first-party modules on; set FABCOM_MODULES= to run the bare core.
-FABCOM_MODULES ?= bookings
+FABCOM_MODULES ?= bookings,ressourcerie
 export FABCOM_PORT FABCOM_MODULES
 
 .PHONY: run test lint format messages bench fuzz clean
@@ -54,6 +54,7 @@ fuzz: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.graphql_items
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

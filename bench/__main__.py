@@ -1,9 +1,187 @@
-"""``make bench``: run the benchmarks (never part of ``make test``)."""
+"""5,000 no-op jobs through fabcom's outbox (enqueue in a transaction → dispatcher → arq →
+``fabcom worker``) against bare arq (``enqueue_job`` → arq worker) on the same Redis.
+
+Each run starts its worker process first, then enqueues the jobs one by one (as services
+would, one transaction each) and stops the clock when the last job has run. Run with
+``make bench``; set FABCOM_BENCH_POSTGRES_URL (or FABCOM_TEST_POSTGRES_URL) to add a
+PostgreSQL run beside SQLite."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
-from bench.graphql_items import main
+from arq.connections import RedisSettings, create_pool
 
-asyncio.run(main())
+N = int(os.environ.get("BENCH_JOBS", "5000"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    from fabcom.testing.processes import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    return process, f"redis://127.0.0.1:{port}/0"
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+async def bench_bare_arq(redis_url: str, env: dict[str, str]) -> dict[str, float]:
+    from bench.bare_arq import COUNTER, QUEUE
+
+    pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=QUEUE)
+    await pool.flushdb()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "arq", "bench.bare_arq.WorkerSettings"],
+        env={**env, "BENCH_REDIS_URL": redis_url},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    await asyncio.sleep(1.5)
+    latencies = []
+    started = time.perf_counter()
+    for _ in range(N):
+        t = time.perf_counter()
+        await pool.enqueue_job("noop")
+        latencies.append(time.perf_counter() - t)
+    while int(await pool.get(COUNTER) or 0) < N:
+        await asyncio.sleep(0.01)
+    elapsed = time.perf_counter() - started
+    stop(worker)
+    await pool.aclose()
+    return {"jobs_per_s": N / elapsed, "enqueue_p50_ms": statistics.median(latencies) * 1000, "seconds": elapsed}
+
+
+async def bench_fabcom(redis_url: str, database_url: str, var_dir: Path, env: dict[str, str]) -> dict[str, float]:
+    from tortoise.transactions import in_transaction
+
+    from fabcom.db import close_database, open_database
+    from fabcom.jobs.models import Job, JobStatus
+    from fabcom.jobs.outbox import enqueue
+    from fabcom.migrations_api import apply_migrations
+    from fabcom.settings import Settings
+
+    settings = Settings(var_dir=var_dir, database_url=database_url, secret_key="bench")
+    await apply_migrations(settings)
+    await open_database(settings)
+    pool = await create_pool(RedisSettings.from_dsn(redis_url))
+    await pool.flushdb()
+    await pool.aclose()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "fabcom", "worker"],
+        env={
+            **env,
+            "FABCOM_REDIS_URL": redis_url,
+            "FABCOM_DATABASE_URL": settings.effective_database_url,
+            "FABCOM_VAR_DIR": str(var_dir),
+            "FABCOM_SECRET_KEY": "bench",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    await asyncio.sleep(2)
+    latencies = []  # the enqueue call inside the service's transaction
+    transactions = []  # the whole transaction, BEGIN to COMMIT, with only the enqueue in it
+    started = time.perf_counter()
+    for _ in range(N):
+        t0 = time.perf_counter()
+        async with in_transaction():
+            t1 = time.perf_counter()
+            await enqueue("ping_worker")
+            latencies.append(time.perf_counter() - t1)
+        transactions.append(time.perf_counter() - t0)
+    while await Job.filter(name="ping_worker", status=JobStatus.DONE).count() < N:
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    stop(worker)
+    await close_database()
+    return {
+        "jobs_per_s": N / elapsed,
+        "enqueue_p50_ms": statistics.median(latencies) * 1000,
+        "transaction_p50_ms": statistics.median(transactions) * 1000,
+        "seconds": elapsed,
+    }
+
+
+async def main() -> None:
+    # The same worker settings for both: concurrency and poll delay bound arq's throughput.
+    env = {"FABCOM_WORKER_MAX_JOBS": "100", "FABCOM_JOB_POLL_S": "0.05", **os.environ}
+    rounds = int(env.get("BENCH_ROUNDS", "3"))
+    postgres = env.get("FABCOM_BENCH_POSTGRES_URL") or env.get("FABCOM_TEST_POSTGRES_URL", "")
+    print(
+        f"{N} no-op jobs, max_jobs={env['FABCOM_WORKER_MAX_JOBS']}, poll={env['FABCOM_JOB_POLL_S']} s, {rounds} rounds"
+    )
+    results: dict[str, list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        redis, redis_url = start_redis(Path(tmp))
+        try:
+            # Rounds interleave bare arq and fabcom so a busy machine slows both alike.
+            for round_no in range(rounds):
+                results.setdefault("bare arq", []).append(await bench_bare_arq(redis_url, env))
+                runs = [("sqlite", "")]
+                if postgres:
+                    from fabcom.testing.services import create_postgres_database
+
+                    runs.append(
+                        (
+                            "postgresql",
+                            await create_postgres_database(postgres, prefix="fabcom_bench")
+                            + env.get("BENCH_PG_OPTIONS", ""),
+                        )
+                    )
+                for name, url in runs:
+                    var_dir = Path(tmp) / f"{name}-{round_no}"
+                    var_dir.mkdir()
+                    try:
+                        result = await bench_fabcom(redis_url, url, var_dir, env)
+                    finally:
+                        if url:
+                            from fabcom.testing.services import drop_postgres_database
+
+                            await drop_postgres_database(url)
+                    results.setdefault(f"fabcom ({name})", []).append(result)
+        finally:
+            stop(redis)
+    bare = statistics.median(r["jobs_per_s"] for r in results["bare arq"])
+    print(f"{'':22} {'jobs/s':>8} {'ratio':>6} {'enqueue p50':>12} {'transaction p50':>16}   (medians)")
+    for name, runs_of in results.items():
+        rate = statistics.median(r["jobs_per_s"] for r in runs_of)
+        enqueue_ms = statistics.median(r["enqueue_p50_ms"] for r in runs_of)
+        transaction = [r["transaction_p50_ms"] for r in runs_of if "transaction_p50_ms" in r]
+        whole = f"{statistics.median(transaction):13.3f} ms" if transaction else f"{'-':>16}"
+        print(f"{name:22} {rate:8.0f} {rate / bare:5.2f}x {enqueue_ms:9.3f} ms {whole}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -301,3 +301,7 @@ async def main() -> None:
     for r in results:
         base = results[1 if "no count" in r["name"] or "no totalCount" in r["name"] else 0]["p50_ms"]
         print(f"| {r['name']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rps']:.1f} | {r['p50_ms'] / base:.1f} |")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -8,6 +8,8 @@ See docs/modules.md for the guide and the reference of every hook.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise.transactions import in_transaction
 
 from fabcom import clock
@@ -16,19 +18,27 @@ from fabcom.auth.models import User
 from fabcom.db import TimestampedModel
 from fabcom.errors import ErrorCode, FieldError, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from fabcom.i18n import N_, gettext
-from fabcom.inventory.models import Item
-from fabcom.inventory.services import get_item_for
+from fabcom.inventory.models import Category, Item
+from fabcom.inventory.services import create_item, get_item_for, record_movement
 from fabcom.members.models import Role
 from fabcom.module_system.hooks import call_async, hookimpl, hookspec, plugin_manager
 from fabcom.module_system.manifest import Module
+from fabcom.module_system.registry import build_registry
 from fabcom.orgs.models import Organization
 from fabcom.permissions import ANONYMOUS, Action, Principal, system_principal
 from fabcom.validation import Input, InputError, parse
+
+
+def module_settings(slug: str) -> Any:
+    """The settings of module ``slug`` (its ``FABCOM_<SLUG>_*`` variables)."""
+    return build_registry([slug]).settings_for(slug)
+
 
 __all__ = [
     "ANONYMOUS",
     "N_",
     "Action",
+    "Category",
     "ErrorCode",
     "FieldError",
     "Input",
@@ -46,14 +56,17 @@ __all__ = [
     "ValidationFailed",
     "call_async",
     "clock",
+    "create_item",
     "get_item_for",
     "gettext",
     "hookimpl",
     "hookspec",
     "in_transaction",
+    "module_settings",
     "parse",
     "plugin_manager",
     "record",
+    "record_movement",
     "snapshot",
     "system_principal",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,6 +19,11 @@ from fabcom.gql.views import graphql_routes
 from fabcom.module_system.contributions import module_routes
 from fabcom.module_system.registry import build_registry
 from fabcom.settings import Settings, load_settings
+from fabcom.web.csrf import CSRFMiddleware
+from fabcom.web.routes import web_routes
+
+if TYPE_CHECKING:
+    from fabcom.jobs.embedded import EmbeddedRunner
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -36,6 +42,19 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
+async def start_embedded_jobs(settings: Settings) -> EmbeddedRunner | None:
+    """Without Redis, this process runs the outbox itself (with Redis, `fabcom worker` does)."""
+    from fabcom.jobs.embedded import EmbeddedRunner
+    from fabcom.jobs.registry import load_jobs
+
+    load_jobs()
+    if settings.redis_url:
+        return None
+    runner = EmbeddedRunner(settings)
+    await runner.start()
+    return runner
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the application; the lifespan opens the database and closes it on shutdown."""
     settings = settings or load_settings()
@@ -44,9 +63,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await open_database(settings)
+        runner = await start_embedded_jobs(settings)
+        app.state.job_runner = runner
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             await close_database()
 
     routes: list[BaseRoute] = [
@@ -56,8 +79,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes += module_routes(build_registry(settings.modules))
     routes += graphql_routes(settings)
     app = Starlette(
-        routes=routes,
-        middleware=[Middleware(AuthMiddleware)],
+        routes=[*routes, *web_routes()],
+        middleware=[Middleware(AuthMiddleware), Middleware(CSRFMiddleware)],
         lifespan=lifespan,
     )
     app.state.settings = settings

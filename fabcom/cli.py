@@ -27,6 +27,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 module_app = typer.Typer(help="Develop modules.", no_args_is_help=True)
 app.add_typer(module_app, name="module")
+jobs_app = typer.Typer(help="Inspect and retry background jobs.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 EXIT_FAILED = 1
 EXIT_BAD_CONFIG = 2
@@ -200,6 +202,38 @@ def module_new(
     typer.echo(f"next: FABCOM_MODULES={name} fabcom migrate, then make test")
 
 
+@app.command("backup")
+def backup_command(
+    path: Annotated[str, typer.Argument(help="Archive to write, e.g. fabcom-2026-11-23.tar.gz")],
+) -> None:
+    """Back up the database and the uploads into one archive, with checksums."""
+    from pathlib import Path
+
+    from fabcom.ops.backup import BackupError, backup
+
+    settings = settings_or_exit()
+    try:
+        manifest = asyncio.run(backup(settings, Path(path)))
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"wrote {path}: {manifest['database']} database and {len(manifest['files']) - 1} uploads")
+
+
+@app.command("restore")
+def restore_command(path: Annotated[str, typer.Argument(help="An archive written by `fabcom backup`.")]) -> None:
+    """Restore a backup into this instance, which must be empty."""
+    from pathlib import Path
+
+    from fabcom.ops.backup import BackupError, restore
+
+    settings = settings_or_exit()
+    try:
+        manifest = asyncio.run(restore(settings, Path(path)))
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"restored the backup of {manifest['created_at']} (fabcom {manifest['fabcom_version']})")
+
+
 @app.command()
 def check() -> None:
     """Validate the configuration and reach the database (and Redis when configured)."""
@@ -224,6 +258,55 @@ def check() -> None:
     if not all(r["ok"] for r in checks.values()):
         raise typer.Exit(EXIT_FAILED)
     typer.echo("configuration ok")
+
+
+@app.command()
+def worker() -> None:
+    """Run background jobs from the outbox with arq (needs FABCOM_REDIS_URL)."""
+    import logging
+
+    from fabcom.jobs.worker import serve_worker
+
+    settings = settings_or_exit()
+    if not settings.redis_url:
+        raise fail("FABCOM_REDIS_URL is not set: without Redis, `fabcom serve` runs the jobs itself", EXIT_BAD_CONFIG)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(serve_worker(settings))
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[str | None, typer.Option(help="pending, running, done, failed or dead.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 50,
+) -> None:
+    """List jobs, newest first: id, status, attempts, name, next try and last error."""
+    from fabcom.jobs.models import JobStatus
+    from fabcom.jobs.outbox import list_jobs
+    from fabcom.permissions import system_principal
+
+    if status is not None and status not in JobStatus.__members__.values():
+        raise fail(f"--status must be one of: {', '.join(JobStatus)}", EXIT_BAD_CONFIG)
+    settings = settings_or_exit()
+    wanted = JobStatus(status) if status else None
+    jobs = run_with_db(settings, lambda: list_jobs(system_principal(), wanted, limit))
+    for job in jobs:
+        error = job.last_error.splitlines()[0][:100] if job.last_error else ""
+        typer.echo(
+            f"{job.id}\t{job.status.value}\t{job.attempts}\t{job.name}\t{job.next_try_at:%Y-%m-%d %H:%M:%S}\t{error}"
+        )
+    if not jobs:
+        typer.echo("no jobs")
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: int) -> None:
+    """Run a dead or failed job again now."""
+    from fabcom.jobs.outbox import retry_job
+    from fabcom.permissions import system_principal
+
+    settings = settings_or_exit()
+    job = run_with_db(settings, lambda: retry_job(system_principal(), job_id))
+    typer.echo(f"job {job.id} ({job.name}) will run again")
 
 
 @app.command("export-schema")

@@ -34,6 +34,10 @@ CORE_MODELS = [
     "fabcom.network.models",
     "fabcom.audit.models",
     "fabcom.notifications.models",
+    "fabcom.jobs.models",
+    "fabcom.webhooks.models",
+    "fabcom.notifications.preference_models",
+    "fabcom.web.models",
 ]
 
 # SQLite: WAL lets readers run beside the single writer; the busy timeout makes a
@@ -104,6 +108,12 @@ async def open_database(settings: Settings) -> None:
 
 async def close_database() -> None:
     await Tortoise.close_connections()
+    # Tortoise caches each model's INSERT/DELETE SQL per connection *name*: opening
+    # "default" on another backend later (SQLite then PostgreSQL in the test session)
+    # would reuse SQLite's placeholders.
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    EXECUTOR_CACHE.clear()
 
 
 class _RoundSQL(PypikaFunction):

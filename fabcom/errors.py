@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+from babel.numbers import format_decimal
 
 from fabcom.i18n import N_, gettext
 
@@ -36,7 +39,12 @@ class FieldError:
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def text(self, locale: str) -> str:
-        return gettext(locale, self.message, **self.params)
+        """The message in ``locale``, numbers written the local way (2,5 in French)."""
+        params = {
+            key: format_decimal(value, locale=locale) if isinstance(value, Decimal | float) else value
+            for key, value in self.params.items()
+        }
+        return gettext(locale, self.message, **params)
 
 
 class ServiceError(Exception):
@@ -47,8 +55,9 @@ class ServiceError(Exception):
         self.errors = errors
 
     @classmethod
-    def single(cls, code: ErrorCode, message: str, field: str | None = None, **params: Any) -> ServiceError:
-        return cls([FieldError(code, message, field, params)])
+    def single(cls, error_code: ErrorCode, message: str, field: str | None = None, /, **params: Any) -> ServiceError:
+        # Positional-only, so that a message may have a ``{code}`` parameter of its own.
+        return cls([FieldError(error_code, message, field, params)])
 
     def text(self, locale: str, with_fields: bool = False) -> str:
         """All messages in ``locale``; ``with_fields`` prefixes each with its field (CLI)."""

@@ -41,6 +41,25 @@ class Settings(BaseSettings):
     )
     default_locale: str = "fr"
     max_upload_mb: int = Field(default=10, ge=1, le=1024)
+    # Background jobs (see docs/operations.md).
+    job_backoff_base_s: float = Field(default=30, ge=0, description="First retry delay; doubles each time.")
+    job_backoff_max_s: float = Field(default=6 * 3600, ge=0, description="Longest delay between two tries.")
+    job_retry_window_h: float = Field(default=48, ge=0, description="How long transient failures are retried.")
+    job_timeout_s: int = Field(default=300, ge=1, description="Longest run of one job.")
+    job_http_timeout_s: float = Field(default=15, gt=0, description="Timeout of a job's outgoing HTTP request.")
+    job_poll_s: float = Field(default=0.2, gt=0, description="How often the dispatcher and runner look for work.")
+    job_reconcile_s: float = Field(default=30, gt=0, le=60, description="How often lost Redis entries are found.")
+    job_keep_done_days: int = Field(default=14, ge=1, description="Finished jobs are deleted after this.")
+    worker_max_jobs: int = Field(default=20, ge=1, description="Jobs one worker process runs at once.")
+    # E-mail (notifications); empty smtp_host = in-app notifications only.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_tls: str = Field(default="starttls", description="starttls, tls or none.")
+    email_from: str = "fabcom <noreply@localhost>"
+    # Webhooks to private, loopback or link-local addresses (tests, closed networks).
+    webhooks_allow_private: bool = False
     api_rate_limit: int = Field(default=5000, ge=1, description="GraphQL cost points per hour per token or user.")
     api_rate_limit_anonymous: int = Field(default=1000, ge=1, description="GraphQL points per hour per address.")
     api_max_concurrency: int = Field(default=8, ge=1, le=1000, description="GraphQL executions at once per process.")
@@ -80,6 +99,13 @@ class Settings(BaseSettings):
     def _check_locale(cls, value: str) -> str:
         if value not in ("fr", "en"):
             raise ValueError("must be fr or en")
+        return value
+
+    @field_validator("smtp_tls")
+    @classmethod
+    def _check_smtp_tls(cls, value: str) -> str:
+        if value not in ("starttls", "tls", "none"):
+            raise ValueError("must be starttls, tls or none")
         return value
 
     @cached_property

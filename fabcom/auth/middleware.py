@@ -11,6 +11,7 @@ from fabcom.i18n import negotiate_locale
 from fabcom.permissions import ANONYMOUS, load_principal
 
 SESSION_COOKIE = "fabcom_session"
+LOCALE_COOKIE = "fabcom_locale"
 
 
 class AuthMiddleware:
@@ -45,5 +46,7 @@ class AuthMiddleware:
                 state["session"] = session
                 state["principal"] = await load_principal(session.user_id)  # type: ignore[attr-defined]
         preferred = state["principal"].locale if state["principal"].is_authenticated else None
+        if preferred is None:  # the language switch of someone not logged in is a cookie
+            preferred = cookie_parser(headers.get("cookie", "")).get(LOCALE_COOKIE) or None
         state["locale"] = negotiate_locale(headers.get("accept-language"), preferred)
         await self.app(scope, receive, send)

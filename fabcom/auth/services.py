@@ -186,3 +186,50 @@ async def close_session(key: str) -> None:
 async def close_all_sessions(user_id: int) -> int:
     """Revoke every session of a user (after a password change or on request)."""
     return await Session.filter(user_id=user_id).delete()
+
+
+# --- login rate limit, password and language changes -----------------------------------
+
+LOGIN_WINDOW = dt.timedelta(minutes=5)
+LOGIN_MAX_ATTEMPTS = 25
+
+
+async def register_login_attempt(ip_address: str) -> bool:
+    """Count a login attempt from ``ip_address``; False when it is over the limit (more
+    than 25 within 5 minutes). Kept in the database so every server process agrees."""
+    from fabcom.web.models import LoginAttempt
+
+    now = clock.now()
+    await LoginAttempt.filter(created_at__lt=now - LOGIN_WINDOW).delete()
+    recent = await LoginAttempt.filter(ip_address=ip_address[:45], created_at__gte=now - LOGIN_WINDOW).count()
+    await LoginAttempt.create(ip_address=ip_address[:45], created_at=now)
+    return recent < LOGIN_MAX_ATTEMPTS
+
+
+class PasswordChangeInput(Input):
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: Password
+
+
+async def change_password(actor: Principal, data: dict[str, Any] | PasswordChangeInput) -> User:
+    """Change one's own password; every existing session of the account is revoked."""
+    if actor.user_id is None or actor.scopes is not None:
+        raise PermissionDenied()
+    payload = parse(PasswordChangeInput, data)
+    user = await User.get(id=actor.user_id)
+    if not verify_password(user.password_hash, payload.current_password):
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("The current password is wrong."), "current_password")
+    async with in_transaction():
+        await User.filter(id=user.id).update(password_hash=hash_password(payload.new_password))
+        await Session.filter(user_id=user.id).delete()
+        await record(actor, "user.password_change", user, organization_id=None)
+    return user
+
+
+async def set_locale(actor: Principal, locale: str) -> None:
+    """Save the user's interface language (fr or en)."""
+    if actor.user_id is None:
+        raise PermissionDenied()
+    if locale not in ("fr", "en"):
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("Choose one of: {choices}."), "locale", choices="fr, en")
+    await User.filter(id=actor.user_id).update(locale=locale)

@@ -39,6 +39,7 @@ from fabcom.inventory.models import (
 )
 from fabcom.permissions import Action, Principal
 from fabcom.validation import Input, InputError, parse
+from fabcom.webhooks.services import WebhookEvent, emit
 
 TAXONOMY_FILE = Path(__file__).parent / "data" / "taxonomy.json"
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=3)]
@@ -176,6 +177,7 @@ async def create_item(actor: Principal, organization_id: int, data: dict[str, An
                 counterparty=payload.counterparty,
             )
             await item.refresh_from_db()
+        await emit(organization_id, WebhookEvent.ITEM_CREATED, snapshot(item))
     return item
 
 
@@ -225,6 +227,7 @@ async def update_item(actor: Principal, item_id: int, changes: dict[str, Any]) -
             before=before,
             after=snapshot(item),
         )
+        await emit(item.organization_id, WebhookEvent.ITEM_UPDATED, snapshot(item))  # type: ignore[attr-defined]
     return item
 
 
@@ -244,6 +247,7 @@ async def delete_item(actor: Principal, item_id: int) -> None:
             before=before,
             after=snapshot(item),
         )
+        await emit(item.organization_id, WebhookEvent.ITEM_DELETED, {"id": item.id})  # type: ignore[attr-defined]
 
 
 # --- stock movements ----------------------------------------------------------------
@@ -312,7 +316,7 @@ async def _apply_movement(
                 ErrorCode.INSUFFICIENT_STOCK,
                 N_("Not enough stock: only {available} left."),
                 "quantity",
-                available=(await Item.get(id=item.id)).quantity.normalize(),
+                available=(await Item.get(id=item.id)).quantity,
             )
     else:
         await Item.filter(id=item.id).update(quantity=Round(F("quantity") + delta, 3))

@@ -18,6 +18,7 @@ from fabcom.members.models import Membership, MembershipFee, PaymentMethod, Role
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action, Principal
 from fabcom.validation import Input, InputError, parse
+from fabcom.webhooks.services import WebhookEvent, emit
 
 
 class MembershipInput(Input):
@@ -62,7 +63,18 @@ async def add_member(actor: Principal, organization_id: int, data: dict[str, Any
         await record(
             actor, "membership.create", membership, organization_id=organization_id, after=snapshot(membership)
         )
+        await emit(organization_id, WebhookEvent.MEMBER_JOINED, _member_event(membership))
     return membership
+
+
+def _member_event(membership: Membership) -> dict[str, Any]:
+    """What partners are told about a new member: the membership, not the person's details."""
+    return {
+        "membership_id": membership.id,
+        "user_id": membership.user_id,  # type: ignore[attr-defined]
+        "role": membership.role.value,
+        "valid_from": membership.valid_from.isoformat(),
+    }
 
 
 async def _membership_for(actor: Principal, membership_id: int, action: Action) -> Membership:

@@ -89,6 +89,6 @@ async def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("fabcom", "0001_initial")]
+    dependencies = [("fabcom", "0002_jobs")]
 
     operations = [ops.RunPython(forward, backward)]

@@ -20,6 +20,7 @@ from fabcom.network.models import ExchangeKind, ExchangeRequest, ExchangeStatus,
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action, Principal
 from fabcom.validation import Input, parse
+from fabcom.webhooks.services import WebhookEvent, emit
 
 
 async def partnership_between(a: int, b: int) -> Partnership | None:
@@ -162,7 +163,7 @@ async def create_exchange_request(
             ErrorCode.INSUFFICIENT_STOCK,
             N_("Not enough stock: only {available} left."),
             "quantity",
-            available=item.quantity.normalize(),
+            available=item.quantity,
         )
     if payload.kind == ExchangeKind.BORROW and payload.due_back_on and payload.due_back_on < clock.today():
         raise ValidationFailed.single(ErrorCode.INVALID, N_("The return date cannot be in the past."), "due_back_on")
@@ -178,6 +179,7 @@ async def create_exchange_request(
             due_back_on=payload.due_back_on,
         )
         await record(actor, "exchange_request.create", request, organization_id=owner_id, after=snapshot(request))
+        await _announce_exchange(request, item, "exchange_request.created", notify_org=owner_id)
     return request
 
 
@@ -248,7 +250,29 @@ async def respond_exchange_request(
             before=before,
             after=snapshot(request),
         )
+        other_side: int = request.requester_organization_id if side == "owner" else request.owner_organization_id  # type: ignore[attr-defined]
+        await _announce_exchange(request, item, "exchange_request.changed", notify_org=other_side)
     return request
+
+
+async def _announce_exchange(request: ExchangeRequest, item: Item, kind: str, notify_org: int) -> None:
+    """Tell the other side's staff (in-app, e-mail by preference) and both sides' webhooks."""
+    from fabcom.notifications.services import notify, staff_of
+
+    owner_id = request.owner_organization_id  # type: ignore[attr-defined]
+    requester_id = request.requester_organization_id  # type: ignore[attr-defined]
+    requester = await Organization.get(id=requester_id)
+    data = {
+        "exchange_request_id": request.id,
+        "item": item.title,
+        "organization": requester.name,
+        "quantity": str(request.quantity.normalize()),
+        "status": request.status.value,
+    }
+    await notify(await staff_of(notify_org), kind, data, organization_id=notify_org)
+    event = snapshot(request)
+    for organization_id in (owner_id, requester_id):
+        await emit(organization_id, WebhookEvent.EXCHANGE_REQUEST_CHANGED, event)
 
 
 async def _hand_over(actor: Principal, request: ExchangeRequest, item: Item) -> None:

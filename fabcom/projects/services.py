@@ -20,6 +20,7 @@ from fabcom.orgs.models import Organization
 from fabcom.permissions import Action, Principal
 from fabcom.projects.models import NeedKind, Participant, Project, ProjectNeed, ProjectStatus, Task, TaskStatus
 from fabcom.validation import Input, InputError, parse
+from fabcom.webhooks.services import WebhookEvent, emit
 
 
 class ProjectInput(Input):
@@ -78,6 +79,7 @@ async def update_project(actor: Principal, project_id: int, changes: dict[str, A
             before=before,
             after=snapshot(project),
         )
+        await emit(project.lead_organization_id, WebhookEvent.PROJECT_UPDATED, snapshot(project))  # type: ignore[attr-defined]
     return project
 
 

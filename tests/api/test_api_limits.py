@@ -121,8 +121,17 @@ async def test_get_never_runs_a_mutation(client, org_a, staff_a, token_for):
     assert response.json()["data"] == {"__typename": "Query"}
 
 
-async def test_form_posts_are_refused_so_cookies_cannot_be_ridden_cross_site(client, db):
+async def test_form_posts_are_refused_so_cookies_cannot_be_ridden_cross_site(client, db, staff_a, token_for):
+    # a cross-site form (text/plain, no CSRF token) is stopped before GraphQL runs
     response = await client.post("/graphql", content="query={ __typename }", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 403
+    # a partner's script with a token but the wrong content type is told what to send
+    token = await token_for(staff_a)
+    response = await client.post(
+        "/graphql",
+        content="query={ __typename }",
+        headers={"Content-Type": "text/plain", "Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 415
 
 

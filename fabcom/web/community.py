@@ -1,0 +1,353 @@
+"""Projects, members and fees, partners and exchange requests, and personal API tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from tortoise.expressions import Q
+
+from fabcom import clock
+from fabcom.auth.models import ApiToken
+from fabcom.auth.services import create_api_token, revoke_api_token
+from fabcom.errors import NotFound, PermissionDenied, ServiceError
+from fabcom.i18n import N_
+from fabcom.inventory.models import Item, ItemStatus, SharingMode, Visibility
+from fabcom.members.models import Membership, MembershipFee, PaymentMethod
+from fabcom.members.services import record_fee
+from fabcom.network.models import ExchangeKind, ExchangeRequest, Partnership
+from fabcom.network.services import create_exchange_request, respond_exchange_request
+from fabcom.orgs.models import Organization
+from fabcom.permissions import SCOPES, Action
+from fabcom.projects.models import Project, Task, TaskStatus
+from fabcom.projects.services import get_project_for, update_task
+from fabcom.web import exports
+from fabcom.web.inventory import _decimal_text
+from fabcom.web.pages import current_org, field_errors, page
+from fabcom.web.templating import _, flash, is_htmx, render
+
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown to HTML, then sanitised by nh3: no script, no event handler, no
+    ``javascript:`` link, links marked ``rel="noopener noreferrer nofollow"``."""
+    return Markup(nh3.clean(_markdown.render(text or ""), link_rel="noopener noreferrer nofollow"))  # noqa: S704 - sanitised by nh3
+
+
+# --- projects -----------------------------------------------------------------------------
+
+
+@page()
+async def project_list(request: Request) -> Response:
+    org = await current_org(request, Action.PROJECTS_READ)
+    projects = (
+        await Project.filter(Q(lead_organization_id=org.id) | Q(partner_organizations__id=org.id))
+        .filter(request.state.principal.visibility_filter("projects", "lead_organization_id"))
+        .distinct()
+        .prefetch_related("lead_organization")
+    )
+    return render(request, "project_list.html", {"projects": projects})
+
+
+async def _org_project(request: Request, org: Organization, project_id: int) -> Project:
+    project = await get_project_for(request.state.principal, project_id)
+    partner_ids = await project.partner_organizations.all().values_list("id", flat=True)
+    if project.lead_organization_id != org.id and org.id not in partner_ids:  # type: ignore[attr-defined]
+        raise NotFound("project")
+    return project
+
+
+async def _board(project: Project) -> dict[str, Any]:
+    tasks = await Task.filter(project_id=project.id).prefetch_related("assignee")
+    return {
+        "project": project,
+        "columns": [(status, [t for t in tasks if t.status == status]) for status in TaskStatus],
+    }
+
+
+@page()
+async def project_detail(request: Request) -> Response:
+    org = await current_org(request, Action.PROJECTS_READ)
+    project = await _org_project(request, org, int(request.path_params["project_id"]))
+    await project.fetch_related("lead_organization", "partner_organizations", "participants", "needs__category")
+    description = await asyncio.to_thread(render_markdown, project.description)
+    can_write = request.state.principal.can(Action.PROJECTS_WRITE, project.lead_organization_id)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "project_detail.html",
+        {**await _board(project), "description": description, "can_write_project": can_write},
+    )
+
+
+@page()
+async def task_status(request: Request) -> Response:
+    """Move a task on the board (htmx swaps the board)."""
+    org = await current_org(request, Action.PROJECTS_READ)
+    task = await Task.get_or_none(id=int(request.path_params["task_id"]))
+    if task is None:
+        raise NotFound("task")
+    project = await _org_project(request, org, task.project_id)  # type: ignore[attr-defined]
+    form = await request.form()
+    error = ""
+    try:
+        await update_task(request.state.principal, task.id, {"status": str(form.get("status", ""))})
+    except ServiceError as exc:
+        error = exc.text(request.state.locale)
+    if not is_htmx(request):
+        response = RedirectResponse(
+            request.url_for("web:project_detail", slug=org.slug, project_id=project.id).path, status_code=303
+        )
+        if error:
+            flash(request, response, error, "error")
+        return response
+    can_write = request.state.principal.can(Action.PROJECTS_WRITE, project.lead_organization_id)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "project_detail.html",
+        {**await _board(project), "board_error": error, "can_write_project": can_write},
+        fragment="_project_board.html",
+        status_code=400 if error else 200,
+    )
+
+
+# --- members and fees -------------------------------------------------------------------------
+
+
+async def _members(org: Organization) -> list[dict[str, Any]]:
+    today = clock.today()
+    memberships = await Membership.filter(organization_id=org.id).prefetch_related("user").order_by("id")
+    fees = await MembershipFee.filter(membership__organization_id=org.id).order_by("-period_end")
+    latest: dict[int, MembershipFee] = {}
+    for paid in fees:
+        latest.setdefault(paid.membership_id, paid)  # type: ignore[attr-defined]
+    rows = []
+    for m in memberships:
+        fee = latest.get(m.id)
+        active = m.valid_from <= today and (m.valid_until is None or m.valid_until >= today)
+        rows.append({"m": m, "fee": fee, "active": active, "due": active and (fee is None or fee.period_end < today)})
+    return sorted(rows, key=lambda r: r["m"].user.display_name.lower())
+
+
+@page()
+async def member_list(request: Request) -> Response:
+    org = await current_org(request, Action.MEMBERS_READ)
+    rows = await _members(org)
+    due_only = request.query_params.get("due") == "1"
+    today = clock.today()
+    values: dict[str, Any] = {
+        "period_start": today.replace(month=1, day=1).isoformat(),
+        "period_end": today.replace(month=12, day=31).isoformat(),
+        "paid_on": today.isoformat(),
+        "method": "cash",
+    }
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not request.state.principal.can(Action.MEMBERS_WRITE, org.id):
+            raise PermissionDenied()
+        form = await request.form()
+        values = {
+            k: str(form.get(k, ""))
+            for k in ("membership_id", "amount", "period_start", "period_end", "paid_on", "method", "note")
+        }
+        membership = await Membership.get_or_none(
+            id=int(values["membership_id"]) if values["membership_id"].isdigit() else 0, organization_id=org.id
+        )
+        if membership is None:
+            errors["membership_id"] = _(request, N_("This field is required."))
+        else:
+            data = {k: v for k, v in values.items() if k != "membership_id" and v != ""}
+            if "amount" in data:
+                data["amount"] = _decimal_text(data["amount"])
+            try:
+                await record_fee(request.state.principal, membership.id, data)
+            except ServiceError as error:
+                errors = field_errors(error, request.state.locale)
+            else:
+                response = RedirectResponse(request.url_for("web:member_list", slug=org.slug).path, status_code=303)
+                flash(request, response, _(request, N_("Fee recorded.")))
+                return response
+    return render(
+        request,
+        "member_list.html",
+        {
+            "rows": [r for r in rows if r["due"]] if due_only else rows,
+            "due_count": sum(1 for r in rows if r["due"]),
+            "due_only": due_only,
+            "methods": list(PaymentMethod),
+            "values": values,
+            "errors": errors,
+        },
+        status_code=400 if errors else 200,
+    )
+
+
+@page()
+async def member_export(request: Request) -> Response:
+    org = await current_org(request, Action.MEMBERS_READ)
+    locale = request.state.locale
+    rows = await _members(org)
+    header = [
+        _(request, N_("Name")),
+        _(request, N_("E-mail address")),
+        _(request, N_("Role")),
+        _(request, N_("Member since")),
+        _(request, N_("Until")),
+        _(request, N_("Paid until")),
+        _(request, N_("Fee due")),
+    ]
+    data = [
+        [
+            exports.defuse(r["m"].user.display_name),
+            exports.defuse(r["m"].user.email),
+            r["m"].role.value,
+            r["m"].valid_from.isoformat(),
+            r["m"].valid_until.isoformat() if r["m"].valid_until else "",
+            r["fee"].period_end.isoformat() if r["fee"] else "",
+            _(request, N_("yes")) if r["due"] else _(request, N_("no")),
+        ]
+        for r in rows
+    ]
+    content = exports.write_csv(header, data, locale)
+    return Response(
+        content,
+        media_type=exports.FORMATS["csv"].media_type,
+        headers={"Content-Disposition": f'attachment; filename="{org.slug}-membres.csv"', "Cache-Control": "no-store"},
+    )
+
+
+# --- partners, exchange requests and the network search ---------------------------------------------
+
+
+async def _partners_context(request: Request, org: Organization) -> dict[str, Any]:
+    principal = request.state.principal
+    links = await Partnership.filter(Q(organization_id=org.id) | Q(partner_id=org.id)).prefetch_related(
+        "organization", "partner"
+    )
+    exchanges = await ExchangeRequest.filter(
+        Q(owner_organization_id=org.id) | Q(requester_organization_id=org.id)
+    ).prefetch_related("item", "owner_organization", "requester_organization")
+    q = request.query_params.get("q", "").strip()[:200]
+    accepted = [(link.organization_id, link.partner_id) for link in links if link.status == "accepted"]  # type: ignore[attr-defined]
+    partner_ids = sorted({b if a == org.id else a for a, b in accepted})
+    network: list[Item] = []
+    if partner_ids:
+        qs = Item.filter(
+            organization_id__in=partner_ids,
+            deleted_at__isnull=True,
+            status=ItemStatus.AVAILABLE,
+            quantity__gt=0,
+            visibility__in=[Visibility.PARTNERS, Visibility.PUBLIC],
+        ).filter(principal.visibility_filter("inventory"))
+        if q:
+            qs = qs.filter(title__icontains=q)
+        network = await qs.order_by("title", "id").limit(50).prefetch_related("organization", "category")
+    return {
+        "links": links,
+        "exchanges": exchanges,
+        "network": network,
+        "q": q,
+        "exchange_kinds": list(ExchangeKind),
+        "sharing_for_kind": {
+            "borrow": SharingMode.LEND.value,
+            "receive": SharingMode.GIVE.value,
+            "buy": SharingMode.SELL.value,
+        },
+    }
+
+
+@page()
+async def partners(request: Request) -> Response:
+    org = await current_org(request, Action.NETWORK_READ)
+    return render(request, "partners.html", await _partners_context(request, org), fragment="_network_results.html")
+
+
+@page()
+async def exchange_new(request: Request) -> Response:
+    org = await current_org(request, Action.NETWORK_WRITE)
+    form = await request.form()
+    data = {
+        "item_id": str(form.get("item_id", "")),
+        "kind": str(form.get("kind", "")),
+        "quantity": _decimal_text(str(form.get("quantity", "1"))) or "1",
+        "message": str(form.get("message", "")),
+    }
+    try:
+        await create_exchange_request(request.state.principal, org.id, data)
+    except ServiceError as error:
+        message, level = error.text(request.state.locale), "error"
+    else:
+        message, level = _(request, N_("Request sent.")), "success"
+    response = RedirectResponse(request.url_for("web:partners", slug=org.slug).path, status_code=303)
+    flash(request, response, message, level)
+    return response
+
+
+@page()
+async def exchange_action(request: Request) -> Response:
+    org = await current_org(request, Action.NETWORK_READ)
+    exchange = await ExchangeRequest.get_or_none(id=int(request.path_params["exchange_id"]))
+    if exchange is None or org.id not in (exchange.owner_organization_id, exchange.requester_organization_id):  # type: ignore[attr-defined]
+        raise NotFound("exchange_request")
+    form = await request.form()
+    try:
+        await respond_exchange_request(
+            request.state.principal, exchange.id, request.path_params["action"], str(form.get("message", ""))
+        )
+    except ServiceError as error:
+        message, level = error.text(request.state.locale), "error"
+    else:
+        message, level = _(request, N_("Request updated.")), "success"
+    response = RedirectResponse(request.url_for("web:partners", slug=org.slug).path, status_code=303)
+    flash(request, response, message, level)
+    return response
+
+
+# --- personal API tokens ---------------------------------------------------------------------------
+
+
+@page()
+async def tokens(request: Request) -> Response:
+    """Create a token with scopes (its secret is shown once) or revoke one."""
+    principal = request.state.principal
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {"name": "", "scopes": [], "expires_in_days": "90"}
+    secret = ""
+    if request.method == "POST":
+        form = await request.form()
+        if form.get("revoke"):
+            try:
+                await revoke_api_token(principal, int(str(form.get("revoke"))))
+            except (ServiceError, ValueError):
+                return render(request, "error.html", {"status": 404}, status_code=404)
+            response = RedirectResponse("/account/tokens", status_code=303)
+            flash(request, response, _(request, N_("Token revoked.")))
+            return response
+        values = {
+            "name": str(form.get("name", "")),
+            "scopes": [str(s) for s in form.getlist("scopes")],
+            "expires_in_days": str(form.get("expires_in_days", "")),
+        }
+        try:
+            _token, secret = await create_api_token(
+                principal,
+                principal.user_id,
+                {**values, "expires_in_days": values["expires_in_days"] or None},
+            )
+        except ServiceError as error:
+            errors = field_errors(error, request.state.locale)
+        else:
+            values = {"name": "", "scopes": [], "expires_in_days": "90"}
+    mine = await ApiToken.filter(user_id=principal.user_id, revoked_at__isnull=True).order_by("-id")
+    return render(
+        request,
+        "tokens.html",
+        {"tokens": mine, "scopes": SCOPES, "values": values, "errors": errors, "secret": secret, "now": clock.now()},
+        status_code=400 if errors else 200,
+        headers={"Cache-Control": "no-store"},
+    )

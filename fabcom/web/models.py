@@ -1,0 +1,18 @@
+"""Web UI state kept in the database so that several server processes share it."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class LoginAttempt(Model):
+    """One login attempt from an address, kept for the rate limit (old rows are pruned)."""
+
+    id = fields.IntField(primary_key=True)
+    ip_address = fields.CharField(max_length=45)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "fabcom_login_attempt"
+        indexes = (("ip_address", "created_at"),)

@@ -1,0 +1,56 @@
+"""The staff web UI's routes (named ``web:<name>``) and its static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from fabcom.web import admin, auth_views, community, dashboard, imports, inventory
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def web_routes() -> list[BaseRoute]:
+    get_post = ["GET", "POST"]
+    return [
+        Route("/", auth_views.home, name="web:home"),
+        Route("/login", auth_views.login, methods=get_post, name="web:login"),
+        Route("/logout", auth_views.logout, methods=["POST"], name="web:logout"),
+        Route("/language", auth_views.language, methods=["POST"], name="web:language"),
+        Route("/go", auth_views.go, name="web:go"),
+        Route("/account", auth_views.account, methods=get_post, name="web:account"),
+        Route("/photos/{attachment_id:int}", inventory.photo, name="web:photo"),
+        Route("/o/{slug}/", dashboard.dashboard, name="web:dashboard"),
+        Route("/o/{slug}/items", inventory.item_list, name="web:item_list"),
+        Route("/o/{slug}/items/new", inventory.item_create, methods=get_post, name="web:item_create"),
+        Route("/o/{slug}/items/import", imports.item_import, methods=get_post, name="web:item_import"),
+        Route("/o/{slug}/items/labels", inventory.item_labels, name="web:item_labels"),
+        Route("/o/{slug}/items/export.{fmt}", inventory.item_export, name="web:item_export"),
+        Route("/o/{slug}/items/{item_id:int}", inventory.item_detail, name="web:item_detail"),
+        Route("/o/{slug}/items/{item_id:int}/edit", inventory.item_edit, methods=get_post, name="web:item_edit"),
+        Route(
+            "/o/{slug}/items/{item_id:int}/movements",
+            inventory.item_movement,
+            methods=["POST"],
+            name="web:item_movement",
+        ),
+        Route("/admin", admin.admin, methods=get_post, name="web:admin"),
+        Route("/o/{slug}/settings", admin.org_settings, methods=get_post, name="web:org_settings"),
+        Route("/account/tokens", community.tokens, methods=get_post, name="web:tokens"),
+        Route("/o/{slug}/projects", community.project_list, name="web:project_list"),
+        Route("/o/{slug}/projects/{project_id:int}", community.project_detail, name="web:project_detail"),
+        Route("/o/{slug}/tasks/{task_id:int}/status", community.task_status, methods=["POST"], name="web:task_status"),
+        Route("/o/{slug}/members", community.member_list, methods=get_post, name="web:member_list"),
+        Route("/o/{slug}/members/export.csv", community.member_export, name="web:member_export"),
+        Route("/o/{slug}/partners", community.partners, name="web:partners"),
+        Route("/o/{slug}/exchanges/new", community.exchange_new, methods=["POST"], name="web:exchange_new"),
+        Route(
+            "/o/{slug}/exchanges/{exchange_id:int}/{action}",
+            community.exchange_action,
+            methods=["POST"],
+            name="web:exchange_action",
+        ),
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]

@@ -1,0 +1,156 @@
+"""Jinja2 rendering for the staff UI: one environment per locale (Babel catalogues through
+the i18n extension), locale-aware formatting, flash messages, and the htmx rule of the
+house (Takahē): an htmx request gets the fragment, a normal request the whole page,
+from the same view."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from fabcom.i18n import LOCALES, gettext, translations
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+TIMEZONE = "Europe/Paris"
+FLASH_COOKIE = "fabcom_flash"
+
+# Pages are same-origin only: no CDN, no inline script, no third party.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def format_number(value: Any, locale: str) -> str:
+    """A quantity or weight: up to three decimals, no trailing zeros, local separators."""
+    if value is None or value == "":
+        return ""
+    return babel_numbers.format_decimal(Decimal(value), format="#,##0.###", locale=locale)
+
+
+def format_money(value: Any, locale: str) -> str:
+    if value is None or value == "":
+        return ""
+    return babel_numbers.format_currency(Decimal(value), "EUR", locale=locale)
+
+
+def format_date(value: dt.date | None, locale: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(babel_dates.get_timezone(TIMEZONE)).date()
+    return babel_dates.format_date(value, format="medium", locale=locale)
+
+
+def format_datetime(value: dt.datetime | None, locale: str) -> str:
+    if value is None:
+        return ""
+    return babel_dates.format_datetime(value, format="short", tzinfo=babel_dates.get_timezone(TIMEZONE), locale=locale)
+
+
+@cache
+def environment(locale: str) -> Environment:
+    """The Jinja2 environment of one locale (templates are compiled once per locale)."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["number"] = lambda v: format_number(v, locale)
+    env.filters["money"] = lambda v: format_money(v, locale)
+    env.filters["date"] = lambda v: format_date(v, locale)
+    env.filters["datetime"] = lambda v: format_datetime(v, locale)
+    env.globals["LOCALES"] = LOCALES
+    env.globals["locale"] = locale
+    return env
+
+
+def is_htmx(request: Request) -> bool:
+    """An htmx request that is not a history restore (which wants the whole page)."""
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
+
+
+# --- flash messages: a short signed cookie read once by the next page ---------------------
+
+
+def _sign(request: Request, payload: bytes) -> str:
+    key = request.app.state.settings.secret_key.encode()
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()[:32]
+
+
+def flash(request: Request, response: Response, message: str, level: str = "success") -> None:
+    """Show ``message`` (already translated) on the next page this browser loads."""
+    messages = [*getattr(request.state, "flash_out", []), [level, message]]
+    request.state.flash_out = messages
+    payload = base64.urlsafe_b64encode(json.dumps(messages).encode()).decode()
+    response.set_cookie(
+        FLASH_COOKIE, f"{payload}.{_sign(request, payload.encode())}", httponly=True, samesite="lax", path="/"
+    )
+
+
+def pop_flashes(request: Request) -> list[tuple[str, str]]:
+    raw = request.cookies.get(FLASH_COOKIE, "")
+    payload, _, signature = raw.partition(".")
+    if not payload or not hmac.compare_digest(signature, _sign(request, payload.encode())):
+        return []
+    request.state.flash_read = True
+    try:
+        return [(str(level), str(text)) for level, text in json.loads(base64.urlsafe_b64decode(payload))][:5]
+    except (ValueError, TypeError):
+        return []
+
+
+def _(request: Request, message: str, **params: Any) -> str:
+    return gettext(request.state.locale, message, **params)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render ``fragment`` for an htmx request when given, else the page ``template``."""
+    locale = request.state.locale
+    env = environment(locale)
+    name = fragment if fragment and is_htmx(request) else template
+    flashes = pop_flashes(request) if name == template else []
+    ctx = {
+        "request": request,
+        "principal": request.state.principal,
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "flashes": flashes,
+        "url_for": request.url_for,
+        **(request.state.web_context if hasattr(request.state, "web_context") else {}),
+        **(context or {}),
+    }
+    body = env.get_template(name).render(ctx)
+    response = HTMLResponse(body, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})})
+    response.headers["Vary"] = "HX-Request, Cookie"
+    response.headers["Cache-Control"] = "no-store"
+    if flashes:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response

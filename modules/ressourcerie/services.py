@@ -1,0 +1,488 @@
+"""Ressourcerie services: weighing in and out, selling, closing the till.
+
+Every write goes through here: each checks the actor, validates the whole input before
+writing anything, writes in one transaction and records an audit entry."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from fabcom.api import (
+    N_,
+    Action,
+    Category,
+    ErrorCode,
+    FieldError,
+    Input,
+    InputError,
+    Item,
+    NotFound,
+    Organization,
+    PermissionDenied,
+    Principal,
+    ValidationFailed,
+    clock,
+    create_item,
+    in_transaction,
+    module_settings,
+    parse,
+    record,
+    record_movement,
+    snapshot,
+)
+from modules.ressourcerie.models import (
+    DEFAULT_COLLECTION_MODES,
+    CashClosing,
+    CollectionMode,
+    Destination,
+    DonorKind,
+    Intake,
+    IntakeLine,
+    Outflow,
+    OutflowLine,
+    PaymentMode,
+    ReceiptCounter,
+    Sale,
+    SaleLine,
+    Tare,
+)
+
+Kg = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3)]
+Euros = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=10, decimal_places=2)]
+
+
+def settings() -> Any:
+    return module_settings("ressourcerie")
+
+
+def _require(actor: Principal, action: Action, organization_id: int) -> None:
+    if not actor.can(action, organization_id):
+        raise PermissionDenied()
+
+
+async def ensure_collection_modes(organization_id: int) -> None:
+    """Give a site the sector's usual collection modes the first time it is used."""
+    if await CollectionMode.exists(organization_id=organization_id):
+        return
+    for code, (label_fr, label_en) in DEFAULT_COLLECTION_MODES.items():
+        await CollectionMode.create(organization_id=organization_id, code=code, label_fr=label_fr, label_en=label_en)
+
+
+async def _categories(codes: list[str], field: str) -> dict[str, Category]:
+    found = {c.code: c for c in await Category.filter(code__in=codes)}
+    errors = [
+        FieldError(
+            ErrorCode.INVALID, N_("Unknown category code {category}."), f"{field}.{n}.category_code", {"category": code}
+        )
+        for n, code in enumerate(codes)
+        if code not in found
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+    return found
+
+
+# --- tares --------------------------------------------------------------------------
+
+
+class TareInput(Input):
+    name: str = Field(min_length=1, max_length=80)
+    weight_kg: Annotated[Decimal, Field(gt=0, le=1000, max_digits=8, decimal_places=3)]
+
+
+async def add_tare(actor: Principal, organization_id: int, data: dict[str, Any] | TareInput) -> Tare:
+    """Declare a container (crate, trolley) whose weight is taken off at weighing."""
+    _require(actor, Action.INVENTORY_WRITE, organization_id)
+    payload = parse(TareInput, data)
+    if await Tare.exists(organization_id=organization_id, name=payload.name):
+        raise ValidationFailed.single(ErrorCode.ALREADY_EXISTS, N_("This container already exists."), "name")
+    async with in_transaction():
+        tare = await Tare.create(organization_id=organization_id, **payload.model_dump())
+        await record(actor, "ressourcerie.tare.create", tare, organization_id=organization_id, after=snapshot(tare))
+    return tare
+
+
+# --- intakes ------------------------------------------------------------------------
+
+
+class IntakeLineInput(Input):
+    category_code: str = Field(min_length=1, max_length=40)
+    gross_kg: Kg
+    tare_id: int | None = None
+    # Follow this object on its own: it becomes an inventory item, traced from its donation.
+    item_title: str = Field(default="", max_length=200)
+
+
+class IntakeInput(Input):
+    mode_code: str = Field(min_length=1, max_length=40)
+    occurred_at: dt.datetime | None = None
+    donor_kind: DonorKind = DonorKind.ANONYMOUS
+    donor_name: str = Field(default="", max_length=200)
+    donor_organization_id: int | None = None
+    collection_point: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=500)
+    lines: list[IntakeLineInput] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _donor(self) -> IntakeInput:
+        if self.donor_kind == DonorKind.PERSON and not self.donor_name:
+            raise InputError(N_("Give the donor's name, or record the donation as anonymous."))
+        if self.donor_kind == DonorKind.ORGANIZATION and not (self.donor_name or self.donor_organization_id):
+            raise InputError(N_("Say which organization gave."))
+        if self.occurred_at is not None and (
+            self.occurred_at.tzinfo is None or self.occurred_at > clock.now() + dt.timedelta(minutes=5)
+        ):
+            raise InputError(N_("Give a past time with its time zone."))
+        return self
+
+
+async def record_intake(actor: Principal, organization_id: int, data: dict[str, Any] | IntakeInput) -> Intake:
+    """Record an arrival and its weighings. Net = gross − tare. Refused as a whole —
+    nothing written — if one line is wrong."""
+    _require(actor, Action.INVENTORY_WRITE, organization_id)
+    payload = parse(IntakeInput, data)
+    await ensure_collection_modes(organization_id)
+    mode = await CollectionMode.get_or_none(organization_id=organization_id, code=payload.mode_code, active=True)
+    if mode is None:
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown collection mode."), "mode_code")
+    if payload.donor_organization_id and not await Organization.exists(id=payload.donor_organization_id):
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown organization."), "donor_organization_id")
+    categories = await _categories([line.category_code for line in payload.lines], "lines")
+    tares = {t.id: t for t in await Tare.filter(organization_id=organization_id, active=True)}
+    limit = settings().max_line_kg
+    errors: list[FieldError] = []
+    nets: list[Decimal] = []
+    for n, line in enumerate(payload.lines):
+        tare = tares.get(line.tare_id) if line.tare_id is not None else None
+        if line.tare_id is not None and tare is None:
+            errors.append(FieldError(ErrorCode.INVALID, N_("Unknown container."), f"lines.{n}.tare_id"))
+            continue
+        if line.gross_kg > limit:
+            errors.append(
+                FieldError(
+                    ErrorCode.OUT_OF_RANGE,
+                    N_("{weight} kg on one line is more than the {limit} kg allowed: check the weight."),
+                    f"lines.{n}.gross_kg",
+                    {"weight": line.gross_kg, "limit": limit},
+                )
+            )
+        tare_kg = tare.weight_kg if tare else Decimal(0)
+        if tare_kg >= line.gross_kg:
+            errors.append(
+                FieldError(
+                    ErrorCode.INVALID,
+                    N_("The container ({tare} kg) weighs as much as the weighing or more."),
+                    f"lines.{n}.tare_id",
+                    {"tare": tare_kg},
+                )
+            )
+        nets.append(line.gross_kg - tare_kg)
+    if errors:
+        raise ValidationFailed(errors)
+    occurred_at = payload.occurred_at or clock.now()
+    async with in_transaction():
+        intake = await Intake.create(
+            organization_id=organization_id,
+            mode_id=mode.id,
+            occurred_at=occurred_at,
+            donor_kind=payload.donor_kind,
+            donor_name=payload.donor_name,
+            donor_organization_id=payload.donor_organization_id,
+            collection_point=payload.collection_point,
+            note=payload.note,
+            author_id=actor.user_id,
+        )
+        for line, net in zip(payload.lines, nets, strict=True):
+            item = None
+            if line.item_title:
+                item = await create_item(
+                    actor,
+                    organization_id,
+                    {
+                        "title": line.item_title,
+                        "category_code": line.category_code,
+                        "unit_weight_kg": net,
+                        "initial_quantity": 1,
+                        "initial_kind": "donation",
+                        "counterparty": payload.donor_name,
+                        "attributes": {"ressourcerie_intake": intake.id},
+                    },
+                )
+            await IntakeLine.create(
+                intake_id=intake.id,
+                category_id=categories[line.category_code].id,
+                gross_kg=line.gross_kg,
+                tare_kg=line.gross_kg - net,
+                net_kg=net,
+                item_id=item.id if item else None,
+                author_id=actor.user_id,
+            )
+        await record(
+            actor,
+            "ressourcerie.intake.record",
+            intake,
+            organization_id=organization_id,
+            after={**snapshot(intake), "net_kg": str(sum(nets))},
+        )
+    return intake
+
+
+async def undo_intake_line(actor: Principal, line_id: int) -> None:
+    """Take back a weighing just typed (by the person who typed it, within a minute)."""
+    line = await IntakeLine.get_or_none(id=line_id).prefetch_related("intake")
+    if line is None or line.author_id != actor.user_id:  # type: ignore[attr-defined]
+        raise NotFound("intake_line")
+    organization_id = line.intake.organization_id  # type: ignore[attr-defined]
+    _require(actor, Action.INVENTORY_WRITE, organization_id)
+    if clock.now() - line.created_at > dt.timedelta(seconds=settings().undo_seconds):
+        raise ValidationFailed.single(
+            ErrorCode.INVALID_STATE, N_("Too late to undo: ask a staff member to correct it."), None
+        )
+    if line.item_id is not None:  # type: ignore[attr-defined]
+        raise ValidationFailed.single(
+            ErrorCode.INVALID_STATE, N_("This weighing created an inventory item: correct the item instead."), None
+        )
+    async with in_transaction():
+        await record(
+            actor, "ressourcerie.intake_line.undo", line, organization_id=organization_id, before=snapshot(line)
+        )
+        intake_id = line.intake_id  # type: ignore[attr-defined]
+        await line.delete()
+        if not await IntakeLine.exists(intake_id=intake_id):
+            await Intake.filter(id=intake_id).delete()
+
+
+# --- outflows -----------------------------------------------------------------------
+
+
+class OutflowLineInput(Input):
+    category_code: str = Field(min_length=1, max_length=40)
+    weight_kg: Kg
+
+
+class OutflowInput(Input):
+    destination: Destination
+    occurred_at: dt.datetime | None = None
+    buyer: str = Field(default="", max_length=200)
+    partner_organization_id: int | None = None
+    note: str = Field(default="", max_length=500)
+    lines: list[OutflowLineInput] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _partner(self) -> OutflowInput:
+        if self.destination == Destination.PARTNER_GIFT and not self.partner_organization_id:
+            raise InputError(N_("Say which partner association receives the gift."))
+        if self.occurred_at is not None and (
+            self.occurred_at.tzinfo is None or self.occurred_at > clock.now() + dt.timedelta(minutes=5)
+        ):
+            raise InputError(N_("Give a past time with its time zone."))
+        return self
+
+
+async def _create_outflow(actor: Principal, organization_id: int, payload: OutflowInput) -> Outflow:
+    categories = await _categories([line.category_code for line in payload.lines], "lines")
+    limit = settings().max_line_kg
+    errors = [
+        FieldError(
+            ErrorCode.OUT_OF_RANGE,
+            N_("{weight} kg on one line is more than the {limit} kg allowed: check the weight."),
+            f"lines.{n}.weight_kg",
+            {"weight": line.weight_kg, "limit": limit},
+        )
+        for n, line in enumerate(payload.lines)
+        if line.weight_kg > limit
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+    if payload.partner_organization_id and not await Organization.exists(id=payload.partner_organization_id):
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown organization."), "partner_organization_id")
+    outflow = await Outflow.create(
+        organization_id=organization_id,
+        occurred_at=payload.occurred_at or clock.now(),
+        destination=payload.destination,
+        buyer=payload.buyer,
+        partner_organization_id=payload.partner_organization_id,
+        note=payload.note,
+        author_id=actor.user_id,
+    )
+    for line in payload.lines:
+        await OutflowLine.create(
+            outflow_id=outflow.id, category_id=categories[line.category_code].id, weight_kg=line.weight_kg
+        )
+    await record(
+        actor, "ressourcerie.outflow.record", outflow, organization_id=organization_id, after=snapshot(outflow)
+    )
+    return outflow
+
+
+async def record_outflow(actor: Principal, organization_id: int, data: dict[str, Any] | OutflowInput) -> Outflow:
+    """Record things leaving: to the shop floor's buyers, a partner, recycling or waste."""
+    _require(actor, Action.INVENTORY_WRITE, organization_id)
+    payload = parse(OutflowInput, data)
+    async with in_transaction():
+        return await _create_outflow(actor, organization_id, payload)
+
+
+# --- the till -------------------------------------------------------------------------
+
+
+class SaleLineInput(Input):
+    item_id: int | None = None
+    category_code: str | None = None
+    weight_kg: Kg | None = None
+    label: str = Field(default="", max_length=200)
+    quantity: Annotated[Decimal, Field(gt=0, le=10_000, max_digits=10, decimal_places=3)] = Decimal(1)
+    amount: Euros
+
+    @model_validator(mode="after")
+    def _what_is_sold(self) -> SaleLineInput:
+        if self.item_id is None and not (self.category_code and self.weight_kg):
+            raise InputError(N_("Sell an inventory item, or a weighed lot with its category and weight."))
+        return self
+
+
+class SaleInput(Input):
+    payment_mode: PaymentMode
+    lines: list[SaleLineInput] = Field(min_length=1, max_length=200)
+    # Entering the paper receipts of a day without network: a past time, else now.
+    occurred_at: dt.datetime | None = None
+
+    @model_validator(mode="after")
+    def _past(self) -> SaleInput:
+        if self.occurred_at is not None and (
+            self.occurred_at.tzinfo is None or self.occurred_at > clock.now() + dt.timedelta(minutes=5)
+        ):
+            raise InputError(N_("Give a past time with its time zone."))
+        return self
+
+
+async def record_sale(actor: Principal, organization_id: int, data: dict[str, Any] | SaleInput) -> Sale:
+    """Ring up a sale. An inventory item leaves the stock (a sale movement: an item
+    already sold is refused); weighed lots are recorded as one outflow to the shop."""
+    _require(actor, Action.INVENTORY_WRITE, organization_id)
+    payload = parse(SaleInput, data)
+    items = {
+        i.id: i
+        for i in await Item.filter(
+            id__in=[line.item_id for line in payload.lines if line.item_id],
+            organization_id=organization_id,
+            deleted_at__isnull=True,
+        )
+    }
+    missing = [
+        FieldError(ErrorCode.INVALID, N_("Unknown item."), f"lines.{n}.item_id")
+        for n, line in enumerate(payload.lines)
+        if line.item_id and line.item_id not in items
+    ]
+    if missing:
+        raise ValidationFailed(missing)
+    lots = [line for line in payload.lines if line.item_id is None]
+    if not await ReceiptCounter.exists(organization_id=organization_id):
+        with contextlib.suppress(IntegrityError):  # another till created it at the same moment
+            await ReceiptCounter.create(organization_id=organization_id)
+    async with in_transaction():
+        # Taking the next number locks the counter row until commit: tills queue here.
+        await ReceiptCounter.filter(organization_id=organization_id).update(last_number=F("last_number") + 1)
+        number = (await ReceiptCounter.get(organization_id=organization_id)).last_number
+        outflow = None
+        if lots:
+            outflow = await _create_outflow(
+                actor,
+                organization_id,
+                OutflowInput(
+                    destination=Destination.SALE,
+                    lines=[
+                        OutflowLineInput(category_code=line.category_code or "", weight_kg=line.weight_kg or Decimal(0))
+                        for line in lots
+                    ],
+                ),
+            )
+        sale = await Sale.create(
+            organization_id=organization_id,
+            number=number,
+            occurred_at=clock.now(),
+            payment_mode=payload.payment_mode,
+            cashier_id=actor.user_id,
+            total=sum((line.amount for line in payload.lines), Decimal(0)),
+            outflow_id=outflow.id if outflow else None,
+        )
+        for n, line in enumerate(payload.lines):
+            item = items.get(line.item_id) if line.item_id else None
+            if item is not None:
+                try:
+                    await record_movement(
+                        actor, item.id, {"kind": "sale", "quantity": line.quantity, "note": f"ticket {sale.number}"}
+                    )
+                except ValidationFailed as exc:
+                    if exc.errors[0].code == ErrorCode.INSUFFICIENT_STOCK:
+                        raise ValidationFailed.single(
+                            ErrorCode.INSUFFICIENT_STOCK,
+                            N_("{title} is already sold or out of stock."),
+                            f"lines.{n}.item_id",
+                            title=item.title,
+                        ) from None
+                    raise
+            category = (await Category.get(code=line.category_code)) if line.category_code else None
+            await SaleLine.create(
+                sale_id=sale.id,
+                item_id=item.id if item else None,
+                category_id=category.id if category else None,
+                label=line.label or (item.title if item else (category.label_fr if category else "")),
+                quantity=line.quantity,
+                weight_kg=line.weight_kg,
+                amount=line.amount,
+            )
+        await record(actor, "ressourcerie.sale.record", sale, organization_id=organization_id, after=snapshot(sale))
+    return sale
+
+
+def local_day_bounds(day: dt.date, zone: str = "Europe/Paris") -> tuple[dt.datetime, dt.datetime]:
+    from zoneinfo import ZoneInfo
+
+    start = dt.datetime.combine(day, dt.time(0), ZoneInfo(zone))
+    return start, start + dt.timedelta(days=1)
+
+
+class ClosingInput(Input):
+    day: dt.date
+    cash_counted: Euros | None = None
+
+
+async def close_till(actor: Principal, organization_id: int, data: dict[str, Any] | ClosingInput) -> CashClosing:
+    """Close a day's till: totals per payment mode, and the difference with the cash counted."""
+    _require(actor, Action.INVENTORY_DELETE, organization_id)
+    payload = parse(ClosingInput, data)
+    if payload.day > clock.today() + dt.timedelta(days=1):
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("A day in the future cannot be closed."), "day")
+    if await CashClosing.exists(organization_id=organization_id, day=payload.day):
+        raise ValidationFailed.single(ErrorCode.ALREADY_EXISTS, N_("This day's till is already closed."), "day")
+    start, end = local_day_bounds(payload.day)
+    async with in_transaction():
+        sales = await Sale.filter(
+            organization_id=organization_id, occurred_at__gte=start, occurred_at__lt=end, closing_id__isnull=True
+        )
+        totals: dict[str, Decimal] = {}
+        for sale in sales:
+            totals[sale.payment_mode.value] = totals.get(sale.payment_mode.value, Decimal(0)) + sale.total
+        cash = totals.get(PaymentMode.CASH.value, Decimal(0))
+        closing = await CashClosing.create(
+            organization_id=organization_id,
+            day=payload.day,
+            closed_by_id=actor.user_id,
+            sales_count=len(sales),
+            totals={mode: str(amount) for mode, amount in sorted(totals.items())},
+            cash_counted=payload.cash_counted,
+            cash_difference=payload.cash_counted - cash if payload.cash_counted is not None else None,
+        )
+        await Sale.filter(id__in=[s.id for s in sales]).update(closing_id=closing.id)
+        await record(
+            actor, "ressourcerie.till.close", closing, organization_id=organization_id, after=snapshot(closing)
+        )
+    return closing

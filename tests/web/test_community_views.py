@@ -1,0 +1,181 @@
+"""Projects, members and fees, partners and exchange requests, API tokens."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fabcom import clock
+from fabcom.auth.models import ApiToken
+from fabcom.inventory.services import create_item
+from fabcom.members.models import Membership, MembershipFee, Role
+from fabcom.network.models import ExchangeRequest, Partnership, PartnershipStatus
+from fabcom.projects.models import Task
+from fabcom.projects.services import create_project, create_task
+
+
+async def test_project_page_shows_a_task_board_moved_by_htmx_and_sanitised_markdown(make_client, staff_a, org_a):
+    project = await create_project(
+        staff_a,
+        org_a.id,
+        {
+            "title": "Atelier vélo",
+            "description": "# Plan\n\n**gras** <script>alert(1)</script>\n\n[clic](javascript:alert(2)) [site](https://example.org)",
+        },
+    )
+    task = await create_task(staff_a, project.id, {"title": "Trouver des roues"})
+    client = await make_client(staff_a)
+    listing = await client.get(f"/o/{org_a.slug}/projects")
+    assert f'<a href="/o/{org_a.slug}/projects/{project.id}">Atelier vélo</a>' in listing.text
+    page = await client.get(f"/o/{org_a.slug}/projects/{project.id}")
+    assert page.status_code == 200
+    assert "<h1>Plan</h1>" in page.text
+    assert "<strong>gras</strong>" in page.text
+    assert "<script>alert(1)" not in page.text
+    assert 'href="javascript' not in page.text
+    assert '<a href="https://example.org" rel="noopener noreferrer nofollow">site</a>' in page.text
+    moved = await client.post(
+        f"/o/{org_a.slug}/tasks/{task.id}/status",
+        data={"status": "doing"},
+        headers={"HX-Request": "true", "X-CSRF-Token": client.csrf_token},
+    )
+    assert moved.status_code == 200
+    assert "<html" not in moved.text
+    assert "En cours <small>(1)</small>" in moved.text
+    assert (await Task.get(id=task.id)).status == "doing"
+
+
+async def test_another_organizations_private_project_is_404(make_client, staff_a, staff_b, org_a, org_b):
+    project = await create_project(staff_b, org_b.id, {"title": "Secret B"})
+    task = await create_task(staff_b, project.id, {"title": "Tâche B"})
+    client = await make_client(staff_a)
+    assert (await client.get(f"/o/{org_a.slug}/projects/{project.id}")).status_code == 404
+    assert (await client.get(f"/o/{org_b.slug}/projects/{project.id}")).status_code == 404
+    moved = await client.post_form(f"/o/{org_a.slug}/tasks/{task.id}/status", {"status": "done"})
+    assert moved.status_code == 404
+    assert (await Task.get(id=task.id)).status == "todo"
+
+
+async def test_members_fee_recording_who_is_due_and_export(make_client, make_member, org_a):
+    admin = await make_member(org_a, role=Role.ADMIN)
+    adherent = await make_member(org_a, role=Role.MEMBER)
+    membership = await Membership.get(user_id=adherent.user_id)
+    client = await make_client(admin)
+    page = await client.get(f"/o/{org_a.slug}/members")
+    assert "Cotisation due : 2" in page.text
+    due = await client.get(f"/o/{org_a.slug}/members?due=1")
+    assert due.text.count('<span class="badge status-reserved">Cotisation due</span>') == 2
+    bad = await client.post_form(
+        f"/o/{org_a.slug}/members",
+        {
+            "membership_id": str(membership.id),
+            "amount": "-5",
+            "period_start": "2026-01-01",
+            "period_end": "2026-12-31",
+            "method": "cash",
+        },
+    )
+    assert bad.status_code == 400
+    assert 'value="-5"' in bad.text
+    assert await MembershipFee.all().count() == 0
+    today = clock.today()
+    ok = await client.post_form(
+        f"/o/{org_a.slug}/members",
+        {
+            "membership_id": str(membership.id),
+            "amount": "15,00",
+            "period_start": today.replace(month=1, day=1).isoformat(),
+            "period_end": today.replace(month=12, day=31).isoformat(),
+            "paid_on": today.isoformat(),
+            "method": "cheque",
+        },
+    )
+    assert ok.status_code == 303
+    fee = await MembershipFee.get(membership_id=membership.id)
+    assert (fee.amount, fee.method) == (Decimal("15.00"), "cheque")
+    assert "Cotisation due : 1" in (await client.get(f"/o/{org_a.slug}/members")).text
+    export = await client.get(f"/o/{org_a.slug}/members/export.csv")
+    assert export.content.startswith(b"\xef\xbb\xbf")
+    assert (
+        export.content.decode("utf-8-sig").splitlines()[0]
+        == "Nom;Adresse e-mail;Rôle;Membre depuis;Jusqu’au;Payé jusqu’au;Cotisation due"
+    )
+
+
+async def test_volunteers_may_not_see_members_and_staff_may_not_record_fees(make_client, make_member, staff_a, org_a):
+    volunteer = await make_client(await make_member(org_a, role=Role.VOLUNTEER))
+    assert (await volunteer.get(f"/o/{org_a.slug}/members")).status_code == 403
+    assert (await volunteer.get(f"/o/{org_a.slug}/members/export.csv")).status_code == 403
+    staff = await make_client(staff_a)
+    assert (await staff.get(f"/o/{org_a.slug}/members")).status_code == 200
+    membership = await Membership.get(user_id=staff_a.user_id)
+    refused = await staff.post_form(
+        f"/o/{org_a.slug}/members",
+        {
+            "membership_id": str(membership.id),
+            "amount": "1",
+            "period_start": "2026-01-01",
+            "period_end": "2026-12-31",
+            "method": "cash",
+        },
+    )
+    assert refused.status_code == 403
+    assert await MembershipFee.all().count() == 0
+
+
+async def test_partner_asks_for_a_shared_item_and_the_owner_accepts(make_client, staff_a, staff_b, org_a, org_b):
+    await Partnership.create(organization=org_a, partner=org_b, status=PartnershipStatus.ACCEPTED)
+    item = await create_item(
+        staff_b,
+        org_b.id,
+        {"title": "Perceuse", "visibility": "partners", "sharing_modes": ["lend"], "initial_quantity": "1"},
+    )
+    await create_item(staff_b, org_b.id, {"title": "Privée", "initial_quantity": "1"})
+    asker = await make_client(await _reload(staff_a))
+    search = await asker.get(f"/o/{org_a.slug}/partners?q=perc")
+    assert "Perceuse" in search.text
+    assert "Privée" not in (await asker.get(f"/o/{org_a.slug}/partners")).text
+    sent = await asker.post_form(
+        f"/o/{org_a.slug}/exchanges/new", {"item_id": str(item.id), "kind": "borrow", "quantity": "1"}
+    )
+    assert sent.status_code == 303
+    request = await ExchangeRequest.get(item_id=item.id)
+    assert request.status == "pending"
+    # the asker cannot accept its own request
+    await asker.post_form(f"/o/{org_a.slug}/exchanges/{request.id}/accept")
+    assert (await ExchangeRequest.get(id=request.id)).status == "pending"
+    owner = await make_client(await _reload(staff_b))
+    accepted = await owner.post_form(f"/o/{org_b.slug}/exchanges/{request.id}/accept")
+    assert accepted.status_code == 303
+    assert (await ExchangeRequest.get(id=request.id)).status == "accepted"
+
+
+async def _reload(principal):
+    from fabcom.permissions import load_principal
+
+    return await load_principal(principal.user_id)
+
+
+async def test_api_token_is_shown_once_and_can_be_revoked(make_client, staff_a):
+    client = await make_client(staff_a)
+    bad = await client.post_form("/account/tokens", {"name": "", "expires_in_days": "30"})
+    assert bad.status_code == 400
+    assert await ApiToken.all().count() == 0
+    created = await client.post(
+        "/account/tokens",
+        data={
+            "csrf_token": client.csrf_token,
+            "name": "Site du fablab",
+            "scopes": ["inventory:read"],
+            "expires_in_days": "30",
+        },
+    )
+    assert created.status_code == 200
+    token = await ApiToken.get(user_id=staff_a.user_id)
+    assert token.scopes == ["inventory:read"]
+    assert f"fabcom_pat_{token.prefix}" in created.text
+    assert "fabcom_pat_" in created.text.split('<code class="secret">')[1]
+    again = await client.get("/account/tokens")
+    assert '<code class="secret">' not in again.text
+    revoked = await client.post_form("/account/tokens", {"revoke": str(token.id)})
+    assert revoked.status_code == 303
+    assert (await ApiToken.get(id=token.id)).revoked_at is not None

@@ -1,0 +1,190 @@
+"""Inventory pages: full page and htmx fragment from the same view, forms, photos,
+movements, labels and exports."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from decimal import Decimal
+
+import openpyxl
+
+from fabcom.inventory.models import Attachment, Item, StockMovement
+from fabcom.inventory.services import create_item
+
+
+async def test_dashboard_full_page_shows_stock_value_and_weight(make_client, staff_a, org_a):
+    await create_item(
+        staff_a, org_a.id, {"title": "Chaise", "initial_quantity": "4", "unit_value": "12.50", "unit_weight_kg": "3.5"}
+    )
+    client = await make_client(staff_a)
+    page = await client.get(f"/o/{org_a.slug}/")
+    assert page.status_code == 200
+    assert "50,00\xa0€" in page.text
+    assert "14 kg" in page.text
+    assert "Mouvements récents" in page.text
+    assert ">Chaise</a>" in page.text
+
+
+async def test_item_list_full_page_and_htmx_fragment(make_client, staff_a, org_a):
+    await create_item(staff_a, org_a.id, {"title": "Chaise en chêne"})
+    await create_item(staff_a, org_a.id, {"title": "Vélo rouge"})
+    client = await make_client(staff_a)
+    full = await client.get(f"/o/{org_a.slug}/items")
+    assert full.status_code == 200
+    assert full.text.startswith("<!doctype html>")
+    assert 'hx-trigger="input changed delay:300ms, search"' in full.text
+    assert "Résultats : 2" in full.text
+    fragment = await client.htmx_get(f"/o/{org_a.slug}/items?q=v%C3%A9lo")
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text
+    assert "Résultats : 1" in fragment.text
+    assert "Vélo rouge" in fragment.text
+    assert "Chaise en chêne" not in fragment.text
+    assert fragment.headers["vary"] == "HX-Request, Cookie"
+
+
+async def test_item_list_filters_sort_and_pages(make_client, staff_a, org_a):
+    for n in range(55):
+        await create_item(staff_a, org_a.id, {"title": f"Livre {n:02d}", "category_code": "books-media"})
+    await create_item(staff_a, org_a.id, {"title": "Perceuse", "visibility": "partners", "sharing_modes": ["lend"]})
+    client = await make_client(staff_a)
+    first = await client.htmx_get(f"/o/{org_a.slug}/items?category=books-media&sort=title")
+    assert "Résultats : 55" in first.text
+    assert "Page 1 sur 2" in first.text
+    assert "Livre 00" in first.text
+    assert "Livre 50" not in first.text
+    second = await client.htmx_get(f"/o/{org_a.slug}/items?category=books-media&sort=title&page=2")
+    assert "Livre 50" in second.text
+    assert "Livre 49" not in second.text
+    lend = await client.htmx_get(f"/o/{org_a.slug}/items?sharing=lend&visibility=partners")
+    assert "Résultats : 1" in lend.text
+    assert "Perceuse" in lend.text
+
+
+async def test_create_item_with_photo_then_the_photo_is_served_safely(make_client, staff_a, org_a, png):
+    client = await make_client(staff_a)
+    form = {
+        "csrf_token": client.csrf_token,
+        "title": "Lampe",
+        "initial_quantity": "2",
+        "initial_kind": "donation",
+        "unit_value": "7,50",
+        "sharing_modes": ["give", "sell"],
+        "visibility": "private",
+    }
+    response = await client.post(
+        f"/o/{org_a.slug}/items/new", data=form, files={"photo": ("lampe.png", png, "image/png")}
+    )
+    assert response.status_code == 303
+    item = await Item.get(title="Lampe")
+    assert response.headers["location"] == f"/o/{org_a.slug}/items/{item.id}"
+    assert item.quantity == Decimal("2")
+    assert item.unit_value == Decimal("7.5")
+    assert item.sharing_modes == ["give", "sell"]
+    photo = await Attachment.get(item_id=item.id)
+    detail = await client.get(response.headers["location"])
+    assert "Objet « Lampe » enregistré." in detail.text
+    assert f'<img src="/photos/{photo.id}"' in detail.text
+    served = await client.get(f"/photos/{photo.id}")
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/png"
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert served.content == png
+
+
+async def test_bad_input_re_renders_with_values_kept_and_nothing_written(make_client, staff_a, org_a):
+    client = await make_client(staff_a)
+    response = await client.post(
+        f"/o/{org_a.slug}/items/new",
+        data={"csrf_token": client.csrf_token, "title": "", "description": "garde-moi", "unit_value": "abc"},
+        files={"photo": ("virus.png", b"MZ not an image", "image/png")},
+    )
+    assert response.status_code == 400
+    assert "Ce champ est obligatoire." in response.text
+    assert "Saisissez un nombre valide." in response.text
+    assert ">garde-moi</textarea>" in response.text
+    assert 'value="abc"' in response.text
+    assert await Item.all().count() == 0
+    # a good item with a file that is not an image: neither is written
+    again = await client.post(
+        f"/o/{org_a.slug}/items/new",
+        data={"csrf_token": client.csrf_token, "title": "Table"},
+        files={"photo": ("virus.png", b"MZ not an image", "image/png")},
+    )
+    assert again.status_code == 400
+    assert "Seules les images JPEG, PNG, WebP ou GIF sont acceptées." in again.text
+    assert await Item.all().count() == 0
+    assert await Attachment.all().count() == 0
+
+
+async def test_edit_item_keeps_quantity_and_saves_fields(make_client, staff_a, org_a):
+    item = await create_item(staff_a, org_a.id, {"title": "Vieux titre", "initial_quantity": "3"})
+    client = await make_client(staff_a)
+    form = await client.get(f"/o/{org_a.slug}/items/{item.id}/edit")
+    assert 'value="Vieux titre"' in form.text
+    response = await client.post_form(
+        f"/o/{org_a.slug}/items/{item.id}/edit", {"title": "Nouveau titre", "status": "reserved", "unit": "piece"}
+    )
+    assert response.status_code == 303
+    await item.refresh_from_db()
+    assert item.title == "Nouveau titre"
+    assert item.status == "reserved"
+    assert item.quantity == Decimal("3")
+
+
+async def test_quick_movement_by_htmx_returns_the_stock_fragment(make_client, staff_a, org_a):
+    item = await create_item(staff_a, org_a.id, {"title": "Assiette", "initial_quantity": "5"})
+    client = await make_client(staff_a)
+    url = f"/o/{org_a.slug}/items/{item.id}/movements"
+    sale = await client.post(
+        url, data={"kind": "sale", "quantity": "2"}, headers={"HX-Request": "true", "X-CSRF-Token": client.csrf_token}
+    )
+    assert sale.status_code == 200
+    assert "<html" not in sale.text
+    assert "<strong>3</strong>" in sale.text
+    assert "Mouvement enregistré." in sale.text
+    too_much = await client.post(
+        url, data={"kind": "sale", "quantity": "9"}, headers={"HX-Request": "true", "X-CSRF-Token": client.csrf_token}
+    )
+    assert too_much.status_code == 400
+    assert "Stock insuffisant : il n’en reste que 3." in too_much.text
+    assert 'value="9"' in too_much.text
+    await item.refresh_from_db()
+    assert item.quantity == Decimal("3")
+    assert await StockMovement.filter(item_id=item.id).count() == 2
+
+
+async def test_labels_sheet_has_one_qr_code_per_item(make_client, staff_a, org_a):
+    one = await create_item(staff_a, org_a.id, {"title": "Bureau"})
+    await create_item(staff_a, org_a.id, {"title": "Armoire"})
+    client = await make_client(staff_a)
+    sheet = await client.get(f"/o/{org_a.slug}/items/labels")
+    assert sheet.text.count("<svg") == 2
+    single = await client.get(f"/o/{org_a.slug}/items/labels?ids={one.id}")
+    assert single.text.count("<svg") == 1
+    assert "Bureau" in single.text
+
+
+async def test_exports_csv_for_french_excel_xlsx_and_ods(make_client, staff_a, org_a):
+    first = await create_item(staff_a, org_a.id, {"title": "=HYPERLINK(1)", "initial_quantity": "1.5", "unit": "kg"})
+    await create_item(staff_a, org_a.id, {"title": "Chaise; pliante"})
+    client = await make_client(staff_a)
+    csv = await client.get(f"/o/{org_a.slug}/items/export.csv?sort=title")
+    assert csv.status_code == 200
+    assert csv.content.startswith(b"\xef\xbb\xbf")
+    text = csv.content.decode("utf-8-sig").splitlines()
+    assert text[0].startswith("N°;Titre;Catégorie;")
+    assert text[1] == f"{first.id};'=HYPERLINK(1);;;available;good;1,5;kg;;;private;;"
+    assert '"Chaise; pliante"' in csv.text
+    xlsx = await client.get(f"/o/{org_a.slug}/items/export.xlsx?q=chaise")
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    rows = list(book.active.values)
+    assert rows[0][1] == "Titre"
+    assert [r[1] for r in rows[1:]] == ["Chaise; pliante"]
+    ods = await client.get(f"/o/{org_a.slug}/items/export.ods")
+    assert ods.headers["content-type"] == "application/vnd.oasis.opendocument.spreadsheet"
+    content = zipfile.ZipFile(io.BytesIO(ods.content)).read("content.xml").decode()
+    assert "Chaise; pliante" in content
+    assert "'=HYPERLINK(1)" in content
+    assert (await client.get(f"/o/{org_a.slug}/items/export.pdf")).status_code == 404
