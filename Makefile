@@ -9,7 +9,7 @@ FABCOM_PORT ?= 8000
 FABCOM_MODULES ?= bookings,ressourcerie
 export FABCOM_PORT FABCOM_MODULES
 
-.PHONY: run test lint format messages bench clean
+.PHONY: run test lint format messages bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,10 +48,15 @@ messages: $(VENV)/.installed-dev
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 -k ngettext:2,3 --no-location --sort-output --omit-header -o fabcom/locale/messages.pot .
 	$(BIN)/pybabel update -i fabcom/locale/messages.pot -d fabcom/locale --no-fuzzy-matching --omit-header
 
+# The GraphQL API fuzzed by schemathesis with many more examples than `make test` uses.
+fuzz: $(VENV)/.installed-dev
+	FABCOM_FUZZ_EXAMPLES=200 $(BIN)/pytest tests/api/test_api_fuzz.py
+
 # Benchmarks (never part of `make test`); the PostgreSQL ones read FABCOM_BENCH_POSTGRES_URL.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.web_inventory
+	$(BIN)/python -m bench.graphql_items
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

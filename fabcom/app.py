@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -65,6 +66,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await open_database(settings)
         runner = await start_embedded_jobs(settings)
         app.state.job_runner = runner
+        # Start-up objects (schema, models, catalogues) leave the collector's generations:
+        # fewer and shorter GC pauses under load, hence a tighter tail latency.
+        gc.freeze()
         try:
             yield
         finally:

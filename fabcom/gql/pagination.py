@@ -74,14 +74,16 @@ async def paginate(
     before: str | None,
     order: Order = Order(),
     prepare: Callable[[QuerySet], QuerySet] | None = None,
+    count: bool = True,
 ) -> Page:
     """One page of ``queryset`` (already filtered for visibility) and its total.
-    ``prepare`` adds ``select_related``/``prefetch_related`` to the page query only."""
+    ``prepare`` adds ``select_related``/``prefetch_related`` to the page query only;
+    ``count=False`` skips the ``COUNT(*)`` (the client did not ask for ``totalCount``)."""
     check_window(first, last)
     forward = first is not None
     size = first if forward else last
     assert size is not None
-    total = await queryset.count()
+    total = await queryset.count() if count else -1
     page_qs = queryset
     cursor = after if forward else before
     if cursor is not None:

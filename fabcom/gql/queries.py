@@ -29,6 +29,7 @@ from fabcom.gql.types import (
     StockMovement,
     Visibility,
     connection,
+    wants_total,
 )
 from fabcom.inventory import models as inventory
 from fabcom.orgs import models as orgs
@@ -132,6 +133,7 @@ class Query:
     @strawberry.field(description="Organizations of the network (local and partner mirrors).")
     async def organizations(
         self,
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -139,6 +141,7 @@ class Query:
     ) -> Connection[Organization]:
         page = await paginate(
             orgs.Organization.all(),
+            count=wants_total(info),
             first=first,
             after=after,
             last=last,
@@ -165,7 +168,14 @@ class Query:
         queryset = await filtered_items(_ctx(info), filter)
         order = order_by.as_order() if order_by is not None else Order()
         page = await paginate(
-            queryset, first=first, after=after, last=last, before=before, order=order, prepare=loaders.prepare_items
+            queryset,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            order=order,
+            prepare=loaders.prepare_items,
+            count=wants_total(info),
         )
         return connection(page)  # type: ignore[no-any-return]
 
@@ -177,6 +187,7 @@ class Query:
     @strawberry.field(description="The shared category taxonomy.")
     async def categories(
         self,
+        info: Info,
         first: int | None = None,
         after: str | None = None,
         last: int | None = None,
@@ -184,6 +195,7 @@ class Query:
     ) -> Connection[Category]:
         page = await paginate(
             inventory.Category.all(),
+            count=wants_total(info),
             first=first,
             after=after,
             last=last,
@@ -207,7 +219,13 @@ class Query:
         if organization_slug is not None:
             queryset = queryset.filter(lead_organization__slug=organization_slug)
         page = await paginate(
-            queryset, first=first, after=after, last=last, before=before, prepare=loaders.prepare_projects
+            queryset,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            prepare=loaders.prepare_projects,
+            count=wants_total(info),
         )
         return connection(page)  # type: ignore[no-any-return]
 
@@ -229,6 +247,7 @@ class Query:
         queryset = loaders.members_queryset(_ctx(info).principal).filter(organization__slug=organization_slug)
         page = await paginate(
             queryset,
+            count=wants_total(info),
             first=first,
             after=after,
             last=last,
@@ -250,7 +269,13 @@ class Query:
         pk = _pk(item_id, "Item") or 0
         queryset = loaders.movements_queryset(_ctx(info).principal).filter(item_id=pk, item__deleted_at__isnull=True)
         page = await paginate(
-            queryset, first=first, after=after, last=last, before=before, order=Order("id", descending=True)
+            queryset,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            order=Order("id", descending=True),
+            count=wants_total(info),
         )
         return connection(page)  # type: ignore[no-any-return]
 
@@ -265,6 +290,7 @@ class Query:
     ) -> Connection[Partnership]:
         page = await paginate(
             loaders.partnerships_queryset(_ctx(info).principal),
+            count=wants_total(info),
             first=first,
             after=after,
             last=last,
@@ -284,6 +310,7 @@ class Query:
     ) -> Connection[ExchangeRequest]:
         page = await paginate(
             loaders.exchange_requests_queryset(_ctx(info).principal),
+            count=wants_total(info),
             first=first,
             after=after,
             last=last,

@@ -10,7 +10,7 @@ from typing import Any, Generic
 
 import strawberry
 from strawberry import relay
-from strawberry.relay.types import NodeType
+from strawberry.relay.types import NodeType as NodeT  # relay.Edge is generic over this very TypeVar
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -45,8 +45,6 @@ PartnershipStatus = _enum(network.PartnershipStatus, "Where a partnership reques
 ExchangeKind = _enum(network.ExchangeKind, "What a partner asks to do with an item.")
 ExchangeStatus = _enum(network.ExchangeStatus, "Where an exchange request stands.")
 
-NodeT = NodeType  # relay.Edge is generic over this very TypeVar
-
 
 @strawberry.type(description="A page of a list, Relay-style, with the size of the whole list.")
 class Connection(Generic[NodeT]):
@@ -66,6 +64,21 @@ def connection(page: Page) -> Any:
         ),
         total_count=page.total_count,
     )
+
+
+def wants_total(info: Info) -> bool:
+    """Did the client select ``totalCount`` on this connection (through fragments too)?
+    Counting is the dearest part of a page on a large table: skipped when not asked."""
+
+    def walk(selections: list[Any]) -> bool:
+        for selection in selections:
+            if getattr(selection, "name", None) == "totalCount":
+                return True
+            if not hasattr(selection, "arguments") and walk(getattr(selection, "selections", [])):
+                return True  # a fragment spread or an inline fragment
+        return False
+
+    return any(walk(field.selections) for field in info.selected_fields)
 
 
 def _ctx(info: Info) -> Context:
@@ -121,7 +134,13 @@ class Organization(relay.Node):
     ) -> Connection[Item]:
         queryset = loaders.items_queryset(_ctx(info).principal).filter(organization_id=self.id)
         page = await paginate(
-            queryset, first=first, after=after, last=last, before=before, prepare=loaders.prepare_items
+            queryset,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+            prepare=loaders.prepare_items,
+            count=wants_total(info),
         )
         return connection(page)  # type: ignore[no-any-return]
 
@@ -298,7 +317,9 @@ class Project(relay.Node):
         before: str | None = None,
     ) -> Connection[Task]:
         queryset = projects.Task.filter(project_id=self.id)
-        return connection(await paginate(queryset, first=first, after=after, last=last, before=before))  # type: ignore[no-any-return]
+        return connection(
+            await paginate(queryset, first=first, after=after, last=last, before=before, count=wants_total(info))
+        )  # type: ignore[no-any-return]
 
 
 # --- members and network -----------------------------------------------------------------

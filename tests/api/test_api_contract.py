@@ -313,6 +313,12 @@ async def test_a_page_costs_the_same_number_of_queries_whatever_its_size(api, or
     assert all(len(e["node"]["photos"]) == 1 and e["node"]["location"] == {"name": "Réserve"} for e in edges)
     # the rate budget, the count, the page with its to-one relations, the photos
     assert len(statements) == 4, statements
+    statements.clear()
+    without_total = await api(
+        "query($n: Int) { items(first: $n) { edges { node { title photos { url } } } } }", {"n": size}
+    )
+    assert len(without_total.data["items"]["edges"]) == size
+    assert len(statements) == 3, statements  # no COUNT(*) when totalCount is not asked for
 
 
 async def test_the_rate_budget_lives_in_redis_when_configured(api_settings, staff_a):

@@ -190,3 +190,32 @@ async def test_members_and_ledger_are_for_the_organizations_staff_only(api, worl
         people = await api(members, **world.creds[actor])
         assert ledger.data["stockMovements"]["totalCount"] == 0  # no stock was recorded
         assert people.data["members"]["totalCount"] == (1 if actor == "member_a" else 0)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_tasks_partnerships_and_members_through_node_follow_their_rules(api, world, actor):
+    from fabcom.members.models import Membership
+    from fabcom.network.models import Partnership as Link
+    from fabcom.projects.models import Task
+
+    private_task = await Task.create(project_id=world.projects["private"], title="Secret")
+    public_task = await Task.create(project_id=world.projects["public"], title="Ouvert")
+    link = await Link.get(status=PartnershipStatus.ACCEPTED)
+    membership = await Membership.filter(organization__slug="alpha").first()
+    query = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }"
+    ids = [
+        global_id("Task", private_task.id),
+        global_id("Task", public_task.id),
+        global_id("Partnership", link.id),
+        global_id("Member", membership.id),
+    ]
+    answer = await api(query, {"ids": ids}, **world.creds[actor])
+    visible = [node is not None for node in answer.data["nodes"]]
+    assert visible == [
+        actor == "member_a",  # a private project's task
+        True,  # a public project's task
+        actor in ("member_a", "partner"),  # the partnership, to both sides' staff
+        actor == "member_a",  # a membership, to the organization's staff
+    ]
+    listed = await api("{ partnerships(first: 10) { totalCount } }", **world.creds[actor])
+    assert listed.data["partnerships"]["totalCount"] == {"member_a": 2, "partner": 1, "non_partner": 1}.get(actor, 0)

@@ -127,3 +127,9 @@ async def test_examples_run_on_the_demo_data(api, db, token_for):
     assert answer.data["exchangeRequestCreate"]["errors"] == []
     assert answer.data["exchangeRequestCreate"]["exchangeRequest"]["status"] == "PENDING"
     assert await ExchangeRequest.filter(item_id=item.id).count() == 1
+
+
+def test_the_partner_guide_names_every_mutation(project_root):
+    guide = (project_root / "docs" / "api.md").read_text(encoding="utf-8")
+    missing = [name for name in schema._schema.mutation_type.fields if f"`{name}`" not in guide]
+    assert missing == []
