@@ -27,6 +27,13 @@ from modules.ressourcerie.models import CollectionMode, IntakeLine, Tare
 from modules.ressourcerie.reports import build_report
 from modules.ressourcerie.services import ensure_collection_modes, local_day_bounds, record_intake, undo_intake_line
 
+DESTINATIONS = {
+    "sale": N_("Sold (re-use)"),
+    "partner_gift": N_("Given to partners (re-use)"),
+    "recycling": N_("Recycling"),
+    "waste": N_("Ultimate waste"),
+}
+
 
 def _plain(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
