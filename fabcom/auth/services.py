@@ -233,3 +233,59 @@ async def set_locale(actor: Principal, locale: str) -> None:
     if locale not in ("fr", "en"):
         raise ValidationFailed.single(ErrorCode.INVALID, N_("Choose one of: {choices}."), "locale", choices="fr, en")
     await User.filter(id=actor.user_id).update(locale=locale)
+
+
+# --- password reset by e-mail -----------------------------------------------------------
+
+RESET_LINK_INVALID = N_("This link is invalid, already used or expired. Ask for a new one.")
+
+
+async def request_password_reset(email: str) -> None:
+    """Send a reset link to the account using ``email`` if there is one. Says nothing
+    either way, so nobody learns which addresses have an account."""
+    from fabcom.jobs.outbox import enqueue
+    from fabcom.permissions import system_principal
+
+    user = await User.get_or_none(email=email.strip().lower()[:254], is_active=True)
+    if user is None:
+        return
+    async with in_transaction():
+        await enqueue("send_password_reset", user_id=user.id)
+        await record(system_principal(), "user.password_reset_request", user, organization_id=None)
+
+
+async def password_reset_user(token: str) -> User | None:
+    """The account a reset link is for, or None (unknown, used or expired)."""
+    from fabcom.web.models import PasswordReset
+
+    reset = await PasswordReset.get_or_none(token_hash=_digest(token), used_at__isnull=True).prefetch_related("user")
+    if reset is None or reset.expires_at <= clock.now() or not reset.user.is_active:
+        return None
+    return reset.user
+
+
+class PasswordResetInput(Input):
+    new_password: Password
+
+
+async def reset_password(token: str, data: dict[str, Any] | PasswordResetInput) -> User:
+    """Set a new password from a reset link: the link stops working, as do every other
+    link of the account and every session."""
+    from fabcom.permissions import system_principal
+    from fabcom.web.models import PasswordReset
+
+    payload = parse(PasswordResetInput, data)
+    user = await password_reset_user(token)
+    if user is None:
+        raise ValidationFailed.single(ErrorCode.INVALID, RESET_LINK_INVALID, "token")
+    async with in_transaction():
+        used = await PasswordReset.filter(
+            token_hash=_digest(token), used_at__isnull=True, expires_at__gt=clock.now()
+        ).update(used_at=clock.now())
+        if used != 1:  # another request used it in the meantime
+            raise ValidationFailed.single(ErrorCode.INVALID, RESET_LINK_INVALID, "token")
+        await PasswordReset.filter(user_id=user.id, used_at__isnull=True).update(used_at=clock.now())
+        await User.filter(id=user.id).update(password_hash=hash_password(payload.new_password))
+        await close_all_sessions(user.id)
+        await record(system_principal(), "user.password_reset", user, organization_id=None)
+    return user

@@ -101,7 +101,8 @@ def _pk(value: strawberry.ID, type_name: str, field: str) -> int:
 
 
 async def _org_id(slug: str, field: str = "organization_slug") -> int:
-    org = await Organization.get_or_none(slug=slug)
+    # A NUL byte can be in no slug, and PostgreSQL refuses it in a query parameter.
+    org = None if "\x00" in slug else await Organization.get_or_none(slug=slug)
     if org is None:
         raise ValidationFailed.single(ErrorCodeEnum.INVALID, N_("Unknown organization."), field)
     return org.id

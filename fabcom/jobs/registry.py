@@ -23,6 +23,7 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 # The core's job modules, imported by ``load_jobs``; modules append their own.
 CORE_JOB_MODULES = [
     "fabcom.jobs.builtin",
+    "fabcom.auth.jobs",
     "fabcom.notifications.jobs",
     "fabcom.webhooks.jobs",
     "fabcom.members.jobs",

@@ -12,7 +12,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from fabcom import clock
-from fabcom.errors import PermissionDenied
+from fabcom.errors import NotFound, PermissionDenied
 from fabcom.jobs.outbox import enqueue
 from fabcom.members.models import Membership, Role
 from fabcom.notifications.models import Notification
@@ -78,3 +78,26 @@ async def set_preference(actor: Principal, data: dict[str, Any] | PreferenceInpu
         )
         await preference.refresh_from_db()
     return preference
+
+
+async def mark_read(actor: Principal, notification_id: int) -> None:
+    """Mark one of one's own notifications as read (someone else's is not found)."""
+    if actor.user_id is None:
+        raise PermissionDenied()
+    found = await Notification.filter(id=notification_id, user_id=actor.user_id).exists()
+    if not found:
+        raise NotFound("notification")
+    await Notification.filter(id=notification_id, user_id=actor.user_id, read_at__isnull=True).update(
+        read_at=clock.now()
+    )
+
+
+async def mark_all_read(actor: Principal, organization_id: int | None = None) -> int:
+    """Mark all one's unread notifications as read (those of ``organization_id`` and those
+    of no organization, when given); returns how many."""
+    if actor.user_id is None:
+        raise PermissionDenied()
+    query = Notification.filter(user_id=actor.user_id, read_at__isnull=True)
+    if organization_id is not None:
+        query = query.filter(Q(organization_id=organization_id) | Q(organization_id__isnull=True))
+    return await query.update(read_at=clock.now())

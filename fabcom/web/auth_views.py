@@ -14,7 +14,10 @@ from fabcom.auth.services import (
     change_password,
     close_session,
     open_session,
+    password_reset_user,
     register_login_attempt,
+    request_password_reset,
+    reset_password,
     set_locale,
 )
 from fabcom.errors import ServiceError
@@ -83,6 +86,63 @@ async def login(request: Request) -> Response:
     response = RedirectResponse(next_url, status_code=303)
     _set_session_cookie(request, response, key)
     return response
+
+
+async def password_forgot(request: Request) -> Response:
+    """Ask for a reset link by e-mail: the same answer whether the account exists or not."""
+    request.state.web_context = await layout_context(request)
+    if request.method == "GET":
+        return render(request, "password_forgot.html", {"email": "", "errors": {}, "sent": False})
+    form = await request.form()
+    email = str(form.get("email", "")).strip()[:254]
+    if not await register_login_attempt("reset:" + client_ip(request)):
+        error = _(request, N_("Too many attempts. Wait a few minutes and try again."))
+        return render(
+            request,
+            "password_forgot.html",
+            {"email": email, "errors": {"email": error}, "sent": False},
+            status_code=429,
+            headers={"Retry-After": "300"},
+        )
+    if "@" not in email or len(email) < 3:
+        error = _(request, N_("Enter a valid e-mail address."))
+        return render(
+            request,
+            "password_forgot.html",
+            {"email": email, "errors": {"email": error}, "sent": False},
+            status_code=400,
+        )
+    await request_password_reset(email)
+    return render(request, "password_forgot.html", {"email": email, "errors": {}, "sent": True})
+
+
+async def password_reset(request: Request) -> Response:
+    """Choose a new password from the link sent by e-mail; then every session is closed."""
+    request.state.web_context = await layout_context(request)
+    token = request.path_params["token"]
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = await request.form()
+        new_password = str(form.get("new_password", ""))
+        if new_password != str(form.get("new_password_again", "")):
+            errors["new_password_again"] = _(request, N_("The two new passwords differ."))
+        else:
+            try:
+                await reset_password(token, {"new_password": new_password})
+            except ServiceError as error:
+                errors = field_errors(error, request.state.locale)
+            else:
+                response = RedirectResponse("/login", status_code=303)
+                response.delete_cookie(SESSION_COOKIE, path="/")
+                flash(request, response, _(request, N_("Your password is changed. Log in with it.")))
+                return response
+    valid = "token" not in errors and await password_reset_user(token) is not None
+    return render(
+        request,
+        "password_reset.html",
+        {"errors": errors, "valid": valid, "token": token},
+        status_code=400 if errors else 200,
+    )
 
 
 async def logout(request: Request) -> Response:

@@ -7,7 +7,7 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from fabcom.web import admin, auth_views, community, dashboard, imports, inventory
+from fabcom.web import admin, auth_views, community, dashboard, imports, inventory, notification_views
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -20,9 +20,29 @@ def web_routes() -> list[BaseRoute]:
         Route("/logout", auth_views.logout, methods=["POST"], name="web:logout"),
         Route("/language", auth_views.language, methods=["POST"], name="web:language"),
         Route("/go", auth_views.go, name="web:go"),
+        Route("/password/forgot", auth_views.password_forgot, methods=get_post, name="web:password_forgot"),
+        Route("/password/reset/{token}", auth_views.password_reset, methods=get_post, name="web:password_reset"),
         Route("/account", auth_views.account, methods=get_post, name="web:account"),
+        Route(
+            "/notifications/preferences",
+            notification_views.preferences,
+            methods=get_post,
+            name="web:notification_preferences",
+        ),
         Route("/photos/{attachment_id:int}", inventory.photo, name="web:photo"),
         Route("/o/{slug}/", dashboard.dashboard, name="web:dashboard"),
+        Route(
+            "/o/{slug}/notifications/{notification_id:int}/read",
+            notification_views.read_one,
+            methods=["POST"],
+            name="web:notification_read",
+        ),
+        Route(
+            "/o/{slug}/notifications/read",
+            notification_views.read_all,
+            methods=["POST"],
+            name="web:notification_read_all",
+        ),
         Route("/o/{slug}/items", inventory.item_list, name="web:item_list"),
         Route("/o/{slug}/items/new", inventory.item_create, methods=get_post, name="web:item_create"),
         Route("/o/{slug}/items/import", imports.item_import, methods=get_post, name="web:item_import"),

@@ -114,6 +114,8 @@ def _path(route: Route, slug: str, item_id: int, attachment_id: int, project_id:
         "exchange_id": 1,
         "membership_id": 1,
         "action": "accept",
+        "token": "not-a-real-token",
+        "notification_id": 1,
     }
     return route.url_path_for(route.name, **{k: v for k, v in params.items() if k in route.param_convertors})
 
