@@ -100,6 +100,12 @@ def _pk(value: strawberry.ID, type_name: str, field: str) -> int:
     return pk
 
 
+# For modules (through fabcom.api): a mutation's work with refusals in ``errors``, and a
+# global id decoded to a primary key.
+run_mutation = _run
+gql_pk = _pk
+
+
 async def _org_id(slug: str, field: str = "organization_slug") -> int:
     org = await Organization.get_or_none(slug=slug)
     if org is None:

@@ -152,6 +152,8 @@ class Query:
 
     @strawberry.field(description="An organization by its slug.")
     async def organization(self, slug: str) -> Organization | None:
+        if "\x00" in slug:  # PostgreSQL refuses NUL in text: no slug holds one
+            return None
         return await orgs.Organization.get_or_none(slug=slug)  # type: ignore[return-value]
 
     @strawberry.field(description="Items you may see, across the network, filtered and sorted.")
