@@ -17,13 +17,19 @@ from fabcom.audit.services import record, snapshot
 from fabcom.auth.models import User
 from fabcom.db import TimestampedModel
 from fabcom.errors import ErrorCode, FieldError, NotFound, PermissionDenied, ServiceError, ValidationFailed
+from fabcom.gql.ids import global_id
+from fabcom.gql.mutations import MutationError, gql_pk, run_mutation
 from fabcom.i18n import N_, gettext
 from fabcom.inventory.models import Category, Item
 from fabcom.inventory.services import create_item, get_item_for, record_movement
+from fabcom.jobs.execution import JobContext
+from fabcom.jobs.registry import cron, job
 from fabcom.members.models import Role
 from fabcom.module_system.hooks import call_async, hookimpl, hookspec, plugin_manager
 from fabcom.module_system.manifest import Module
 from fabcom.module_system.registry import build_registry
+from fabcom.notifications.messages import KINDS, Kind
+from fabcom.notifications.services import notify
 from fabcom.orgs.models import Organization
 from fabcom.permissions import ANONYMOUS, Action, Principal, system_principal
 from fabcom.validation import Input, InputError, parse
@@ -36,6 +42,7 @@ def module_settings(slug: str) -> Any:
 
 __all__ = [
     "ANONYMOUS",
+    "KINDS",
     "N_",
     "Action",
     "Category",
@@ -44,7 +51,10 @@ __all__ = [
     "Input",
     "InputError",
     "Item",
+    "JobContext",
+    "Kind",
     "Module",
+    "MutationError",
     "NotFound",
     "Organization",
     "PermissionDenied",
@@ -57,16 +67,22 @@ __all__ = [
     "call_async",
     "clock",
     "create_item",
+    "cron",
     "get_item_for",
     "gettext",
+    "global_id",
+    "gql_pk",
     "hookimpl",
     "hookspec",
     "in_transaction",
+    "job",
     "module_settings",
+    "notify",
     "parse",
     "plugin_manager",
     "record",
     "record_movement",
+    "run_mutation",
     "snapshot",
     "system_principal",
 ]

@@ -48,7 +48,7 @@ async def start_embedded_jobs(settings: Settings) -> EmbeddedRunner | None:
     from fabcom.jobs.embedded import EmbeddedRunner
     from fabcom.jobs.registry import load_jobs
 
-    load_jobs()
+    load_jobs(enabled=settings.modules)
     if settings.redis_url:
         return None
     runner = EmbeddedRunner(settings)

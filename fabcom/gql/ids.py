@@ -62,3 +62,13 @@ def decode_cursor(cursor: str, kind: str) -> tuple[Any, int]:
         if value.tzinfo is None:
             raise error
     return value, pk
+
+
+SLUG_MAX = 64
+
+
+def possible_slug(value: str) -> bool:
+    """Could ``value`` be an organization's slug? Anything longer than the column or holding
+    a NUL byte (PostgreSQL refuses it) is answered "unknown" without asking the database,
+    whose driver would otherwise raise on it."""
+    return len(value) <= SLUG_MAX and "\x00" not in value

@@ -16,7 +16,7 @@ from strawberry.types import Info
 from fabcom.errors import ErrorCode as ErrorCodeEnum
 from fabcom.errors import NotFound, ServiceError, ValidationFailed
 from fabcom.gql.context import Context, PublicError
-from fabcom.gql.ids import decode_global_id
+from fabcom.gql.ids import decode_global_id, possible_slug
 from fabcom.gql.loaders import load_node
 from fabcom.gql.types import (
     Condition,
@@ -100,9 +100,14 @@ def _pk(value: strawberry.ID, type_name: str, field: str) -> int:
     return pk
 
 
+# For modules (through fabcom.api): a mutation's work with refusals in ``errors``, and a
+# global id decoded to a primary key.
+run_mutation = _run
+gql_pk = _pk
+
+
 async def _org_id(slug: str, field: str = "organization_slug") -> int:
-    # A NUL byte can be in no slug, and PostgreSQL refuses it in a query parameter.
-    org = None if "\x00" in slug else await Organization.get_or_none(slug=slug)
+    org = await Organization.get_or_none(slug=slug) if possible_slug(slug) else None
     if org is None:
         raise ValidationFailed.single(ErrorCodeEnum.INVALID, N_("Unknown organization."), field)
     return org.id

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from fabcom.gql import loaders
 from fabcom.gql.context import Context
-from fabcom.gql.ids import decode_global_id
+from fabcom.gql.ids import decode_global_id, possible_slug
 from fabcom.gql.pagination import Order, paginate
 from fabcom.gql.search import search_condition, sharing_condition
 from fabcom.gql.types import (
@@ -81,7 +81,8 @@ async def filtered_items(ctx: Context, item_filter: ItemFilter | None) -> Any:
     if item_filter.category_code is not None:
         queryset = queryset.filter(category_id__in=await _category_ids(item_filter.category_code) or [0])
     if item_filter.organization_slug is not None:
-        queryset = queryset.filter(organization__slug=item_filter.organization_slug)
+        slug = item_filter.organization_slug
+        queryset = queryset.filter(organization__slug=slug) if possible_slug(slug) else queryset.filter(id=0)
     if item_filter.status is not None:
         queryset = queryset.filter(status=item_filter.status)
     if item_filter.visibility is not None:
@@ -152,6 +153,8 @@ class Query:
 
     @strawberry.field(description="An organization by its slug.")
     async def organization(self, slug: str) -> Organization | None:
+        if not possible_slug(slug):
+            return None
         return await orgs.Organization.get_or_none(slug=slug)  # type: ignore[return-value]
 
     @strawberry.field(description="Items you may see, across the network, filtered and sorted.")
@@ -217,7 +220,8 @@ class Query:
     ) -> Connection[Project]:
         queryset = loaders.projects_queryset(_ctx(info).principal)
         if organization_slug is not None:
-            queryset = queryset.filter(lead_organization__slug=organization_slug)
+            slug_ok = possible_slug(organization_slug)
+            queryset = queryset.filter(lead_organization__slug=organization_slug) if slug_ok else queryset.filter(id=0)
         page = await paginate(
             queryset,
             first=first,
@@ -244,7 +248,9 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Member]:
-        queryset = loaders.members_queryset(_ctx(info).principal).filter(organization__slug=organization_slug)
+        queryset = loaders.members_queryset(_ctx(info).principal)
+        slug_ok = possible_slug(organization_slug)
+        queryset = queryset.filter(organization__slug=organization_slug) if slug_ok else queryset.filter(id=0)
         page = await paginate(
             queryset,
             count=wants_total(info),

@@ -2,39 +2,104 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.tools import merge_types
 
 from fabcom.gql import types
 from fabcom.gql.mutations import Mutation
 from fabcom.gql.queries import Query
+from fabcom.module_system.contributions import graphql_contributions
+from fabcom.module_system.registry import FIRST_PARTY_PACKAGE, Registry, discover, resolve
 
 SDL_PATH = Path(__file__).resolve().parent.parent.parent / "graphql" / "schema.graphql"
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    types=[
-        types.Organization,
-        types.Category,
-        types.Item,
-        types.StockMovement,
-        types.Project,
-        types.Task,
-        types.Member,
-        types.Partnership,
-        types.ExchangeRequest,
-    ],
-    # Factories: a fresh extension per request, the LRU caches are shared at module level.
-    extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
-)
+CORE_TYPES: list[type] = [
+    types.Organization,
+    types.Category,
+    types.Item,
+    types.StockMovement,
+    types.Project,
+    types.Task,
+    types.Member,
+    types.Partnership,
+    types.ExchangeRequest,
+]
+
+
+def _make(query: type, mutation: type, extra: list[type]) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=query,
+        mutation=mutation,
+        types=[*CORE_TYPES, *extra],
+        # Factories: a fresh extension per request, the LRU caches are shared at module level.
+        extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+    )
+
+
+# The core's schema, with no module.
+schema = _make(Query, Mutation, [])
+
+
+def _core_names() -> dict[str, set[str]]:
+    names: dict[str, set[str]] = {}
+    for name, graphql_type in schema._schema.type_map.items():
+        if name.startswith("__"):
+            continue
+        names[name] = set(getattr(graphql_type, "fields", {}) or {})
+    return names
+
+
+@contextlib.contextmanager
+def _extended(extends: dict[str, list[type]]) -> Iterator[None]:
+    """Core types with the modules' fields added, while the schema is being built
+    (graphql-core reads every type's fields then): the core classes are left as they were."""
+    by_name = {t.__strawberry_definition__.name: t for t in CORE_TYPES}  # type: ignore[attr-defined]
+    saved: dict[type, Any] = {}
+    try:
+        for type_name, mixins in extends.items():
+            cls = by_name[type_name]
+            definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+            saved[cls] = definition
+            extra = [f for mixin in mixins for f in mixin.__strawberry_definition__.fields]  # type: ignore[attr-defined]
+            cls.__strawberry_definition__ = dataclasses.replace(definition, fields=[*definition.fields, *extra])  # type: ignore[attr-defined]
+        yield
+    finally:
+        for cls, definition in saved.items():
+            cls.__strawberry_definition__ = definition  # type: ignore[attr-defined]
+
+
+def build_schema(registry: Registry | None = None) -> strawberry.Schema:
+    """The core's schema plus what the enabled modules contribute (``schema.py``); the
+    core's own schema when no module adds anything."""
+    if registry is None:
+        return schema
+    found = graphql_contributions(registry, _core_names())
+    if not (found.types or found.queries or found.mutations or found.extends):
+        return schema
+    query = merge_types("Query", (Query, *found.queries)) if found.queries else Query
+    mutation = merge_types("Mutation", (Mutation, *found.mutations)) if found.mutations else Mutation
+    with _extended(found.extends):
+        return _make(query, mutation, found.types)
+
+
+@functools.cache
+def full_schema() -> strawberry.Schema:
+    """The schema with every first-party module enabled: the one exported as SDL."""
+    first_party = [m.slug for m in discover().values() if m.package.startswith(FIRST_PARTY_PACKAGE + ".")]
+    return build_schema(Registry(tuple(resolve(discover(), sorted(first_party)))))
 
 
 def sdl() -> str:
     """The schema in SDL, as committed in ``graphql/schema.graphql``."""
-    return schema.as_str().rstrip() + "\n"
+    return full_schema().as_str().rstrip() + "\n"
 
 
 def export_schema(path: Path = SDL_PATH) -> Path:

@@ -26,7 +26,8 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 from fabcom.gql.context import Context, PublicError
 from fabcom.gql.limits import MAX_TOKENS, analyse
 from fabcom.gql.ratelimit import budget_key, charge
-from fabcom.gql.schema import schema
+from fabcom.gql.schema import build_schema
+from fabcom.module_system.registry import build_registry
 from fabcom.permissions import Principal
 from fabcom.settings import Settings
 
@@ -103,6 +104,8 @@ class GraphQLEndpoint:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Built once, from the enabled modules: the core's schema plus their schema.py.
+        self.schema = build_schema(build_registry(settings.modules))
         self.slots = asyncio.Semaphore(settings.api_max_concurrency)
 
     async def handle(self, request: Request) -> Response:
@@ -144,7 +147,7 @@ class GraphQLEndpoint:
             code = "MAX_TOKENS" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
             return JSONResponse({"errors": [_error(exc.message, code)]})
         try:
-            analysis = analyse(schema._schema, document, operation_name, dict(variables))
+            analysis = analyse(self.schema._schema, document, operation_name, dict(variables))
         except PublicError as exc:
             return JSONResponse({"errors": [_format_error(exc, principal)]})
         if analysis.errors:
@@ -169,7 +172,7 @@ class GraphQLEndpoint:
             return _fail(429, f"API rate limit exceeded: retry in {retry} seconds.", "RATE_LIMITED", headers)
         context = Context(principal=principal, locale=request.state.locale, settings=self.settings)
         async with self.slots:
-            result = await schema.execute(
+            result = await self.schema.execute(
                 query,
                 variable_values=variables,
                 context_value=context,

@@ -122,9 +122,20 @@ job = registry.job
 cron = registry.cron
 
 
-def load_jobs(extra_modules: list[str] | None = None) -> JobRegistry:
-    """Import the modules that declare jobs (idempotent) and check the cron entries."""
+def load_jobs(extra_modules: list[str] | None = None, enabled: list[str] | None = None) -> JobRegistry:
+    """Import the modules that declare jobs (idempotent): the core's, then the ``jobs.py``
+    of each enabled module (``enabled``, else ``FABCOM_MODULES``); and check the cron
+    entries. A module's job whose name is already taken stops start-up, naming the module."""
+    from fabcom.module_system.registry import ModuleError, build_registry
+    from fabcom.settings import load_settings
+
     for module in [*CORE_JOB_MODULES, *(extra_modules or [])]:
         importlib.import_module(module)
+    modules = build_registry(load_settings().modules if enabled is None else enabled)
+    for manifest in modules:
+        try:
+            modules.submodule(manifest, "jobs")
+        except RegistryError as exc:
+            raise ModuleError(f"module {manifest.slug!r}: {exc}") from None
     registry.validate()
     return registry

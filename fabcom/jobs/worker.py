@@ -195,7 +195,7 @@ async def serve_worker(settings: Settings) -> None:
     from fabcom.db import close_database, open_database
     from fabcom.jobs.registry import load_jobs
 
-    registry = load_jobs()
+    registry = load_jobs(enabled=settings.modules)
     registry.freeze()
     await open_database(settings)
     runtime = Runtime.create(settings)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +81,68 @@ def module_routes(registry: Registry) -> list[BaseRoute]:
         if routes:
             mounts.append(Mount(f"/m/{manifest.slug}", routes=list(routes), name=manifest.slug))
     return mounts
+
+
+@dataclass
+class GraphQLContributions:
+    """What the enabled modules add to the GraphQL schema, read from each ``schema.py``:
+    ``types`` (extra types), ``query`` / ``mutation`` (classes whose fields join the
+    roots) and ``extends`` (``{"Item": MixinClass}``: fields added to a core type)."""
+
+    types: list[type] = field(default_factory=list)
+    queries: list[type] = field(default_factory=list)
+    mutations: list[type] = field(default_factory=list)
+    extends: dict[str, list[type]] = field(default_factory=dict)
+
+
+def _field_names(cls: type) -> list[str]:
+    definition = getattr(cls, "__strawberry_definition__", None)
+    if definition is None:
+        raise TypeError(f"{cls.__name__} is not a Strawberry type")
+    return [f.graphql_name or _camel(f.python_name) for f in definition.fields]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def graphql_contributions(registry: Registry, taken: dict[str, set[str]]) -> GraphQLContributions:
+    """Collect each module's ``schema.py``; refuse — naming the module — a type or field
+    name already used by the core (``taken``: type name -> field names, with ``Query``
+    and ``Mutation``) or by another module."""
+    found = GraphQLContributions()
+    owner: dict[str, str] = {}  # "Type" or "Type.field" -> who defined it
+
+    for type_name, names in taken.items():
+        owner[type_name] = "the core"
+        for name in names:
+            owner[f"{type_name}.{name}"] = "the core"
+
+    def claim(manifest_slug: str, key: str) -> None:
+        if key in owner:
+            raise ModuleError(f"module {manifest_slug!r}: GraphQL name {key!r} is already defined by {owner[key]}")
+        owner[key] = f"module {manifest_slug!r}"
+
+    for manifest in registry:
+        schema = registry.submodule(manifest, "schema")
+        if schema is None:
+            continue
+        for cls in getattr(schema, "types", ()):
+            definition = getattr(cls, "__strawberry_definition__", None)
+            claim(manifest.slug, definition.name if definition is not None else cls.__name__)
+            found.types.append(cls)
+        for root, bucket in (("Query", found.queries), ("Mutation", found.mutations)):
+            cls = getattr(schema, root.lower(), None)
+            if cls is None:
+                continue
+            for name in _field_names(cls):
+                claim(manifest.slug, f"{root}.{name}")
+            bucket.append(cls)
+        for type_name, mixin in getattr(schema, "extends", {}).items():
+            if type_name not in taken:
+                raise ModuleError(f"module {manifest.slug!r}: cannot extend {type_name!r}, not a core GraphQL type")
+            for name in _field_names(mixin):
+                claim(manifest.slug, f"{type_name}.{name}")
+            found.extends.setdefault(type_name, []).append(mixin)
+    return found

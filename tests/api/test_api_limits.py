@@ -205,3 +205,16 @@ async def test_unexpected_errors_are_masked(api, db, monkeypatch):
         {"message": "Unexpected error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}, "path": ["items"]}
     ]
     assert "passwd" not in str(answer.body)
+
+
+async def test_an_overlong_or_nul_slug_is_unknown_not_a_server_error(api, staff_a, token_for):
+    token = await token_for(staff_a)
+    for slug in ("x" * 210, "a\u0000b"):
+        answer = await api("query($s: String!) { organization(slug: $s) { name } }", {"s": slug}, token=token)
+        assert answer.body == {"data": {"organization": None}, "extensions": answer.body["extensions"]}
+        listed = await api(
+            "query($s: String!) { items(first: 5, filter: {organizationSlug: $s}) { totalCount } }",
+            {"s": slug},
+            token=token,
+        )
+        assert listed.body["data"] == {"items": {"totalCount": 0}}

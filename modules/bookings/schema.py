@@ -1,0 +1,141 @@
+"""Bookings in GraphQL: thin resolvers over ``services``. Names follow the issue
+(``bookings``, ``bookingCreate``, ``bookingCancel``, ``Item.bookings``,
+``Item.availability``); the types carry the module's prefix (``BookingsBooking``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from fabcom.api import Action, MutationError, global_id, gql_pk, run_mutation
+from modules.bookings import services
+from modules.bookings.models import Booking, BookingState
+
+BookingsBookingState = strawberry.enum(BookingState, name="BookingsBookingState", description="Where a booking stands.")
+
+
+@strawberry.type(description="A booking of an item for a period.")
+class BookingsBooking:
+    id: strawberry.ID = strawberry.field(description="Global id of the booking.")
+    item_id: strawberry.ID = strawberry.field(description="Global id of the booked item.")
+    starts_at: dt.datetime = strawberry.field(description="When it starts.")
+    ends_at: dt.datetime = strawberry.field(description="When it ends.")
+    state: BookingsBookingState = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
+    note: str = strawberry.field(description="The booker's note.")
+    mine: bool = strawberry.field(description="Whether the caller made it.")
+
+
+@strawberry.type(description="A free period of an item.")
+class BookingsPeriod:
+    start: dt.datetime = strawberry.field(description="When the free period starts.")
+    end: dt.datetime = strawberry.field(description="When it ends.")
+
+
+def _principal(info: Info) -> Any:
+    return info.context.principal
+
+
+def _booking(row: Booking, user_id: int | None) -> BookingsBooking:
+    return BookingsBooking(
+        id=strawberry.ID(global_id("BookingsBooking", row.id)),
+        item_id=strawberry.ID(global_id("Item", row.item_id)),  # type: ignore[attr-defined]
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        state=row.state,
+        note=row.note,
+        mine=user_id is not None and row.user_id == user_id,  # type: ignore[attr-defined]
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The caller's bookings, soonest first.")
+    async def bookings(self, info: Info) -> list[BookingsBooking]:
+        principal = _principal(info)
+        if not principal.is_authenticated or principal.user_id is None:
+            return []
+        rows = await Booking.filter(user_id=principal.user_id).order_by("starts_at", "id")
+        return [_booking(row, principal.user_id) for row in rows]
+
+
+@strawberry.input(name="BookingsBookingCreateInput", description="What to book, and when.")
+class BookingCreateInput:
+    item_id: strawberry.ID = strawberry.field(description="Global id of the item to book.")
+    starts_at: dt.datetime = strawberry.field(description="When the booking starts (with its time zone).")
+    ends_at: dt.datetime = strawberry.field(description="When it ends (with its time zone).")
+    note: str = strawberry.field(default="", description="A note for the staff.")
+
+
+@strawberry.input(name="BookingsBookingCancelInput", description="The booking to cancel.")
+class BookingCancelInput:
+    id: strawberry.ID = strawberry.field(description="Global id of the booking.")
+
+
+@strawberry.type(description="The booking, or why it was refused.")
+class BookingsBookingPayload:
+    booking: BookingsBooking | None = strawberry.field(description="The booking, when done.")
+    errors: list[MutationError] = strawberry.field(description="Why it was refused (empty when done).")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Book an item for a period; an overlapping booking is refused in `errors`.")
+    async def booking_create(self, info: Info, input: BookingCreateInput) -> BookingsBookingPayload:
+        principal = _principal(info)
+
+        async def work() -> Booking:
+            data = {
+                "item_id": gql_pk(input.item_id, "Item", "itemId"),
+                "starts_at": input.starts_at,
+                "ends_at": input.ends_at,
+                "note": input.note,
+            }
+            return await services.create_booking(principal, data)
+
+        row, errors = await run_mutation(info, work)
+        return BookingsBookingPayload(booking=_booking(row, principal.user_id) if row else None, errors=errors)
+
+    @strawberry.mutation(description="Cancel a booking (its booker or the item's staff).")
+    async def booking_cancel(self, info: Info, input: BookingCancelInput) -> BookingsBookingPayload:
+        principal = _principal(info)
+
+        async def work() -> Booking:
+            return await services.change_booking(principal, gql_pk(input.id, "BookingsBooking", "id"), "cancel")
+
+        row, errors = await run_mutation(info, work)
+        return BookingsBookingPayload(booking=_booking(row, principal.user_id) if row else None, errors=errors)
+
+
+@strawberry.type
+class ItemBookings:
+    """Fields added to the core ``Item`` type; ``self`` is the item's row."""
+
+    @strawberry.field(description="The item's bookings the caller may see: all for its staff, else the caller's own.")
+    async def bookings(self, info: Info) -> list[BookingsBooking]:
+        principal = _principal(info)
+        query = Booking.filter(item_id=self.id)  # type: ignore[attr-defined]
+        if not principal.can(Action.INVENTORY_WRITE, self.organization_id):  # type: ignore[attr-defined]
+            if principal.user_id is None:
+                return []
+            query = query.filter(user_id=principal.user_id)
+        rows = await query.order_by("starts_at", "id")
+        return [_booking(row, principal.user_id) for row in rows]
+
+    @strawberry.field(description="The item's free periods between two times (at most two months).")
+    async def availability(
+        self,
+        info: Info,
+        from_: Annotated[dt.datetime, strawberry.argument(name="from", description="Start of the period asked about.")],
+        to: Annotated[dt.datetime, strawberry.argument(description="End of the period asked about.")],
+    ) -> list[BookingsPeriod]:
+        periods = await services.availability(_principal(info), self.id, from_, to)  # type: ignore[attr-defined]
+        return [BookingsPeriod(start=start, end=end) for start, end in periods]
+
+
+types = [BookingsBooking, BookingsPeriod]
+query = Query
+mutation = Mutation
+extends = {"Item": ItemBookings}

@@ -1,0 +1,147 @@
+"""Bookings through GraphQL over HTTP, with a bearer token: the query, the two
+mutations, and the fields added to the core ``Item`` type."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from fabcom.api import global_id
+from fabcom.auth.services import create_api_token
+from fabcom.inventory.services import create_item
+from fabcom.members.models import Role
+from fabcom.permissions import SCOPES, system_principal
+from modules.bookings.models import Booking, BookingState
+from modules.bookings.services import make_bookable
+
+PARIS = ZoneInfo("Europe/Paris")
+CREATE = """
+mutation($input: BookingsBookingCreateInput!) {
+  bookingCreate(input: $input) { booking { id state note mine } errors { field message code } }
+}"""
+CANCEL = """
+mutation($id: ID!) {
+  bookingCancel(input: {id: $id}) { booking { state } errors { field message code } }
+}"""
+
+
+def at(hour: int) -> str:
+    day = dt.datetime.now(PARIS).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(hour), PARIS).isoformat()
+
+
+@pytest.fixture
+async def gql(client):
+    async def run(query, variables=None, *, principal=None, locale="en"):
+        headers = {"Accept-Language": locale}
+        if principal is not None:
+            _token, secret = await create_api_token(
+                system_principal(), principal.user_id, {"name": "test", "scopes": list(SCOPES)}
+            )
+            headers["Authorization"] = f"Bearer {secret}"
+        response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        assert response.status_code == 200
+        return response.json()
+
+    return run
+
+
+@pytest.fixture
+async def desk(org_a, staff_a):
+    item = await create_item(staff_a, org_a.id, {"title": "Bureau partagé", "visibility": "public"})
+    await make_bookable(staff_a, item.id, {"slot_minutes": 30})
+    return item
+
+
+async def test_a_member_books_lists_and_cancels(gql, desk, org_a, make_member):
+    # given a member of the desk's organization
+    member = await make_member(org_a, role=Role.MEMBER)
+    item_id = global_id("Item", desk.id)
+
+    # when they book it
+    created = await gql(
+        CREATE, {"input": {"itemId": item_id, "startsAt": at(9), "endsAt": at(10), "note": "Compta"}}, principal=member
+    )
+    booking = created["data"]["bookingCreate"]
+    assert booking["errors"] == []
+    assert {k: booking["booking"][k] for k in ("state", "note", "mine")} == {
+        "state": "CONFIRMED",
+        "note": "Compta",
+        "mine": True,
+    }
+
+    # then it is in their bookings and on the item
+    listed = await gql("{ bookings { id state } }", principal=member)
+    assert listed["data"]["bookings"] == [{"id": booking["booking"]["id"], "state": "CONFIRMED"}]
+    on_item = await gql(
+        "query($id: ID!) { node(id: $id) { ... on Item { bookings { id } } } }", {"id": item_id}, principal=member
+    )
+    assert on_item["data"]["node"]["bookings"] == [{"id": booking["booking"]["id"]}]
+
+    # and when they cancel it, it is cancelled
+    cancelled = await gql(CANCEL, {"id": booking["booking"]["id"]}, principal=member)
+    assert cancelled["data"]["bookingCancel"] == {"booking": {"state": "CANCELLED"}, "errors": []}
+    assert [b.state for b in await Booking.all()] == [BookingState.CANCELLED]
+
+
+async def test_an_overlapping_booking_is_refused_in_the_payload(gql, desk, staff_a):
+    first = {"input": {"itemId": global_id("Item", desk.id), "startsAt": at(9), "endsAt": at(10)}}
+    assert (await gql(CREATE, first, principal=staff_a))["data"]["bookingCreate"]["errors"] == []
+
+    again = await gql(CREATE, first, principal=staff_a, locale="fr")
+
+    assert again["data"]["bookingCreate"]["booking"] is None
+    assert [e["code"] for e in again["data"]["bookingCreate"]["errors"]] == ["CONFLICT"]
+    assert again["data"]["bookingCreate"]["errors"][0]["message"] == (
+        "Ce créneau est déjà réservé. Vous pouvez rejoindre la liste d’attente."
+    )
+    assert await Booking.all().count() == 1
+
+
+async def test_others_may_neither_cancel_nor_see_a_booking(gql, desk, org_a, org_b, staff_a, make_member):
+    # given a booking by a member, and a stranger from another organization
+    member = await make_member(org_a, role=Role.MEMBER)
+    stranger = await make_member(org_b, role=Role.STAFF)
+    created = await gql(
+        CREATE, {"input": {"itemId": global_id("Item", desk.id), "startsAt": at(9), "endsAt": at(10)}}, principal=member
+    )
+    booking_id = created["data"]["bookingCreate"]["booking"]["id"]
+
+    # when the stranger tries to cancel it, it is refused and nothing changes
+    refused = await gql(CANCEL, {"id": booking_id}, principal=stranger)
+    assert refused["data"]["bookingCancel"]["booking"] is None
+    assert len(refused["data"]["bookingCancel"]["errors"]) == 1
+    assert [b.state for b in await Booking.all()] == [BookingState.CONFIRMED]
+
+    # and they see neither it in their list nor on the item, while the staff see it
+    assert (await gql("{ bookings { id } }", principal=stranger))["data"]["bookings"] == []
+    on_item = "query($id: ID!) { node(id: $id) { ... on Item { bookings { id mine } } } }"
+    seen = await gql(on_item, {"id": global_id("Item", desk.id)}, principal=stranger)
+    assert seen["data"]["node"]["bookings"] == []
+    seen = await gql(on_item, {"id": global_id("Item", desk.id)}, principal=staff_a)
+    assert seen["data"]["node"]["bookings"] == [{"id": booking_id, "mine": False}]
+
+
+async def test_anonymous_callers_cannot_book(client, desk):
+    variables = {"input": {"itemId": global_id("Item", desk.id), "startsAt": at(9), "endsAt": at(10)}}
+    response = await client.post("/graphql", json={"query": CREATE, "variables": variables})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await Booking.all().count() == 0
+
+
+async def test_availability_of_an_item(gql, desk, staff_a):
+    await gql(
+        CREATE,
+        {"input": {"itemId": global_id("Item", desk.id), "startsAt": at(9), "endsAt": at(10)}},
+        principal=staff_a,
+    )
+    query = "query($id: ID!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on Item { availability(from: $from, to: $to) { start end } } } }"
+    answer = await gql(query, {"id": global_id("Item", desk.id), "from": at(8), "to": at(12)}, principal=staff_a)
+    periods = answer["data"]["node"]["availability"]
+    assert [(dt.datetime.fromisoformat(p["start"]), dt.datetime.fromisoformat(p["end"])) for p in periods] == [
+        (dt.datetime.fromisoformat(at(8)), dt.datetime.fromisoformat(at(9))),
+        (dt.datetime.fromisoformat(at(10)), dt.datetime.fromisoformat(at(12))),
+    ]
