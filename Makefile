@@ -50,7 +50,7 @@ messages: $(VENV)/.installed-dev
 
 # The GraphQL API fuzzed by schemathesis with many more examples than `make test` uses.
 fuzz: $(VENV)/.installed-dev
-	FABCOM_FUZZ_EXAMPLES=200 $(BIN)/pytest tests/api/test_api_fuzz.py
+	FABCOM_FUZZ_EXAMPLES=200 FABCOM_FUZZ_RANDOM=1 $(BIN)/pytest tests/api/test_api_fuzz.py
 
 # Benchmarks (never part of `make test`); the PostgreSQL ones read FABCOM_BENCH_POSTGRES_URL.
 bench: $(VENV)/.installed-dev

@@ -9,6 +9,7 @@ import os
 import warnings
 
 import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 
@@ -31,16 +32,33 @@ schemathesis.graphql.scalar(
 schemathesis.graphql.scalar("JSON", st.one_of(_garbage.map(nodes.String), st.integers().map(nodes.Int)))
 
 
+# `make test` draws the same examples every run (a red CI then means a regression, and
+# is reproducible); `make fuzz` sets FABCOM_FUZZ_RANDOM=1 to explore new ones.
+DERANDOMIZE = os.environ.get("FABCOM_FUZZ_RANDOM") != "1"
+
+
 def generated_bodies() -> list[tuple[str, str]]:
     schema = schemathesis.graphql.from_file(sdl())
-    bodies = []
+    bodies: list[tuple[str, str]] = []
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # .example() outside @given is what we want here
+        warnings.simplefilter("ignore")
         for result in schema.get_all_operations():
             operation = result.ok()
-            strategy = operation.as_strategy()
-            for _ in range(EXAMPLES_PER_OPERATION):
-                bodies.append((operation.verbose_name, strategy.example().body))
+            name = operation.verbose_name
+
+            @settings(
+                max_examples=EXAMPLES_PER_OPERATION,
+                derandomize=DERANDOMIZE,
+                database=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+                deadline=None,
+            )
+            @given(operation.as_strategy())
+            def collect(case) -> None:
+                bodies.append((name, case.body))  # noqa: B023 - collect() runs before the loop moves on
+
+            collect()
     return bodies
 
 
