@@ -9,18 +9,21 @@ FABCOM_PORT ?= 8000
 FABCOM_MODULES ?= bookings,ressourcerie
 export FABCOM_PORT FABCOM_MODULES
 
-.PHONY: run test lint format messages bench fuzz clean
+.PHONY: run test lint lock format messages bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+# Exact versions from the lock files (`make lock` refreshes them), then fabcom itself.
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml requirements-dev.lock
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
@@ -32,12 +35,19 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r requirements-dev.lock
+
+# Re-pin every dependency after a change in pyproject.toml (needs uv: pip install uv).
+# The runtime lock is constrained by the dev lock: production runs the versions tested.
+lock:
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal -q -o requirements-dev.lock
+	uv pip compile pyproject.toml -c requirements-dev.lock --python-version 3.11 --universal -q -o requirements.lock
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
@@ -57,6 +67,9 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.web_inventory
 	$(BIN)/python -m bench.graphql_items
+	$(BIN)/python -m bench.federation_catchup
+	$(BIN)/python -m bench.federation_catchup_http
+	$(BIN)/python -m bench.federation_fanout
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -134,10 +134,78 @@ async def bench_fabcom(redis_url: str, database_url: str, var_dir: Path, env: di
     }
 
 
+async def bench_bare_arq_drain(redis_url: str, env: dict[str, str]) -> dict[str, float]:
+    """The worker side alone: N jobs queued first, then one worker drains them; the rate
+    is taken between the first and the last job run (the process start-up is left out)."""
+    from bench.bare_arq import COUNTER, FIRST, LAST, QUEUE
+
+    pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=QUEUE)
+    await pool.flushdb()
+    for _ in range(N):
+        await pool.enqueue_job("noop")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "arq", "bench.bare_arq.WorkerSettings"],
+        env={**env, "BENCH_REDIS_URL": redis_url},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while int(await pool.get(COUNTER) or 0) < N:
+        await asyncio.sleep(0.01)
+    first, last = float(await pool.get(FIRST)), float(await pool.get(LAST))
+    stop(worker)
+    await pool.aclose()
+    return {"jobs_per_s": (N - 1) / (last - first)}
+
+
+async def bench_fabcom_drain(redis_url: str, database_url: str, var_dir: Path, env: dict[str, str]) -> dict[str, float]:
+    """The worker side alone: N rows in the outbox first (one transaction), then one
+    ``fabcom worker`` drains them; the rate is taken between the first and the last
+    finished_at (recorded in 50 ms batches)."""
+    from tortoise.functions import Max, Min
+    from tortoise.transactions import in_transaction
+
+    from fabcom.db import close_database, open_database
+    from fabcom.jobs.models import Job, JobStatus
+    from fabcom.jobs.outbox import enqueue
+    from fabcom.migrations_api import apply_migrations
+    from fabcom.settings import Settings
+
+    settings = Settings(var_dir=var_dir, database_url=database_url, secret_key="bench")
+    await apply_migrations(settings)
+    await open_database(settings)
+    pool = await create_pool(RedisSettings.from_dsn(redis_url))
+    await pool.flushdb()
+    await pool.aclose()
+    async with in_transaction():
+        for _ in range(N):
+            await enqueue("ping_worker")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "fabcom", "worker"],
+        env={
+            **env,
+            "FABCOM_REDIS_URL": redis_url,
+            "FABCOM_DATABASE_URL": settings.effective_database_url,
+            "FABCOM_VAR_DIR": str(var_dir),
+            "FABCOM_SECRET_KEY": "bench",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    while await Job.filter(name="ping_worker", status=JobStatus.DONE).count() < N:
+        await asyncio.sleep(0.05)
+    span = await Job.all().annotate(first=Min("finished_at"), last=Max("finished_at")).first().values("first", "last")
+    stop(worker)
+    await close_database()
+    seconds = (span["last"] - span["first"]).total_seconds()
+    return {"jobs_per_s": (N - 1) / seconds}
+
+
 async def main() -> None:
     # The same worker settings for both: concurrency and poll delay bound arq's throughput.
     env = {"FABCOM_WORKER_MAX_JOBS": "100", "FABCOM_JOB_POLL_S": "0.05", **os.environ}
     rounds = int(env.get("BENCH_ROUNDS", "3"))
+    drain = env.get("BENCH_DRAIN", "1") == "1"  # also the worker side alone (jobs queued first)
     postgres = env.get("FABCOM_BENCH_POSTGRES_URL") or env.get("FABCOM_TEST_POSTGRES_URL", "")
     print(
         f"{N} no-op jobs, max_jobs={env['FABCOM_WORKER_MAX_JOBS']}, poll={env['FABCOM_JOB_POLL_S']} s, {rounds} rounds"
@@ -149,6 +217,8 @@ async def main() -> None:
             # Rounds interleave bare arq and fabcom so a busy machine slows both alike.
             for round_no in range(rounds):
                 results.setdefault("bare arq", []).append(await bench_bare_arq(redis_url, env))
+                if drain:
+                    results.setdefault("drain: bare arq", []).append(await bench_bare_arq_drain(redis_url, env))
                 runs = [("sqlite", "")]
                 if postgres:
                     from fabcom.testing.services import create_postgres_database
@@ -165,6 +235,19 @@ async def main() -> None:
                     var_dir.mkdir()
                     try:
                         result = await bench_fabcom(redis_url, url, var_dir, env)
+                        if drain:
+                            drain_dir = Path(tmp) / f"{name}-{round_no}-drain"
+                            drain_dir.mkdir()
+                            if url:
+                                from fabcom.testing.services import drop_postgres_database
+
+                                await drop_postgres_database(url)
+                                url = await create_postgres_database(postgres, prefix="fabcom_bench") + env.get(
+                                    "BENCH_PG_OPTIONS", ""
+                                )
+                            results.setdefault(f"drain: fabcom ({name})", []).append(
+                                await bench_fabcom_drain(redis_url, url, drain_dir, env)
+                            )
                     finally:
                         if url:
                             from fabcom.testing.services import drop_postgres_database
@@ -173,14 +256,17 @@ async def main() -> None:
                     results.setdefault(f"fabcom ({name})", []).append(result)
         finally:
             stop(redis)
-    bare = statistics.median(r["jobs_per_s"] for r in results["bare arq"])
-    print(f"{'':22} {'jobs/s':>8} {'ratio':>6} {'enqueue p50':>12} {'transaction p50':>16}   (medians)")
-    for name, runs_of in results.items():
+    print(f"{'':26} {'jobs/s':>8} {'ratio':>6} {'enqueue p50':>12} {'transaction p50':>16}   (medians)")
+    for name, runs_of in sorted(results.items(), key=lambda kv: kv[0].startswith("drain")):
+        bare = statistics.median(r["jobs_per_s"] for r in results["drain: bare arq" if "drain" in name else "bare arq"])
         rate = statistics.median(r["jobs_per_s"] for r in runs_of)
+        if "enqueue_p50_ms" not in runs_of[0]:
+            print(f"{name:26} {rate:8.0f} {rate / bare:5.2f}x")
+            continue
         enqueue_ms = statistics.median(r["enqueue_p50_ms"] for r in runs_of)
         transaction = [r["transaction_p50_ms"] for r in runs_of if "transaction_p50_ms" in r]
         whole = f"{statistics.median(transaction):13.3f} ms" if transaction else f"{'-':>16}"
-        print(f"{name:22} {rate:8.0f} {rate / bare:5.2f}x {enqueue_ms:9.3f} ms {whole}")
+        print(f"{name:26} {rate:8.0f} {rate / bare:5.2f}x {enqueue_ms:9.3f} ms {whole}")
 
 
 if __name__ == "__main__":

@@ -4,16 +4,24 @@ as ``fabcom worker`` (max_jobs, poll delay, no results kept)."""
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from arq.connections import RedisSettings
 
 QUEUE = "bench:bare"
 COUNTER = "bench:bare:done"
+FIRST = "bench:bare:first"  # when the first job ran (for the drain measure)
+LAST = "bench:bare:last"
 
 
 async def noop(ctx: dict[str, Any]) -> None:
-    await ctx["redis"].incr(COUNTER)
+    now = str(time.time())
+    async with ctx["redis"].pipeline(transaction=False) as pipe:
+        pipe.incr(COUNTER)
+        pipe.set(FIRST, now, nx=True)
+        pipe.set(LAST, now)
+        await pipe.execute()
 
 
 class WorkerSettings:

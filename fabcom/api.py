@@ -17,26 +17,40 @@ from fabcom.audit.services import record, snapshot
 from fabcom.auth.models import User
 from fabcom.db import TimestampedModel
 from fabcom.errors import ErrorCode, FieldError, NotFound, PermissionDenied, ServiceError, ValidationFailed
+from fabcom.federation.handlers import Activity, Sender, handles, handles_batch
+from fabcom.federation.models import Audience
+from fabcom.federation.publish import publish
+from fabcom.gql.context import PublicError
 from fabcom.gql.ids import global_id
 from fabcom.gql.mutations import MutationError, gql_pk, run_mutation
+from fabcom.gql.pagination import Order
+from fabcom.gql.types import Connection, connect
 from fabcom.i18n import N_, gettext
 from fabcom.inventory.models import Category, Item
 from fabcom.inventory.services import create_item, get_item_for, record_movement
 from fabcom.jobs.execution import JobContext
 from fabcom.jobs.registry import cron, job
 from fabcom.members.models import Role
+from fabcom.module_system.contributions import static_url
 from fabcom.module_system.hooks import call_async, hookimpl, hookspec, plugin_manager
 from fabcom.module_system.manifest import Module
-from fabcom.module_system.registry import build_registry
+from fabcom.module_system.registry import active_registry, build_registry
+from fabcom.module_system.services import disabled_organizations, module_enabled
 from fabcom.notifications.messages import KINDS, Kind
 from fabcom.notifications.services import notify
 from fabcom.orgs.models import Organization
+from fabcom.orgs.services import find_organization
 from fabcom.permissions import ANONYMOUS, Action, Principal, system_principal
 from fabcom.validation import Input, InputError, parse
 
 
 def module_settings(slug: str) -> Any:
-    """The settings of module ``slug`` (its ``FABCOM_<SLUG>_*`` variables)."""
+    """The settings of module ``slug`` (its ``FABCOM_<SLUG>_*`` variables), read once at
+    start-up from the active registry. Outside a started instance (a script), the module
+    alone is checked and its settings read."""
+    registry = active_registry()
+    if registry is not None and slug in registry:
+        return registry.settings_for(slug)
     return build_registry([slug]).settings_for(slug)
 
 
@@ -45,7 +59,10 @@ __all__ = [
     "KINDS",
     "N_",
     "Action",
+    "Activity",
+    "Audience",
     "Category",
+    "Connection",
     "ErrorCode",
     "FieldError",
     "Input",
@@ -56,33 +73,44 @@ __all__ = [
     "Module",
     "MutationError",
     "NotFound",
+    "Order",
     "Organization",
     "PermissionDenied",
     "Principal",
+    "PublicError",
     "Role",
+    "Sender",
     "ServiceError",
     "TimestampedModel",
     "User",
     "ValidationFailed",
     "call_async",
     "clock",
+    "connect",
     "create_item",
     "cron",
+    "disabled_organizations",
+    "find_organization",
     "get_item_for",
     "gettext",
     "global_id",
     "gql_pk",
+    "handles",
+    "handles_batch",
     "hookimpl",
     "hookspec",
     "in_transaction",
     "job",
+    "module_enabled",
     "module_settings",
     "notify",
     "parse",
     "plugin_manager",
+    "publish",
     "record",
     "record_movement",
     "run_mutation",
     "snapshot",
+    "static_url",
     "system_principal",
 ]

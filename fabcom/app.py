@@ -16,12 +16,21 @@ from starlette.routing import BaseRoute, Route
 from fabcom import __version__
 from fabcom.auth.middleware import AuthMiddleware
 from fabcom.db import close_database, open_database
+from fabcom.federation import config as federation_config
+from fabcom.federation.catchup import catch_up_on_start
+from fabcom.federation.routes import federation_routes
+from fabcom.federation.views import federation_object_routes
 from fabcom.gql.views import graphql_routes
 from fabcom.module_system.contributions import module_routes
 from fabcom.module_system.registry import build_registry
+from fabcom.ops.logs import RequestContextMiddleware
+from fabcom.ops.metrics import metrics
+from fabcom.ops.views import ops_routes
+from fabcom.privacy.views import privacy_routes
 from fabcom.settings import Settings, load_settings
 from fabcom.web.csrf import CSRFMiddleware
 from fabcom.web.routes import web_routes
+from fabcom.web.security import SecurityHeadersMiddleware
 
 if TYPE_CHECKING:
     from fabcom.jobs.embedded import EmbeddedRunner
@@ -60,12 +69,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the application; the lifespan opens the database and closes it on shutdown."""
     settings = settings or load_settings()
     settings.ensure_secret_key()
+    federation_config.use(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await open_database(settings)
         runner = await start_embedded_jobs(settings)
         app.state.job_runner = runner
+        await catch_up_on_start()
         # Start-up objects (schema, models, catalogues) leave the collector's generations:
         # fewer and shorter GC pauses under load, hence a tighter tail latency.
         gc.freeze()
@@ -79,12 +90,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, name="healthz"),
         Route("/readyz", readyz, name="readyz"),
+        Route("/metrics", metrics, name="metrics"),
     ]
     routes += module_routes(build_registry(settings.modules))
     routes += graphql_routes(settings)
+    routes += federation_routes()
+    routes += federation_object_routes()
+    routes += privacy_routes()
+    routes += ops_routes()
     app = Starlette(
         routes=[*routes, *web_routes()],
-        middleware=[Middleware(AuthMiddleware), Middleware(CSRFMiddleware)],
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(SecurityHeadersMiddleware, https=settings.base_url.startswith("https://")),
+            Middleware(AuthMiddleware),
+            Middleware(CSRFMiddleware),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

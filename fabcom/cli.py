@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -29,9 +28,18 @@ module_app = typer.Typer(help="Develop modules.", no_args_is_help=True)
 app.add_typer(module_app, name="module")
 jobs_app = typer.Typer(help="Inspect and retry background jobs.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+org_app = typer.Typer(help="Move an organization between instances.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
 
 EXIT_FAILED = 1
 EXIT_BAD_CONFIG = 2
+
+
+def run_async(work: Awaitable[T]) -> T:
+    """``asyncio.run``, imported on first use: ``fabcom --help`` never pays for asyncio."""
+    import asyncio
+
+    return asyncio.run(work)  # type: ignore[arg-type]
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
@@ -71,7 +79,7 @@ def run_with_db(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
             await close_database()
 
     try:
-        return asyncio.run(main())
+        return run_async(main())
     except ServiceError as exc:
         raise fail(exc.text(cli_locale(), with_fields=True)) from None
 
@@ -84,6 +92,8 @@ def serve(
 ) -> None:
     """Serve the web UI, the API and federation."""
     import uvicorn
+
+    from fabcom.ops.logs import logging_config
 
     settings = settings_or_exit()
     if host:
@@ -98,6 +108,8 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        log_config=logging_config(),  # JSON lines when stderr is not a terminal, in every worker process
+        access_log=False,  # fabcom.access logs each request with its id, route and duration
     )
 
 
@@ -112,7 +124,7 @@ def migrate() -> None:
         if event == "apply_done":
             typer.echo(f"applied {app_label}.{name}")
 
-    asyncio.run(apply_migrations(settings, progress))
+    run_async(apply_migrations(settings, progress))
     typer.echo("database is up to date")
 
 
@@ -121,7 +133,7 @@ def makemigrations(name: Annotated[str | None, typer.Option(help="Suffix of the 
     """Write migration files for model changes (for developers)."""
     from fabcom.migrations_api import make_migrations
 
-    paths = asyncio.run(make_migrations(settings_or_exit(), name))
+    paths = run_async(make_migrations(settings_or_exit(), name))
     for path in paths:
         typer.echo(f"wrote {path}")
     if not paths:
@@ -165,6 +177,64 @@ def user_add(
     settings = settings_or_exit()
     user = run_with_db(settings, lambda: add_user_to_org(email, org, role, name, password, locale))
     typer.echo(f"created {user.email} ({role} of {org})")
+
+
+@user_app.command("export")
+def user_export(
+    email: str,
+    output: Annotated[str, typer.Option("--output", "-o", help="File to write; - for standard output.")] = "-",
+) -> None:
+    """Write everything stored about a person (JSON), as they get it from their account page."""
+    import json
+    from pathlib import Path
+
+    from fabcom.permissions import system_principal
+    from fabcom.privacy.services import member_data
+
+    settings = settings_or_exit()
+
+    async def work() -> dict[str, Any]:
+        return await member_data(system_principal(), await _user_id(email))
+
+    text = json.dumps(run_with_db(settings, work), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if output == "-":
+        typer.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+@user_app.command("erase")
+def user_erase(
+    email: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a person's personal data everywhere (the account becomes anonymous; see docs/privacy.md)."""
+    from fabcom.permissions import system_principal
+    from fabcom.privacy.services import erase_member
+
+    settings = settings_or_exit()
+    if not yes and not typer.confirm(f"Erase {email} for good?"):
+        raise fail("nothing erased")
+
+    async def work() -> int:
+        user_id = await _user_id(email)
+        await erase_member(system_principal(), user_id, settings.uploads_dir)
+        return user_id
+
+    user_id = run_with_db(settings, work)
+    typer.echo(f"erased account {user_id}")
+
+
+async def _user_id(email: str) -> int:
+    from fabcom.auth.models import User
+    from fabcom.errors import ErrorCode, ValidationFailed
+    from fabcom.i18n import N_
+
+    user = await User.get_or_none(email=email.strip().lower())
+    if user is None:
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown account."), "email")
+    return user.id
 
 
 @token_app.command("create")
@@ -213,7 +283,7 @@ def backup_command(
 
     settings = settings_or_exit()
     try:
-        manifest = asyncio.run(backup(settings, Path(path)))
+        manifest = run_async(backup(settings, Path(path)))
     except BackupError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"wrote {path}: {manifest['database']} database and {len(manifest['files']) - 1} uploads")
@@ -228,17 +298,67 @@ def restore_command(path: Annotated[str, typer.Argument(help="An archive written
 
     settings = settings_or_exit()
     try:
-        manifest = asyncio.run(restore(settings, Path(path)))
+        manifest = run_async(restore(settings, Path(path)))
     except BackupError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"restored the backup of {manifest['created_at']} (fabcom {manifest['fabcom_version']})")
 
 
+@org_app.command("export")
+def org_export(
+    slug: str,
+    output: Annotated[str, typer.Option("--output", "-o", help="Archive to write, e.g. recyclerie.zip")],
+) -> None:
+    """Write one organization's data (JSON-LD documents and attachments) into a zip archive."""
+    from pathlib import Path
+
+    from fabcom.ops.orgarchive import ArchiveError, export_organization
+    from fabcom.permissions import system_principal
+
+    settings = settings_or_exit()
+    try:
+        data = run_with_db(settings, lambda: export_organization(system_principal(), slug, settings.uploads_dir))
+    except ArchiveError as exc:
+        raise fail(str(exc)) from None
+    Path(output).write_bytes(data)
+    typer.echo(f"wrote {output} ({len(data)} bytes)")
+
+
+@org_app.command("import")
+def org_import(
+    path: Annotated[str, typer.Argument(help="An archive written by `fabcom org export`.")],
+    slug: Annotated[str | None, typer.Option("--slug", help="Slug here (default: the archive's).")] = None,
+) -> None:
+    """Load an organization's archive into this instance, as a new local organization."""
+    from pathlib import Path
+
+    from fabcom.ops.orgarchive import ArchiveError, import_organization
+
+    settings = settings_or_exit()
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        ctx = run_with_db(settings, lambda: import_organization(data, settings.uploads_dir, slug))
+    except ArchiveError as exc:
+        raise fail(f"{path}: {exc}; nothing was imported") from None
+    counts = ", ".join(f"{len(ids)} {table}" for table, ids in ctx.ids.items() if ids)
+    typer.echo(f"imported {ctx.organization.slug}: {len(ctx.users)} members, {counts}")
+    for name in ctx.skipped:
+        typer.echo(f"skipped {name} (its module is not enabled here)")
+
+
 @app.command()
-def check() -> None:
-    """Validate the configuration and reach the database (and Redis when configured)."""
+def check(
+    min_free_mb: Annotated[
+        int, typer.Option("--min-free-mb", min=0, help="Least free disk space for uploads, in MB.")
+    ] = 1024,
+) -> None:
+    """Check the configuration, the database and its migrations, Redis and SMTP (when
+    configured), free disk space for uploads and the clocks; exit 1 when one fails."""
     from fabcom.db import close_database, open_database
-    from fabcom.health import check_dependencies
+    from fabcom.ops.checks import check_disk, run_checks
 
     settings = settings_or_exit()
 
@@ -246,15 +366,21 @@ def check() -> None:
         try:
             await open_database(settings)
         except Exception as exc:
-            return {"database": {"ok": False, "error": f"{type(exc).__name__}: {exc}"}}
+            return {
+                "database": {"ok": False, "error": f"{type(exc).__name__}: {exc}"},
+                "disk": check_disk(settings, min_free_mb),
+            }
         try:
-            return await check_dependencies(settings)
+            return await run_checks(settings, min_free_mb)
         finally:
             await close_database()
 
-    checks = asyncio.run(main())
+    checks = run_async(main())
     for name, result in checks.items():
-        typer.echo(f"{name}: {'ok' if result['ok'] else 'FAILED - ' + result['error']}")
+        if result["ok"]:
+            typer.echo(f"{name}: ok" + (f" ({result['detail']})" if result.get("detail") else ""))
+        else:
+            typer.echo(f"{name}: FAILED - {result['error']}")
     if not all(r["ok"] for r in checks.values()):
         raise typer.Exit(EXIT_FAILED)
     typer.echo("configuration ok")
@@ -263,15 +389,16 @@ def check() -> None:
 @app.command()
 def worker() -> None:
     """Run background jobs from the outbox with arq (needs FABCOM_REDIS_URL)."""
-    import logging
 
     from fabcom.jobs.worker import serve_worker
 
     settings = settings_or_exit()
     if not settings.redis_url:
         raise fail("FABCOM_REDIS_URL is not set: without Redis, `fabcom serve` runs the jobs itself", EXIT_BAD_CONFIG)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve_worker(settings))
+    from fabcom.ops.logs import configure_logging
+
+    configure_logging()
+    run_async(serve_worker(settings))
 
 
 @jobs_app.command("list")

@@ -38,6 +38,9 @@ CORE_MODELS = [
     "fabcom.webhooks.models",
     "fabcom.notifications.preference_models",
     "fabcom.web.models",
+    "fabcom.federation.models",
+    "fabcom.federation.mirror_models",
+    "fabcom.module_system.models",
 ]
 
 # SQLite: WAL lets readers run beside the single writer; the busy timeout makes a
@@ -98,11 +101,11 @@ async def open_database(settings: Settings) -> None:
     fallback lets request tasks started by the ASGI server find the context opened in
     the lifespan task (Tortoise issue #2244)."""
     from fabcom.module_system.contributions import register_hooks
-    from fabcom.module_system.registry import build_registry
+    from fabcom.module_system.registry import activate, build_registry
 
     if settings.is_sqlite:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
-    register_hooks(build_registry(settings.modules).freeze())
+    register_hooks(activate(build_registry(settings.modules)))
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
 
 

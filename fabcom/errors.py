@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     INVALID_STATE = "invalid_state"
     CONFLICT = "conflict"
     NOT_PARTNER = "not_partner"
+    RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,14 @@ class Settings(BaseSettings):
     email_from: str = "fabcom <noreply@localhost>"
     # Webhooks to private, loopback or link-local addresses (tests, closed networks).
     webhooks_allow_private: bool = False
+    # Federation: fetches and deliveries to loopback, private or link-local addresses
+    # (tests, closed networks); refused by default.
+    federation_allow_private_addresses: bool = False
     api_rate_limit: int = Field(default=5000, ge=1, description="GraphQL cost points per hour per token or user.")
     api_rate_limit_anonymous: int = Field(default=1000, ge=1, description="GraphQL points per hour per address.")
+    metrics_token: str = Field(
+        default="", description="Bearer token that may read /metrics; empty = loopback clients only."
+    )
     api_max_concurrency: int = Field(default=8, ge=1, le=1000, description="GraphQL executions at once per process.")
 
     @field_validator("modules", mode="before")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from typing import Annotated, Any
@@ -22,9 +23,16 @@ from fabcom.validation import Input, InputError, parse
 
 TOKEN_PREFIX = "fabcom_pat_"  # noqa: S105 - a public prefix, not a secret
 _hasher = PasswordHasher()
-# A hash of a random password, checked when the e-mail is unknown so that a login
-# takes as long for an unknown account as for a known one.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, checked when the e-mail is unknown so that a login
+    takes as long for an unknown account as for a known one."""
+    # Computed on first use, not at import: argon2 is slow on purpose, and every process
+    # (each CLI command, each web worker) would pay for it before doing anything.
+    return _hasher.hash(secrets.token_urlsafe(16))
+
 
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Password = Annotated[str, Field(min_length=10, max_length=1000)]
@@ -36,7 +44,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -257,16 +257,29 @@ class TaskPayload:
 # --- members and network -----------------------------------------------------------------
 
 
-@strawberry.input(description="Give an existing account a role in your organization.")
+@strawberry.input(
+    description="Give a role in your organization to the account with this e-mail address, "
+    "or invite the address by e-mail when it has no account."
+)
 class MembershipInviteInput:
     organization_slug: str = strawberry.field(description="Your organization.")
-    email: str = strawberry.field(description="E-mail address of an existing account.")
+    email: str = strawberry.field(description="E-mail address of the person.")
     role: Role = strawberry.field(default=members.Role.MEMBER, description="The role to give (default MEMBER).")
 
 
-@strawberry.type(description="The result of membershipInvite.")
+@strawberry.type(description="An invitation e-mailed to an address without an account, pending until accepted.")
+class Invitation:
+    email: str = strawberry.field(description="The invited address.")
+    role: Role = strawberry.field(description="The role given on acceptance.")
+    expires_at: dt.datetime = strawberry.field(description="The link stops working at this time.")
+
+
+@strawberry.type(description="The result of membershipInvite: a membership, or an invitation, or errors.")
 class MembershipInvitePayload:
-    member: Member | None = strawberry.field(description="The new membership, on success.")
+    member: Member | None = strawberry.field(description="The new membership, when the address has an account.")
+    invitation: Invitation | None = strawberry.field(
+        default=None, description="The invitation e-mailed, when the address has no account yet."
+    )
     errors: list[MutationError] = strawberry.field(description="Why it was refused; empty on success.")
 
 
@@ -307,7 +320,13 @@ class ExchangeRequestPayload:
 @strawberry.input(description="Ask another organization to become partners.")
 class PartnershipRequestInput:
     organization_slug: str = strawberry.field(description="Your organization.")
-    partner_slug: str = strawberry.field(description="The organization asked.")
+    partner_slug: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The organization asked, on this instance."
+    )
+    partner_address: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The organization asked, on another server: name@server (WebFinger) or its actor URL.",
+    )
     message: str | None = strawberry.field(default=strawberry.UNSET, description="A message.")
 
 
@@ -415,17 +434,21 @@ class Mutation:
         return TaskPayload(task=task, errors=errors)
 
     @strawberry.mutation(
-        description="Give an existing account (by e-mail) a role in your organization. "
-        "Invitations of people without an account are not available yet."
+        description="Give the account with this e-mail address a role in your organization at once "
+        "(`member`), or, when no account uses it, e-mail it an invitation valid 7 days (`invitation`)."
     )
     async def membership_invite(self, info: Info, input: MembershipInviteInput) -> MembershipInvitePayload:
         async def work() -> Any:
             org_id = await _org_id(input.organization_slug)
-            membership = await members.add_member_by_email(_principal(info), org_id, input.email, input.role)
-            return await _reload(info, "Member", membership.id)
+            found = await members.invite_by_email(_principal(info), org_id, input.email, input.role)
+            if isinstance(found, members.Invitation):
+                return Invitation(email=found.email, role=found.role, expires_at=found.expires_at)
+            return await _reload(info, "Member", found.id)
 
-        member, errors = await _run(info, work)
-        return MembershipInvitePayload(member=member, errors=errors)
+        result, errors = await _run(info, work)
+        if isinstance(result, Invitation):
+            return MembershipInvitePayload(member=None, invitation=result, errors=errors)
+        return MembershipInvitePayload(member=result, errors=errors)
 
     @strawberry.mutation(description="Ask a partner organization for one of its items.")
     async def exchange_request_create(

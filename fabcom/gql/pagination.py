@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,33 @@ from fabcom.gql.context import PublicError
 from fabcom.gql.ids import decode_cursor, encode_cursor
 
 MAX_PAGE = 100
+
+# ``totalCount``: exact while the list is small; from COUNT_CACHE_MIN rows on, the count
+# of one query (same SQL, same visibility, same filters) is kept COUNT_CACHE_SECONDS in
+# this process, so paging through 100,000 items does not count them on every page.
+COUNT_CACHE_MIN = 1_000
+COUNT_CACHE_SECONDS = 30.0
+COUNT_CACHE_SIZE = 1_024
+_counts: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+
+async def count_rows(queryset: QuerySet) -> int:
+    """``COUNT(*)`` of ``queryset``; a large count may be up to COUNT_CACHE_SECONDS old."""
+    # A query object builds its SQL once: the key is read from a copy of the count.
+    key = queryset.count().sql(params_inline=True)
+    now = time.monotonic()
+    hit = _counts.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    total = await queryset.count()
+    if total >= COUNT_CACHE_MIN:
+        _counts[key] = (now + COUNT_CACHE_SECONDS, total)
+        _counts.move_to_end(key)
+        while len(_counts) > COUNT_CACHE_SIZE:
+            _counts.popitem(last=False)
+    else:
+        _counts.pop(key, None)
+    return total
 
 
 @dataclass(frozen=True)
@@ -83,7 +112,7 @@ async def paginate(
     forward = first is not None
     size = first if forward else last
     assert size is not None
-    total = await queryset.count() if count else -1
+    total = await count_rows(queryset) if count else -1
     page_qs = queryset
     cursor = after if forward else before
     if cursor is not None:
@@ -102,4 +131,31 @@ async def paginate(
         has_next_page=more if forward else before is not None,
         has_previous_page=after is not None if forward else more,
         total_count=total,
+    )
+
+
+def page_of_rows(
+    rows: Sequence[Any], *, first: int | None, after: str | None, last: int | None, before: str | None
+) -> Page:
+    """One page of a short list already in memory (a project's partners and needs, loaded
+    in bulk with the page of projects), by id, with the same cursors as ``paginate``: a
+    nested connection without one query per parent."""
+    check_window(first, last)
+    order = Order()
+    ordered = sorted(rows, key=lambda row: row.pk)
+    if after is not None:
+        pk = decode_cursor(after, order.kind)[1]
+        ordered = [row for row in ordered if row.pk > pk]
+    if before is not None:
+        pk = decode_cursor(before, order.kind)[1]
+        ordered = [row for row in ordered if row.pk < pk]
+    size = first if first is not None else last
+    assert size is not None
+    window = ordered[:size] if first is not None else ordered[-size:]
+    return Page(
+        rows=window,
+        cursors=[encode_cursor(sort_key(order, row)) for row in window],
+        has_next_page=len(ordered) > size if first is not None else before is not None,
+        has_previous_page=after is not None if first is not None else len(ordered) > size,
+        total_count=len(rows),
     )

@@ -10,7 +10,7 @@ from strawberry.types import Info
 from fabcom.gql import loaders
 from fabcom.gql.context import Context
 from fabcom.gql.ids import decode_global_id, possible_slug
-from fabcom.gql.pagination import Order, paginate
+from fabcom.gql.pagination import Order
 from fabcom.gql.search import search_condition, sharing_condition
 from fabcom.gql.types import (
     Category,
@@ -28,8 +28,7 @@ from fabcom.gql.types import (
     SharingMode,
     StockMovement,
     Visibility,
-    connection,
-    wants_total,
+    connect,
 )
 from fabcom.inventory import models as inventory
 from fabcom.orgs import models as orgs
@@ -140,16 +139,7 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Organization]:
-        page = await paginate(
-            orgs.Organization.all(),
-            count=wants_total(info),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            order=Order("slug", kind="str"),
-        )
-        return connection(page)  # type: ignore[no-any-return]
+        return await connect(info, orgs.Organization.all(), first, after, last, before, order=Order("slug", kind="str"))  # type: ignore[no-any-return]
 
     @strawberry.field(description="An organization by its slug.")
     async def organization(self, slug: str) -> Organization | None:
@@ -170,17 +160,7 @@ class Query:
     ) -> Connection[Item]:
         queryset = await filtered_items(_ctx(info), filter)
         order = order_by.as_order() if order_by is not None else Order()
-        page = await paginate(
-            queryset,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            order=order,
-            prepare=loaders.prepare_items,
-            count=wants_total(info),
-        )
-        return connection(page)  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before, order=order, prepare=loaders.prepare_items)  # type: ignore[no-any-return]
 
     @strawberry.field(description="An item by its global ID; null when it does not exist or you may not see it.")
     async def item(self, info: Info, id: strawberry.ID) -> Item | None:
@@ -196,17 +176,16 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Category]:
-        page = await paginate(
+        return await connect(
+            info,
             inventory.Category.all(),
-            count=wants_total(info),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            first,
+            after,
+            last,
+            before,
             order=Order("code", kind="str"),
             prepare=lambda qs: qs.select_related("parent"),
-        )
-        return connection(page)  # type: ignore[no-any-return]
+        )  # type: ignore[no-any-return]
 
     @strawberry.field(description="Projects you may see.")
     async def projects(
@@ -222,16 +201,7 @@ class Query:
         if organization_slug is not None:
             slug_ok = possible_slug(organization_slug)
             queryset = queryset.filter(lead_organization__slug=organization_slug) if slug_ok else queryset.filter(id=0)
-        page = await paginate(
-            queryset,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            prepare=loaders.prepare_projects,
-            count=wants_total(info),
-        )
-        return connection(page)  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before, prepare=loaders.prepare_projects)  # type: ignore[no-any-return]
 
     @strawberry.field(description="A project by its global ID; null when it does not exist or you may not see it.")
     async def project(self, info: Info, id: strawberry.ID) -> Project | None:
@@ -251,16 +221,9 @@ class Query:
         queryset = loaders.members_queryset(_ctx(info).principal)
         slug_ok = possible_slug(organization_slug)
         queryset = queryset.filter(organization__slug=organization_slug) if slug_ok else queryset.filter(id=0)
-        page = await paginate(
-            queryset,
-            count=wants_total(info),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            prepare=lambda qs: qs.select_related("user", "organization"),
-        )
-        return connection(page)  # type: ignore[no-any-return]
+        return await connect(
+            info, queryset, first, after, last, before, prepare=lambda qs: qs.select_related("user", "organization")
+        )  # type: ignore[no-any-return]
 
     @strawberry.field(description="An item's stock ledger, newest first (its organization's inventory readers).")
     async def stock_movements(
@@ -274,16 +237,7 @@ class Query:
     ) -> Connection[StockMovement]:
         pk = _pk(item_id, "Item") or 0
         queryset = loaders.movements_queryset(_ctx(info).principal).filter(item_id=pk, item__deleted_at__isnull=True)
-        page = await paginate(
-            queryset,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            order=Order("id", descending=True),
-            count=wants_total(info),
-        )
-        return connection(page)  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before, order=Order("id", descending=True))  # type: ignore[no-any-return]
 
     @strawberry.field(description="Partnerships of your organizations.")
     async def partnerships(
@@ -294,16 +248,15 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Partnership]:
-        page = await paginate(
+        return await connect(
+            info,
             loaders.partnerships_queryset(_ctx(info).principal),
-            count=wants_total(info),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            first,
+            after,
+            last,
+            before,
             prepare=lambda qs: qs.select_related("organization", "partner"),
-        )
-        return connection(page)  # type: ignore[no-any-return]
+        )  # type: ignore[no-any-return]
 
     @strawberry.field(description="Exchange requests sent or received by your organizations, newest first.")
     async def exchange_requests(
@@ -314,14 +267,13 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[ExchangeRequest]:
-        page = await paginate(
+        return await connect(
+            info,
             loaders.exchange_requests_queryset(_ctx(info).principal),
-            count=wants_total(info),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            first,
+            after,
+            last,
+            before,
             order=Order("id", descending=True),
             prepare=lambda qs: qs.select_related("owner_organization", "requester_organization"),
-        )
-        return connection(page)  # type: ignore[no-any-return]
+        )  # type: ignore[no-any-return]

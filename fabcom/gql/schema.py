@@ -13,13 +13,17 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
+from fabcom.federation.schema import NetworkQuery
 from fabcom.gql import types
 from fabcom.gql.mutations import Mutation
-from fabcom.gql.queries import Query
-from fabcom.module_system.contributions import graphql_contributions
-from fabcom.module_system.registry import FIRST_PARTY_PACKAGE, Registry, discover, resolve
+from fabcom.gql.queries import Query as CoreQuery
+from fabcom.module_system.contributions import check_type_prefix, graphql_contributions
+from fabcom.module_system.registry import FIRST_PARTY_PACKAGE, ModuleError, Registry, discover, resolve
 
 SDL_PATH = Path(__file__).resolve().parent.parent.parent / "graphql" / "schema.graphql"
+
+# Federation's network search joins the core's query root.
+Query = merge_types("Query", (CoreQuery, NetworkQuery))
 
 CORE_TYPES: list[type] = [
     types.Organization,
@@ -57,15 +61,41 @@ def _core_names() -> dict[str, set[str]]:
     return names
 
 
+# Core types a module may add fields to: the core's object types, found in the built
+# schema. Not Query/Mutation (``query``/``mutation`` add root fields), not the Node
+# interface (every implementor would need the field), not the generic Connection/Edge/
+# PageInfo types (shared by every list), not inputs, enums or scalars (partners send them).
+_NOT_EXTENSIBLE = {"Query", "Mutation"}
+
+
+def _core_classes() -> dict[str, type]:
+    classes: dict[str, type] = {}
+    for name, concrete in schema.schema_converter.type_map.items():
+        definition = concrete.definition
+        origin = getattr(definition, "origin", None)
+        if (
+            type(definition).__name__ == "StrawberryObjectDefinition"
+            and not definition.is_input  # type: ignore[attr-defined]
+            and not definition.is_interface  # type: ignore[attr-defined]
+            and name not in _NOT_EXTENSIBLE
+            and origin is not None
+            and origin.__module__.startswith("fabcom.")
+        ):
+            classes[name] = origin
+    return classes
+
+
+EXTENSIBLE_TYPES: dict[str, type] = _core_classes()
+
+
 @contextlib.contextmanager
 def _extended(extends: dict[str, list[type]]) -> Iterator[None]:
     """Core types with the modules' fields added, while the schema is being built
     (graphql-core reads every type's fields then): the core classes are left as they were."""
-    by_name = {t.__strawberry_definition__.name: t for t in CORE_TYPES}  # type: ignore[attr-defined]
     saved: dict[type, Any] = {}
     try:
         for type_name, mixins in extends.items():
-            cls = by_name[type_name]
+            cls = EXTENSIBLE_TYPES[type_name]
             definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
             saved[cls] = definition
             extra = [f for mixin in mixins for f in mixin.__strawberry_definition__.fields]  # type: ignore[attr-defined]
@@ -76,18 +106,40 @@ def _extended(extends: dict[str, list[type]]) -> Iterator[None]:
             cls.__strawberry_definition__ = definition  # type: ignore[attr-defined]
 
 
+def _check_new_type_names(built: strawberry.Schema, registry: Registry, core: dict[str, set[str]]) -> None:
+    """Every type the modules brought in (listed in ``types`` or reached through their
+    fields: inputs, enums, payloads, connections) starts with its module's prefix."""
+    modules = list(registry)
+    for name, concrete in built.schema_converter.type_map.items():
+        if name in core:
+            continue
+        definition = concrete.definition
+        origin = getattr(definition, "origin", None) or getattr(definition, "wrapped_cls", None)
+        python_module = getattr(origin, "__module__", "") or ""
+        owner = next(
+            (m for m in modules if python_module == m.package or python_module.startswith(m.package + ".")), None
+        )
+        if owner is not None:
+            check_type_prefix(owner, name)
+        elif not any(name.startswith(m.type_prefix) for m in modules):
+            raise ModuleError(f"GraphQL type {name!r} does not start with the prefix of any enabled module")
+
+
 def build_schema(registry: Registry | None = None) -> strawberry.Schema:
     """The core's schema plus what the enabled modules contribute (``schema.py``); the
     core's own schema when no module adds anything."""
     if registry is None:
         return schema
-    found = graphql_contributions(registry, _core_names())
+    core = _core_names()
+    found = graphql_contributions(registry, core, set(EXTENSIBLE_TYPES))
     if not (found.types or found.queries or found.mutations or found.extends):
         return schema
     query = merge_types("Query", (Query, *found.queries)) if found.queries else Query
     mutation = merge_types("Mutation", (Mutation, *found.mutations)) if found.mutations else Mutation
     with _extended(found.extends):
-        return _make(query, mutation, found.types)
+        built = _make(query, mutation, found.types)
+    _check_new_type_names(built, registry, core)
+    return built
 
 
 @functools.cache

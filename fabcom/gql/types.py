@@ -17,7 +17,7 @@ from strawberry.types import Info
 from fabcom.errors import ErrorCode as ErrorCodeEnum
 from fabcom.gql import loaders
 from fabcom.gql.context import Context
-from fabcom.gql.pagination import Order, Page, paginate
+from fabcom.gql.pagination import Order, Page, page_of_rows, paginate
 from fabcom.inventory import models as inventory
 from fabcom.members import models as members
 from fabcom.network import models as network
@@ -53,9 +53,12 @@ class Connection(Generic[NodeT]):
     total_count: int = strawberry.field(description="How many objects the whole list holds.")
 
 
-def connection(page: Page) -> Any:
+def connection(page: Page, node: Any = None) -> Any:
+    """A page as a connection; ``node`` turns each row into the GraphQL object when the
+    type is not read from the row directly (modules' plain types)."""
+    rows = page.rows if node is None else [node(row) for row in page.rows]
     return Connection(
-        edges=[relay.Edge(cursor=c, node=row) for c, row in zip(page.cursors, page.rows, strict=True)],
+        edges=[relay.Edge(cursor=c, node=row) for c, row in zip(page.cursors, rows, strict=True)],
         page_info=relay.PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
@@ -81,6 +84,38 @@ def wants_total(info: Info) -> bool:
     return any(walk(field.selections) for field in info.selected_fields)
 
 
+async def connect(
+    info: Info,
+    queryset: Any,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    *,
+    order: Order | None = None,
+    prepare: Any = None,
+    node: Any = None,
+) -> Any:
+    """The shape every list resolver shares: a keyset page of ``queryset`` (already
+    filtered for visibility) as a connection, counted only when ``totalCount`` is asked."""
+    page = await paginate(
+        queryset,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        order=order or Order(),
+        prepare=prepare,
+        count=wants_total(info),
+    )
+    return connection(page, node)
+
+
+def connect_rows(rows: Any, first: int | None, after: str | None, last: int | None, before: str | None) -> Any:
+    """A connection over a short relation loaded in bulk with its parents (no query)."""
+    return connection(page_of_rows(list(rows), first=first, after=after, last=last, before=before))
+
+
 def _ctx(info: Info) -> Context:
     return info.context  # type: ignore[no-any-return]
 
@@ -93,6 +128,12 @@ def _related(root: Any, name: str) -> Any:
 def _reverse(root: Any, name: str) -> Any:
     relation = getattr(root, name)
     return list(relation) if relation._fetched else relation.all()
+
+
+async def _reverse_rows(root: Any, name: str) -> list[Any]:
+    """A to-many relation's rows: prefetched with the page (no query), or loaded now."""
+    relation = getattr(root, name)
+    return list(relation) if relation._fetched else list(await relation.all())
 
 
 # --- organizations ---------------------------------------------------------------------
@@ -133,16 +174,7 @@ class Organization(relay.Node):
         before: str | None = None,
     ) -> Connection[Item]:
         queryset = loaders.items_queryset(_ctx(info).principal).filter(organization_id=self.id)
-        page = await paginate(
-            queryset,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
-            prepare=loaders.prepare_items,
-            count=wants_total(info),
-        )
-        return connection(page)  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before, prepare=loaders.prepare_items)  # type: ignore[no-any-return]
 
 
 def organization_uri(ctx: Context, org: orgs.Organization) -> str:
@@ -299,13 +331,25 @@ class Project(relay.Node):
     def lead_organization(self) -> Organization:
         return _related(self, "lead_organization")  # type: ignore[no-any-return]
 
-    @strawberry.field(description="Partner organizations of the project.")
-    def partner_organizations(self) -> list[Organization]:
-        return _reverse(self, "partner_organizations")  # type: ignore[no-any-return]
+    @strawberry.field(description="Partner organizations of the project, by id.")
+    async def partner_organizations(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Organization]:
+        return connect_rows(await _reverse_rows(self, "partner_organizations"), first, after, last, before)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="What the project needs.")
-    def needs(self) -> list[ProjectNeed]:
-        return _reverse(self, "needs")  # type: ignore[no-any-return]
+    @strawberry.field(description="What the project needs, by id.")
+    async def needs(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[ProjectNeed]:
+        return connect_rows(await _reverse_rows(self, "needs"), first, after, last, before)  # type: ignore[no-any-return]
 
     @strawberry.field(description="The project's tasks, in order.")
     async def tasks(
@@ -317,9 +361,7 @@ class Project(relay.Node):
         before: str | None = None,
     ) -> Connection[Task]:
         queryset = projects.Task.filter(project_id=self.id)
-        return connection(
-            await paginate(queryset, first=first, after=after, last=last, before=before, count=wants_total(info))
-        )  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before)  # type: ignore[no-any-return]
 
 
 # --- members and network -----------------------------------------------------------------

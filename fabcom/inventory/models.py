@@ -149,7 +149,14 @@ class Item(TimestampedModel):
 
     class Meta:
         table = "fabcom_item"
-        indexes = (("organization_id", "status"), ("visibility", "id"))
+        indexes = (
+            ("organization_id", "status"),
+            ("visibility", "id"),
+            # the inventory list's keyset pages, one per sort
+            ("organization_id", "updated_at", "id"),
+            ("organization_id", "created_at", "id"),
+            ("organization_id", "title", "id"),
+        )
 
 
 class StockMovement(Model):

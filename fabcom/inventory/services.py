@@ -21,6 +21,7 @@ from fabcom import clock
 from fabcom.audit.services import record, snapshot
 from fabcom.db import Round
 from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
+from fabcom.federation.sharing import share_item
 from fabcom.i18n import N_
 from fabcom.inventory.models import (
     INCOMING,
@@ -178,6 +179,7 @@ async def create_item(actor: Principal, organization_id: int, data: dict[str, An
             )
             await item.refresh_from_db()
         await emit(organization_id, WebhookEvent.ITEM_CREATED, snapshot(item))
+        await share_item(item, None)
     return item
 
 
@@ -228,6 +230,7 @@ async def update_item(actor: Principal, item_id: int, changes: dict[str, Any]) -
             after=snapshot(item),
         )
         await emit(item.organization_id, WebhookEvent.ITEM_UPDATED, snapshot(item))  # type: ignore[attr-defined]
+        await share_item(item, before["visibility"])
     return item
 
 
@@ -248,6 +251,7 @@ async def delete_item(actor: Principal, item_id: int) -> None:
             after=snapshot(item),
         )
         await emit(item.organization_id, WebhookEvent.ITEM_DELETED, {"id": item.id})  # type: ignore[attr-defined]
+        await share_item(item, before["visibility"], deleted=True)
 
 
 # --- stock movements ----------------------------------------------------------------
@@ -353,7 +357,7 @@ async def record_movement(actor: Principal, item_id: int, data: dict[str, Any] |
             ErrorCode.INVALID, N_("Only an adjustment can be marked as a decrease."), "decrease"
         )
     async with in_transaction():
-        return await _apply_movement(
+        movement = await _apply_movement(
             actor,
             item,
             payload.kind,
@@ -365,6 +369,8 @@ async def record_movement(actor: Principal, item_id: int, data: dict[str, Any] |
             counterparty_organization_id=payload.counterparty_organization_id,
             note=payload.note,
         )
+        await share_item(item, str(item.visibility), refresh=True)
+        return movement
 
 
 # --- photos -------------------------------------------------------------------------

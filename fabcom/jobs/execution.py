@@ -8,20 +8,24 @@ semantics. Retry decisions live here, not in arq: arq would only retry on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable
+import secrets
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
 
 from fabcom import clock
 from fabcom.errors import ServiceError
 from fabcom.jobs.models import Job, JobStatus
 from fabcom.jobs.registry import JobRegistry, registry
+from fabcom.ops.logs import job_id_var
 from fabcom.settings import Settings
 
 logger = logging.getLogger("fabcom.jobs")
@@ -107,6 +111,8 @@ class Runtime:
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the arq Redis pool
     # When set, successes are recorded in batches (the worker); otherwise one by one.
     completions: CompletionBuffer | None = None
+    # When set, claims of jobs started together go in one UPDATE (the worker).
+    claims: ClaimBatcher | None = None
 
     @classmethod
     def create(cls, settings: Settings, policy: RetryPolicy | None = None) -> Runtime:
@@ -154,6 +160,91 @@ async def claim(ref: JobRef, runtime: Runtime) -> bool:
     return bool(updated)
 
 
+@contextlib.asynccontextmanager
+async def bookkeeping_transaction() -> AsyncIterator[Any]:
+    """A transaction for a runner's own records (claims, outcomes). On PostgreSQL its
+    commit does not wait for the disk: a claim or an outcome lost in a crash only means
+    the job runs again, which idempotent jobs allow. The jobs themselves are written by
+    the services with ordinary, durable commits."""
+    async with in_transaction() as connection:
+        if connection.capabilities.dialect == "postgres":
+            await connection.execute_query("SET LOCAL synchronous_commit TO OFF")
+        yield connection
+
+
+async def claim_many(refs: list[JobRef], runtime: Runtime) -> set[int]:
+    """``claim`` for many jobs in one UPDATE per attempt count; returns the ids claimed.
+    The lease time is unique to this batch, so reading back the rows holding it tells
+    which of them this batch won (a row another runner holds keeps its own lease)."""
+    now = clock.now()
+    timeout = runtime.settings.job_timeout_s
+    # The random microseconds tell this batch's lease from any other's.
+    lease = now + dt.timedelta(seconds=timeout + min(timeout, 30), microseconds=secrets.randbelow(999_999) + 1)
+    claimable = Q(status__in=[JobStatus.PENDING, JobStatus.FAILED], next_try_at__lte=now) | Q(
+        status=JobStatus.RUNNING, locked_until__lt=now
+    )
+    by_attempts: dict[int, list[int]] = {}
+    for ref in refs:
+        by_attempts.setdefault(ref.attempts, []).append(ref.id)
+    claimed: set[int] = set()
+    async with bookkeeping_transaction() as connection:
+        for attempts, ids in by_attempts.items():
+            updated = await (
+                Job.filter(claimable, id__in=ids, attempts=attempts)
+                .using_db(connection)
+                .update(status=JobStatus.RUNNING, attempts=attempts + 1, locked_until=lease)
+            )
+            if updated:
+                claimed.update(
+                    await Job.filter(id__in=ids, status=JobStatus.RUNNING, attempts=attempts + 1, locked_until=lease)
+                    .using_db(connection)
+                    .values_list("id", flat=True)
+                )
+    return claimed
+
+
+class ClaimBatcher:
+    """Coalesces the claims of jobs a worker starts at about the same time: while one
+    claim UPDATE is in flight, the next claims wait and then go together in one. Nothing
+    waits when the worker is idle, and under load a batch holds up to ``max_batch``."""
+
+    def __init__(self, runtime: Runtime, max_batch: int = 500) -> None:
+        self.runtime = runtime
+        self.max_batch = max_batch
+        self.waiting: list[tuple[JobRef, asyncio.Future[bool]]] = []
+        self.draining = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def claim(self, ref: JobRef) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self.waiting.append((ref, future))
+        if not self.draining:
+            self.draining = True
+            # kept, so the event loop's weak reference is not the only one to the task
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self.waiting:
+                batch, self.waiting = self.waiting[: self.max_batch], self.waiting[self.max_batch :]
+                try:
+                    claimed = await claim_many([ref for ref, _ in batch], self.runtime)
+                except Exception as exc:  # each job sees the failure, as with its own claim
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                else:
+                    for ref, future in batch:
+                        # the same job twice in one batch (a repeated entry): only the first runs
+                        won = ref.id in claimed
+                        claimed.discard(ref.id)
+                        if not future.done():
+                            future.set_result(won)
+        finally:
+            self.draining = False
+
+
 async def run_job(job: int | JobRef, runtime: Runtime) -> JobStatus | None:
     """Run one outbox job if it can be claimed; returns its new status (None: not run).
     The success path costs two UPDATEs: the claim and the outcome."""
@@ -162,17 +253,21 @@ async def run_job(job: int | JobRef, runtime: Runtime) -> JobStatus | None:
         if row is None:
             return None
         job = JobRef.of(row)
-    if not await claim(job, runtime):
+    claimed = await runtime.claims.claim(job) if runtime.claims is not None else await claim(job, runtime)
+    if not claimed:
         return None
     attempt = job.attempts + 1
     spec = runtime.registry.jobs.get(job.name)
     ctx = JobContext(runtime.settings, job.id, job.key, attempt, runtime.http, runtime.extra)
+    log_context = job_id_var.set(job.id)  # the job's log lines carry its id
     try:
         if spec is None:
             raise PermanentError(f"unknown job {job.name!r}")
         await asyncio.wait_for(spec.func(ctx, **job.args), runtime.settings.job_timeout_s)
     except Exception as exc:
         return await _record_failure(job.id, attempt, exc, runtime.policy)
+    finally:
+        job_id_var.reset(log_context)
     if runtime.completions is not None:
         runtime.completions.add(job.id)
     else:
@@ -202,7 +297,12 @@ class CompletionBuffer:
     async def flush(self) -> None:
         while self.pending:
             batch, self.pending = self.pending[:500], self.pending[500:]
-            await mark_done(batch)
+            async with bookkeeping_transaction() as connection:
+                await (
+                    Job.filter(id__in=batch, status=JobStatus.RUNNING)
+                    .using_db(connection)
+                    .update(status=JobStatus.DONE, finished_at=clock.now(), locked_until=None, last_error="")
+                )
 
     async def run(self) -> None:
         while True:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -16,7 +17,10 @@ from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFaile
 from fabcom.i18n import N_
 from fabcom.jobs.models import Job, JobStatus
 from fabcom.jobs.registry import registry
+from fabcom.ops.logs import request_id_var
 from fabcom.permissions import Principal
+
+logger = logging.getLogger("fabcom.jobs")
 
 
 async def enqueue(job_name: str, *, key: str | None = None, delay: dt.timedelta | None = None, **args: Any) -> Job:
@@ -37,12 +41,16 @@ async def enqueue(job_name: str, *, key: str | None = None, delay: dt.timedelta 
         existing = await Job.get_or_none(key=key)
         if existing is not None:
             return existing
-    return await Job.create(
+    job = await Job.create(
         name=job_name,
         args=args,
         key=key or f"{job_name}:{uuid.uuid4().hex}",
         next_try_at=clock.now() + (delay or dt.timedelta(0)),
     )
+    if request_id_var.get() is not None:
+        # Joins the request's log lines to the job's (which carry job_id).
+        logger.info("job enqueued: %s #%s", job_name, job.id, extra={"job_name": job_name, "enqueued_job_id": job.id})
+    return job
 
 
 async def enqueue_once(job_name: str, *, key: str, **args: Any) -> Job | None:
@@ -54,13 +62,18 @@ async def enqueue_once(job_name: str, *, key: str, **args: Any) -> Job | None:
         return None
 
 
-async def list_jobs(actor: Principal, status: JobStatus | None = None, limit: int = 50) -> list[Job]:
-    """Jobs for the instance's admins, newest first (dead and failed ones are what to look at)."""
+async def list_jobs(
+    actor: Principal, status: JobStatus | None = None, limit: int = 50, before_id: int | None = None
+) -> list[Job]:
+    """Jobs for the instance's admins, newest first (dead and failed ones are what to look at);
+    ``before_id`` pages back through older ones (keyset on the id)."""
     if not actor.is_instance_admin:
         raise PermissionDenied()
     query = Job.all().order_by("-id").limit(limit)
     if status is not None:
         query = query.filter(status=status)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
     return await query
 
 

@@ -28,6 +28,7 @@ CORE_JOB_MODULES = [
     "fabcom.webhooks.jobs",
     "fabcom.members.jobs",
     "fabcom.projects.jobs",
+    "fabcom.federation.jobs",
 ]
 
 

@@ -33,7 +33,16 @@ from redis.exceptions import RedisError
 
 from fabcom import clock
 from fabcom.jobs.embedded import enqueue_cron
-from fabcom.jobs.execution import REF_FIELDS, CompletionBuffer, JobRef, Runtime, release_stale, run_job
+from fabcom.jobs.execution import (
+    REF_FIELDS,
+    ClaimBatcher,
+    CompletionBuffer,
+    JobRef,
+    Runtime,
+    bookkeeping_transaction,
+    release_stale,
+    run_job,
+)
 from fabcom.jobs.models import Job, JobStatus
 from fabcom.jobs.registry import CronSpec, JobRegistry
 from fabcom.settings import Settings
@@ -67,7 +76,8 @@ async def dispatch_due(redis: ArqRedis, limit: int = 1000) -> int:
     ids = [row[0] for row in rows]
     # Marked first: a row that fails fast clears the mark itself, and must not have it
     # put back after. If Redis refuses, the mark is cleared again below.
-    await Job.filter(id__in=ids, dispatched_at__isnull=True).update(dispatched_at=now)
+    async with bookkeeping_transaction() as connection:  # a lost mark only means sending it again
+        await Job.filter(id__in=ids, dispatched_at__isnull=True).using_db(connection).update(dispatched_at=now)
     enqueue_ms = int(now.timestamp() * 1000)
     try:
         async with redis.pipeline(transaction=False) as pipe:
@@ -200,6 +210,7 @@ async def serve_worker(settings: Settings) -> None:
     await open_database(settings)
     runtime = Runtime.create(settings)
     runtime.completions = CompletionBuffer()
+    runtime.claims = ClaimBatcher(runtime)
     flusher = asyncio.create_task(runtime.completions.run(), name="fabcom-completions")
     main = asyncio.current_task()
     assert main is not None  # called from asyncio.run

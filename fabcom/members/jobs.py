@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fabcom import clock
+from fabcom.i18n import N_
 from fabcom.jobs.execution import JobContext
 from fabcom.jobs.outbox import enqueue_once
 from fabcom.jobs.registry import cron, job
@@ -50,3 +51,57 @@ async def notify_membership_expiring(ctx: JobContext, *, membership_id: int) -> 
 
 
 cron("remind_memberships", hour=8, minute=0)
+
+
+@job()
+async def send_invitation(ctx: JobContext, *, invitation_id: int) -> None:
+    """E-mail the link of an invitation to join an organization. The link's token is
+    derived from this job's key (HMAC with the instance's secret), so a run repeated after
+    a crash sends the same link with the same Message-ID; only its SHA-256 is stored."""
+    import hashlib
+    import hmac
+
+    from fabcom.i18n import gettext
+    from fabcom.members.models import Invitation
+    from fabcom.members.services import invitation_digest
+    from fabcom.notifications.email import send_email
+
+    invitation = await Invitation.get_or_none(id=invitation_id).prefetch_related("organization", "invited_by")
+    if invitation is None or not invitation.is_pending or invitation.expires_at <= clock.now():
+        return
+    secret = ctx.settings.ensure_secret_key().encode()
+    token = hmac.new(secret, f"invitation:{ctx.key}".encode(), hashlib.sha256).hexdigest()
+    await Invitation.filter(id=invitation.id).update(
+        token_hash=invitation_digest(token), sent_at=clock.now(), send_count=invitation.send_count + 1
+    )
+    locale = invitation.locale
+    org = invitation.organization
+    inviter = invitation.invited_by.display_name if invitation.invited_by else org.name
+    role = gettext(locale, ROLE_NAMES[invitation.role.value])
+    body = "\n".join(
+        [
+            gettext(locale, N_("Hello,")),
+            "",
+            gettext(
+                locale,
+                N_("{inviter} invites you to join {organization} on fabcom as {role}. Open this link within 7 days:"),
+                inviter=inviter,
+                organization=org.name,
+                role=role,
+            ),
+            f"{ctx.settings.public_url}/invitations/{token}",
+            "",
+            gettext(locale, N_("If you do not know this organization, ignore this e-mail.")),
+        ]
+    )
+    subject = gettext(locale, N_("Join {organization} on fabcom"), organization=org.name)
+    await send_email(ctx.settings, invitation.email, subject, body + "\n", ctx.key)
+
+
+ROLE_NAMES = {
+    "owner": N_("owner"),
+    "admin": N_("administrator"),
+    "staff": N_("staff"),
+    "volunteer": N_("volunteer"),
+    "member": N_("member"),
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.models import Model
 
 from fabcom.db import TimestampedModel
 
@@ -57,3 +58,32 @@ class MembershipFee(TimestampedModel):
     class Meta:
         table = "fabcom_membership_fee"
         ordering = ["-paid_on"]
+
+
+class Invitation(Model):
+    """An invitation to join an organization sent to an e-mail address. Only the SHA-256
+    of the link's token is kept (set by the job that e-mails it, replaced on each resend);
+    the link works once, until ``expires_at``, unless revoked."""
+
+    id = fields.IntField(primary_key=True)
+    organization = fields.ForeignKeyField("fabcom.Organization", related_name="invitations", on_delete=fields.CASCADE)
+    email = fields.CharField(max_length=254)
+    role = fields.CharEnumField(Role, max_length=12, default=Role.MEMBER)
+    locale = fields.CharField(max_length=5, default="fr")  # of the e-mail, when the address has no account
+    invited_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    token_hash = fields.CharField(max_length=64, unique=True, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+    send_count = fields.IntField(default=0)
+    expires_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+    accepted_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "fabcom_invitation"
+        indexes = (("organization_id", "email"),)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -10,11 +11,14 @@ from pydantic import Field, model_validator
 from tortoise.transactions import in_transaction
 
 from fabcom import clock
+from fabcom.audit.models import AuditEntry
 from fabcom.audit.services import record, snapshot
 from fabcom.auth.models import User
 from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
+from fabcom.federation.members import membership_changed
 from fabcom.i18n import N_
-from fabcom.members.models import Membership, MembershipFee, PaymentMethod, Role
+from fabcom.jobs.outbox import enqueue
+from fabcom.members.models import Invitation, Membership, MembershipFee, PaymentMethod, Role
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action, Principal
 from fabcom.validation import Input, InputError, parse
@@ -120,6 +124,7 @@ async def update_membership(actor: Principal, membership_id: int, changes: dict[
         await record(
             actor, "membership.update", membership, organization_id=org_id, before=before, after=snapshot(membership)
         )
+        await membership_changed(membership)
     return membership
 
 
@@ -169,3 +174,230 @@ async def add_member_by_email(actor: Principal, organization_id: int, email: str
     if user is None:
         raise ValidationFailed.single(ErrorCode.INVALID, N_("No account uses this e-mail address."), "email")
     return await add_member(actor, organization_id, {"user_id": user.id, "role": role})
+
+
+# --- invitations by e-mail ----------------------------------------------------------------
+
+INVITATION_VALIDITY = dt.timedelta(days=7)
+INVITATIONS_PER_HOUR = 20  # per organization, sends and resends together
+INVITATION_LINK_INVALID = N_("This invitation link is invalid, already used, revoked or expired. Ask for a new one.")
+
+
+class InvitationInput(Input):
+    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    role: Role = Role.MEMBER
+
+
+def invitation_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _check_invitation_budget(organization_id: int) -> None:
+    """Refuse when the organization already sent ``INVITATIONS_PER_HOUR`` invitations in the
+    last hour: an account taken over cannot turn the instance into a spam relay."""
+    since = clock.now() - dt.timedelta(hours=1)
+    sent = await AuditEntry.filter(
+        organization_id=organization_id,
+        action__in=("invitation.create", "invitation.resend"),
+        created_at__gte=since,
+    ).count()
+    if sent >= INVITATIONS_PER_HOUR:
+        raise ValidationFailed.single(
+            ErrorCode.RATE_LIMITED,
+            N_("Too many invitations sent in the last hour. Try again later."),
+            "email",
+        )
+
+
+async def invite_member(actor: Principal, organization_id: int, data: dict[str, Any] | InvitationInput) -> Invitation:
+    """Invite an e-mail address to join the organization with a role: an invitation row
+    and, in the same transaction, the job that e-mails its link (valid 7 days, once).
+    Permission is checked before anything is looked up, so outsiders cannot probe addresses."""
+    role = data.role if isinstance(data, InvitationInput) else data.get("role") or Role.MEMBER
+    if role not in {r.value for r in Role}:
+        role = Role.MEMBER  # the Input below reports the bad value
+    _check_may_grant(actor, organization_id, Role(role))
+    payload = parse(InvitationInput, data)
+    email = payload.email.strip().lower()
+    if not await Organization.exists(id=organization_id, is_local=True):
+        raise NotFound("organization")
+    if await Membership.exists(organization_id=organization_id, user__email=email):
+        raise ValidationFailed.single(ErrorCode.ALREADY_EXISTS, N_("This person is already a member."), "email")
+    if await Invitation.exists(
+        organization_id=organization_id, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ):
+        raise ValidationFailed.single(
+            ErrorCode.ALREADY_EXISTS,
+            N_("An invitation to this address is pending already: resend it from the list."),
+            "email",
+        )
+    await _check_invitation_budget(organization_id)
+    existing = await User.get_or_none(email=email)
+    async with in_transaction():
+        invitation = await Invitation.create(
+            organization_id=organization_id,
+            email=email,
+            role=payload.role,
+            locale=existing.locale if existing else actor.locale,
+            invited_by_id=actor.user_id,
+            expires_at=clock.now() + INVITATION_VALIDITY,
+        )
+        await enqueue("send_invitation", invitation_id=invitation.id)
+        await record(
+            actor, "invitation.create", invitation, organization_id=organization_id, after=_invitation_audit(invitation)
+        )
+    return invitation
+
+
+def _invitation_audit(invitation: Invitation) -> dict[str, Any]:
+    """What the audit keeps of an invitation (never its token)."""
+    return {"email": invitation.email, "role": invitation.role.value, "expires_at": invitation.expires_at.isoformat()}
+
+
+async def _invitation_for(actor: Principal, invitation_id: int) -> Invitation:
+    invitation = await Invitation.get_or_none(id=invitation_id)
+    org_id = invitation.organization_id if invitation else None  # type: ignore[attr-defined]
+    if invitation is None or not (actor.can(Action.MEMBERS_READ, org_id) or actor.is_system):
+        raise NotFound("invitation")
+    if not actor.can(Action.MEMBERS_WRITE, org_id):
+        raise PermissionDenied()
+    if not invitation.is_pending:
+        raise ValidationFailed.single(
+            ErrorCode.INVALID_STATE, N_("This invitation was already accepted or revoked."), "id"
+        )
+    return invitation
+
+
+async def resend_invitation(actor: Principal, invitation_id: int) -> Invitation:
+    """E-mail a pending invitation again with a new link (the previous link stops working
+    once the new one is sent) valid 7 more days."""
+    invitation = await _invitation_for(actor, invitation_id)
+    org_id = invitation.organization_id  # type: ignore[attr-defined]
+    await _check_invitation_budget(org_id)
+    async with in_transaction():
+        await Invitation.filter(id=invitation.id).update(expires_at=clock.now() + INVITATION_VALIDITY)
+        await invitation.refresh_from_db()
+        await enqueue("send_invitation", invitation_id=invitation.id)
+        await record(
+            actor, "invitation.resend", invitation, organization_id=org_id, after=_invitation_audit(invitation)
+        )
+    return invitation
+
+
+async def revoke_invitation(actor: Principal, invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation: its link stops working at once."""
+    invitation = await _invitation_for(actor, invitation_id)
+    org_id = invitation.organization_id  # type: ignore[attr-defined]
+    async with in_transaction():
+        await Invitation.filter(id=invitation.id, accepted_at__isnull=True).update(revoked_at=clock.now())
+        await invitation.refresh_from_db()
+        await record(
+            actor, "invitation.revoke", invitation, organization_id=org_id, after=_invitation_audit(invitation)
+        )
+    return invitation
+
+
+async def pending_invitations(actor: Principal, organization_id: int) -> list[Invitation]:
+    """The organization's invitations not yet accepted nor revoked, newest first."""
+    if not actor.can(Action.MEMBERS_READ, organization_id):
+        raise PermissionDenied()
+    return await Invitation.filter(
+        organization_id=organization_id, accepted_at__isnull=True, revoked_at__isnull=True
+    ).order_by("-id")
+
+
+async def invitation_for_token(token: str) -> Invitation | None:
+    """The pending, unexpired invitation a link is for, with its organization, or None."""
+    if not token or len(token) > 200:
+        return None
+    invitation = await Invitation.get_or_none(
+        token_hash=invitation_digest(token), accepted_at__isnull=True, revoked_at__isnull=True
+    ).prefetch_related("organization")
+    if invitation is None or invitation.expires_at <= clock.now():
+        return None
+    return invitation
+
+
+async def _use_invitation(token: str, user_id: int) -> Invitation:
+    """Mark the link used, refusing it when another request used it in the meantime."""
+    invitation = await invitation_for_token(token)
+    if invitation is None:
+        raise ValidationFailed.single(ErrorCode.INVALID, INVITATION_LINK_INVALID, "token")
+    used = await Invitation.filter(
+        id=invitation.id,
+        token_hash=invitation_digest(token),
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=clock.now(),
+    ).update(accepted_at=clock.now(), accepted_by_id=user_id)
+    if used != 1:
+        raise ValidationFailed.single(ErrorCode.INVALID, INVITATION_LINK_INVALID, "token")
+    return invitation
+
+
+async def _join(invitation: Invitation, user_id: int) -> Membership:
+    org_id = invitation.organization_id  # type: ignore[attr-defined]
+    membership = await Membership.create(
+        organization_id=org_id, user_id=user_id, role=invitation.role, valid_from=clock.today()
+    )
+    await record(
+        Principal(user_id=user_id), "membership.create", membership, organization_id=org_id, after=snapshot(membership)
+    )
+    await emit(org_id, WebhookEvent.MEMBER_JOINED, _member_event(membership))
+    return membership
+
+
+async def accept_invitation(actor: Principal, token: str) -> Membership:
+    """The logged-in person accepts an invitation: they join with the invited role."""
+    if actor.user_id is None:
+        raise PermissionDenied()
+    invitation = await invitation_for_token(token)
+    if invitation is None:
+        raise ValidationFailed.single(ErrorCode.INVALID, INVITATION_LINK_INVALID, "token")
+    if await Membership.exists(organization_id=invitation.organization_id, user_id=actor.user_id):  # type: ignore[attr-defined]
+        raise ValidationFailed.single(ErrorCode.ALREADY_EXISTS, N_("You are already a member."), "token")
+    async with in_transaction():
+        invitation = await _use_invitation(token, actor.user_id)
+        return await _join(invitation, actor.user_id)
+
+
+class NewAccountInput(Input):
+    display_name: str = Field(min_length=1, max_length=120)
+    password: Annotated[str, Field(min_length=10, max_length=1000)]
+
+
+async def accept_invitation_with_new_account(token: str, data: dict[str, Any] | NewAccountInput) -> Membership:
+    """Someone without an account accepts: the account (with the invited address, which
+    the link proves they read), its membership and the used link, all or nothing."""
+    from fabcom.auth.services import create_user
+    from fabcom.permissions import system_principal
+
+    payload = parse(NewAccountInput, data)
+    invitation = await invitation_for_token(token)
+    if invitation is None:
+        raise ValidationFailed.single(ErrorCode.INVALID, INVITATION_LINK_INVALID, "token")
+    if await User.exists(email=invitation.email):
+        raise ValidationFailed.single(
+            ErrorCode.ALREADY_EXISTS, N_("An account uses this address already: log in to accept."), "token"
+        )
+    async with in_transaction():
+        user = await create_user(
+            system_principal(),
+            {
+                "email": invitation.email,
+                "display_name": payload.display_name,
+                "password": payload.password,
+                "locale": invitation.locale,
+            },
+        )
+        invitation = await _use_invitation(token, user.id)
+        return await _join(invitation, user.id)
+
+
+async def invite_by_email(actor: Principal, organization_id: int, email: str, role: Role) -> Membership | Invitation:
+    """The API's ``membershipInvite``: the account using ``email`` gets the role at once;
+    an address without an account gets an invitation by e-mail."""
+    _check_may_grant(actor, organization_id, role)
+    if await User.exists(email=email.strip().lower()):
+        return await add_member_by_email(actor, organization_id, email, role)
+    return await invite_member(actor, organization_id, {"email": email, "role": role})

@@ -48,3 +48,17 @@ async def call_async(hook: Callable[..., list[Any]], **kwargs: Any) -> list[Any]
     for result in hook(**kwargs):
         results.append(await result if inspect.isawaitable(result) else result)
     return results
+
+
+async def call_async_except(hook: Any, skip: set[str], **kwargs: Any) -> list[Any]:
+    """``call_async``, leaving out the implementations of the modules in ``skip`` (those
+    an organization switched off). Called in pluggy's order (last registered first)."""
+    results = []
+    for implementation in reversed(hook.get_hookimpls()):
+        if implementation.plugin_name in skip:
+            continue
+        result = implementation.function(**{name: kwargs[name] for name in implementation.argnames})
+        result = await result if inspect.isawaitable(result) else result
+        if result is not None:
+            results.append(result)
+    return results

@@ -36,6 +36,9 @@ class Module:
     requires: str = ""
     depends: tuple[str, ...] = ()
     graphql_prefix: str = ""
+    # Other lowerCamel prefixes the module's root GraphQL fields may start with, beside
+    # ``field_prefix`` (bookings: "booking", for ``bookingCreate``).
+    graphql_field_prefixes: tuple[str, ...] = ()
     permissions: tuple[str, ...] = ()
     settings: type[BaseSettings] | None = None
     # True when each organization may switch the module on or off for itself.
@@ -64,6 +67,9 @@ class Module:
                 raise ManifestError(f"module {self.slug!r}: permission {permission!r} must start with {self.slug}.")
         if self.graphql_prefix and not re.match(r"^[A-Z][A-Za-z0-9]*$", self.graphql_prefix):
             raise ManifestError(f"module {self.slug!r}: graphql_prefix must be CamelCase")
+        for prefix in self.graphql_field_prefixes:
+            if not re.match(r"^[a-z][A-Za-z0-9]*$", prefix):
+                raise ManifestError(f"module {self.slug!r}: graphql_field_prefixes must be lowerCamelCase")
 
     @property
     def type_prefix(self) -> str:
@@ -75,6 +81,10 @@ class Module:
         """Prefix of the module's top-level GraphQL fields (``ressourcerieIntakes``)."""
         prefix = self.type_prefix
         return prefix[0].lower() + prefix[1:]
+
+    def owns_field(self, name: str) -> bool:
+        """Whether a root GraphQL field name carries one of the module's prefixes."""
+        return any(name.startswith(p) for p in (self.field_prefix, *self.graphql_field_prefixes))
 
     def accepts_core(self, core_version: str) -> bool:
         return SpecifierSet(self.requires).contains(Version(core_version), prereleases=True)

@@ -144,6 +144,14 @@ class Registry:
                 raise ModuleError(f"module {slug!r}: {name}: {first['msg']}") from None
         return self._settings[slug]
 
+    def refresh_settings(self) -> None:
+        """Read every module's settings again from the environment (tests that change a
+        ``FABCOM_<SLUG>_*`` variable at run time; a running instance reads them once)."""
+        self._settings.clear()
+        for manifest in self.modules:
+            if manifest.settings is not None:
+                self.settings_for(manifest.slug)
+
     def add(self, manifest: Module) -> None:
         if self.frozen:
             raise ModuleError(f"module {manifest.slug!r}: the registry is frozen after start-up")
@@ -182,3 +190,21 @@ def build_registry(enabled: Iterable[str]) -> Registry:
         if manifest.settings is not None:
             registry.settings_for(manifest.slug)
     return registry
+
+
+# The registry of the running instance: built, frozen and activated once at start-up
+# (``open_database``), then read on hot paths (module settings, per-organization switches)
+# without discovering the modules again.
+_active: Registry | None = None
+
+
+def activate(registry: Registry) -> Registry:
+    """Freeze ``registry`` and make it the instance's active one."""
+    global _active
+    _active = registry.freeze()
+    return _active
+
+
+def active_registry() -> Registry | None:
+    """The registry activated at start-up, or None before start-up."""
+    return _active

@@ -19,6 +19,7 @@ FILES = {
     "hooks.py.tmpl": "hooks.py",
     "README.md.tmpl": "README.md",
     "test_module.py.tmpl": "tests/test_{slug}.py",
+    "static.css.tmpl": "static/{slug}/{slug}.css",
 }
 
 

@@ -13,9 +13,12 @@ from tortoise.transactions import in_transaction
 from fabcom import clock
 from fabcom.audit.services import record, snapshot
 from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
+from fabcom.federation import partnerships as federation_partnerships
+from fabcom.federation.exchanges import exchange_request_changed
 from fabcom.i18n import N_
 from fabcom.inventory.models import Item, ItemStatus, MovementKind, SharingMode, Visibility
 from fabcom.inventory.services import _apply_movement, _weight_of, get_item_for
+from fabcom.module_system.hooks import call_async, plugin_manager
 from fabcom.network.models import ExchangeKind, ExchangeRequest, ExchangeStatus, Partnership, PartnershipStatus
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action, Principal
@@ -33,8 +36,25 @@ async def are_partners(a: int, b: int) -> bool:
 
 
 class PartnershipRequestInput(Input):
-    partner_slug: str = Field(min_length=1, max_length=64)
+    partner_slug: str = Field(default="", max_length=64)
+    # A partner on another server: ``slug@host`` (found through WebFinger) or its actor URL.
+    partner_address: str = Field(default="", max_length=500)
     message: str = Field(default="", max_length=500)
+
+
+async def _remote_partner(address: str) -> Organization:
+    """The local mirror of the organization at ``address`` on another server."""
+    from fabcom.federation import discovery, remote
+
+    try:
+        actor = await remote.fetch_actor(await discovery.resolve_address(address))
+    except (remote.FetchError, remote.Refused):
+        raise ValidationFailed.single(
+            ErrorCode.INVALID,
+            N_("No fabcom organization answers at this address (use name@server or the address of its actor)."),
+            "partner_address",
+        ) from None
+    return await Organization.get(id=actor.organization_id)  # type: ignore[attr-defined]
 
 
 async def request_partnership(
@@ -44,7 +64,13 @@ async def request_partnership(
     if not actor.can(Action.NETWORK_WRITE, organization_id):
         raise PermissionDenied()
     payload = parse(PartnershipRequestInput, data)
-    partner = await Organization.get_or_none(slug=payload.partner_slug)
+    if not payload.partner_slug and not payload.partner_address:
+        raise ValidationFailed.single(ErrorCode.REQUIRED, N_("Enter the partner's address."), "partner_address")
+    partner: Organization | None
+    if payload.partner_address:
+        partner = await _remote_partner(payload.partner_address)
+    else:
+        partner = await Organization.get_or_none(slug=payload.partner_slug)
     if partner is None:
         raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown organization."), "partner_slug")
     if partner.id == organization_id:
@@ -66,6 +92,7 @@ async def request_partnership(
             requested_by_id=actor.user_id,
         )
         await record(actor, "partnership.request", link, organization_id=organization_id, after=snapshot(link))
+        await federation_partnerships.partnership_requested(link, payload.message)
     return link
 
 
@@ -112,6 +139,7 @@ async def respond_partnership(actor: Principal, partnership_id: int, response: s
             before=before,
             after=snapshot(link),
         )
+        await federation_partnerships.partnership_answered(link, response)
     return link
 
 
@@ -252,6 +280,7 @@ async def respond_exchange_request(
         )
         other_side: int = request.requester_organization_id if side == "owner" else request.owner_organization_id  # type: ignore[attr-defined]
         await _announce_exchange(request, item, "exchange_request.changed", notify_org=other_side)
+        await exchange_request_changed(request, action)
     return request
 
 
@@ -291,6 +320,14 @@ async def _hand_over(actor: Principal, request: ExchangeRequest, item: Item) -> 
         exchange_request_id=request.id,
     )
     requester = await Organization.get(id=requester_id)
+    await call_async(
+        plugin_manager().hook.fabcom_exchange_handed_over,
+        actor=actor,
+        request=request,
+        item=item,
+        quantity=request.quantity,
+        weight_kg=weight,
+    )
     if request.kind != ExchangeKind.BORROW and requester.is_local:
         received = await Item.create(
             organization_id=requester_id,

@@ -57,8 +57,20 @@ async def create_organization(actor: Principal, data: dict[str, Any] | Organizat
     return org
 
 
+async def find_organization(slug: str, *, local_only: bool = False) -> Organization | None:
+    """The organization with this slug, or None. A slug that cannot exist (too long for
+    the column, or holding a NUL byte, which PostgreSQL refuses) is not looked up, so
+    hostile input is answered "unknown" instead of a driver error."""
+    if len(slug) > 64 or "\x00" in slug:
+        return None
+    query = Organization.filter(slug=slug)
+    if local_only:
+        query = query.filter(is_local=True)
+    return await query.first()
+
+
 async def get_organization(slug: str) -> Organization:
-    org = await Organization.get_or_none(slug=slug)
+    org = await find_organization(slug)
     if org is None:
         raise NotFound("organization")
     return org

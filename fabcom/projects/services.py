@@ -13,6 +13,7 @@ from fabcom import clock
 from fabcom.audit.services import record, snapshot
 from fabcom.auth.models import User
 from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
+from fabcom.federation.sharing import share_project
 from fabcom.i18n import N_
 from fabcom.inventory.models import Unit, Visibility
 from fabcom.inventory.services import category_by_code
@@ -50,6 +51,7 @@ async def create_project(actor: Principal, organization_id: int, data: dict[str,
             lead_organization_id=organization_id, created_by_id=actor.user_id, **payload.model_dump()
         )
         await record(actor, "project.create", project, organization_id=organization_id, after=snapshot(project))
+        await share_project(project, None)
     return project
 
 
@@ -80,6 +82,7 @@ async def update_project(actor: Principal, project_id: int, changes: dict[str, A
             after=snapshot(project),
         )
         await emit(project.lead_organization_id, WebhookEvent.PROJECT_UPDATED, snapshot(project))  # type: ignore[attr-defined]
+        await share_project(project, before["visibility"])
     return project
 
 
@@ -227,4 +230,5 @@ async def add_need(actor: Principal, project_id: int, data: dict[str, Any] | Nee
             organization_id=project.lead_organization_id,  # type: ignore[attr-defined]
             after=snapshot(need),
         )
+        await share_project(project, str(project.visibility))
     return need

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import graphlib
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -27,7 +27,7 @@ from fabcom.db import close_database, open_database
 from fabcom.inventory.services import seed_categories
 from fabcom.members.models import Membership, Role
 from fabcom.migrations_api import apply_migrations
-from fabcom.module_system.registry import discover
+from fabcom.module_system.registry import active_registry, discover
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Principal, load_principal
 from fabcom.settings import Settings
@@ -84,6 +84,28 @@ def _tables_children_first() -> list[str]:
                 graph.setdefault(model._meta.fields_map[name].through, set())
     order = list(graphlib.TopologicalSorter(graph).static_order())
     return [t for t in order if t not in KEPT_TABLES]
+
+
+@pytest.fixture
+def module_env() -> Iterator[Callable[[str, str], None]]:
+    """Set a module's ``FABCOM_<SLUG>_*`` variable for one test: ``module_env("FABCOM_X_LIMIT", "5")``.
+
+    A running instance reads module settings once, at start-up; this re-reads them from
+    the environment after each change and again once the test has restored it."""
+
+    def refresh() -> None:
+        registry = active_registry()
+        if registry is not None:
+            registry.refresh_settings()
+
+    with pytest.MonkeyPatch.context() as patch:
+
+        def set_variable(name: str, value: str) -> None:
+            patch.setenv(name, value)
+            refresh()
+
+        yield set_variable
+    refresh()
 
 
 @pytest.fixture

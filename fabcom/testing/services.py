@@ -25,7 +25,22 @@ def require(env: str, what: str) -> str:
         if services_required():
             pytest.fail(message + " (FABCOM_REQUIRE_SERVICES=1)")
         pytest.skip(message)
+    if env == REDIS_ENV:
+        return _redis_for_this_worker(url)
     return url
+
+
+def _redis_for_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets its own Redis database (the configured one for
+    the first, the ones below it for the others): job tests flush their database and
+    share arq's queue name, so two workers must never use the same one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    offset = int(worker.removeprefix("gw") or 0)
+    if offset == 0:
+        return url
+    parts = urlsplit(url)
+    database = int(parts.path.lstrip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(database - offset) % 16}"))
 
 
 def with_database(url: str, name: str) -> str:

@@ -19,9 +19,14 @@ from fabcom.errors import NotFound, PermissionDenied, ServiceError
 from fabcom.i18n import N_
 from fabcom.inventory.models import Item, ItemStatus, SharingMode, Visibility
 from fabcom.members.models import Membership, MembershipFee, PaymentMethod
-from fabcom.members.services import add_member, record_fee, update_membership
+from fabcom.members.services import add_member, invite_member, pending_invitations, record_fee, update_membership
 from fabcom.network.models import ExchangeKind, ExchangeRequest, Partnership
-from fabcom.network.services import create_exchange_request, respond_exchange_request
+from fabcom.network.services import (
+    create_exchange_request,
+    request_partnership,
+    respond_exchange_request,
+    respond_partnership,
+)
 from fabcom.orgs.models import Organization
 from fabcom.permissions import SCOPES, Action
 from fabcom.projects.models import Project, Task, TaskStatus
@@ -147,10 +152,22 @@ async def member_list(request: Request) -> Response:
         "method": "cash",
     }
     errors: dict[str, str] = {}
-    if request.method == "POST":
+    invite_values: dict[str, Any] = {"role": "member"}
+    invite_errors: dict[str, str] = {}
+    form = await request.form() if request.method == "POST" else None
+    if form is not None and form.get("form") == "invite":
+        invite_values = {k: str(form.get(k, "")).strip() for k in ("email", "role")}
+        try:
+            await invite_member(request.state.principal, org.id, invite_values)
+        except ServiceError as error:
+            invite_errors = field_errors(error, request.state.locale)
+        else:
+            response = RedirectResponse(request.url_for("web:member_list", slug=org.slug).path, status_code=303)
+            flash(request, response, _(request, N_("Invitation sent to {email}."), email=invite_values["email"]))
+            return response
+    elif form is not None:
         if not request.state.principal.can(Action.MEMBERS_WRITE, org.id):
             raise PermissionDenied()
-        form = await request.form()
         values = {
             k: str(form.get(k, ""))
             for k in ("membership_id", "amount", "period_start", "period_end", "paid_on", "method", "note")
@@ -182,8 +199,12 @@ async def member_list(request: Request) -> Response:
             "methods": list(PaymentMethod),
             "values": values,
             "errors": errors,
+            "invitations": await pending_invitations(request.state.principal, org.id),
+            "invite_values": invite_values,
+            "invite_errors": invite_errors,
+            "now": clock.now(),
         },
-        status_code=400 if errors else 200,
+        status_code=400 if errors or invite_errors else 200,
     )
 
 
@@ -311,6 +332,47 @@ async def _partners_context(request: Request, org: Organization) -> dict[str, An
 async def partners(request: Request) -> Response:
     org = await current_org(request, Action.NETWORK_READ)
     return render(request, "partners.html", await _partners_context(request, org), fragment="_network_results.html")
+
+
+@page()
+async def partnership_new(request: Request) -> Response:
+    """Ask an organization to become partners: a slug here, or name@server / an actor URL
+    for an organization on another server (a Follow is sent)."""
+    org = await current_org(request, Action.NETWORK_WRITE)
+    form = await request.form()
+    address = str(form.get("address", "")).strip()
+    remote = "@" in address or address.startswith(("http://", "https://"))
+    data = {
+        "partner_address" if remote else "partner_slug": address,
+        "message": str(form.get("message", "")),
+    }
+    try:
+        await request_partnership(request.state.principal, org.id, data)
+    except ServiceError as error:
+        message, level = error.text(request.state.locale), "error"
+    else:
+        message, level = _(request, N_("Partnership request sent.")), "success"
+    response = RedirectResponse(request.url_for("web:partners", slug=org.slug).path, status_code=303)
+    flash(request, response, message, level)
+    return response
+
+
+@page()
+async def partnership_action(request: Request) -> Response:
+    """Accept, refuse or block a partnership (the answer reaches a remote partner too)."""
+    org = await current_org(request, Action.NETWORK_WRITE)
+    link = await Partnership.get_or_none(id=int(request.path_params["partnership_id"]))
+    if link is None or org.id not in (link.organization_id, link.partner_id):  # type: ignore[attr-defined]
+        raise NotFound("partnership")
+    try:
+        await respond_partnership(request.state.principal, link.id, request.path_params["action"])
+    except ServiceError as error:
+        message, level = error.text(request.state.locale), "error"
+    else:
+        message, level = _(request, N_("Partnership updated.")), "success"
+    response = RedirectResponse(request.url_for("web:partners", slug=org.slug).path, status_code=303)
+    flash(request, response, message, level)
+    return response
 
 
 @page()

@@ -47,7 +47,9 @@ class CSRFMiddleware:
                 cookie_token = new_cookie = secrets.token_urlsafe(32)
             expected = cookie_token
         state["csrf_token"] = expected
-        if scope["method"] not in SAFE_METHODS and not self._exempt(headers):
+        # ActivityPub inboxes authenticate each request by its HTTP Signature, never by cookie.
+        federation = str(scope.get("path", "")).startswith("/ap/")
+        if scope["method"] not in SAFE_METHODS and not federation and not self._exempt(headers):
             supplied = headers.get(CSRF_HEADER, "")
             if not supplied:
                 supplied, receive = await self._form_token(scope, receive, headers)

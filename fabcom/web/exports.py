@@ -81,13 +81,13 @@ def write_csv(header: list[str], rows: list[list[Cell]], locale: str) -> bytes:
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
-def write_xlsx(header: list[str], rows: list[list[Cell]], locale: str) -> bytes:
+def write_xlsx(header: list[str], rows: list[list[Cell]], locale: str, title: str | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active
-    sheet.title = gettext(locale, N_("Inventory"))[:31]
+    sheet.title = (title or gettext(locale, N_("Inventory")))[:31]
     sheet.append(header)
     for row in rows:
         sheet.append([float(c) if isinstance(c, Decimal) else c for c in row])
@@ -99,13 +99,13 @@ def write_xlsx(header: list[str], rows: list[list[Cell]], locale: str) -> bytes:
     return out.getvalue()
 
 
-def write_ods(header: list[str], rows: list[list[Cell]], locale: str) -> bytes:
+def write_ods(header: list[str], rows: list[list[Cell]], locale: str, title: str | None = None) -> bytes:
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
 
     doc = OpenDocumentSpreadsheet()
-    table = Table(name=gettext(locale, N_("Inventory")))
+    table = Table(name=title or gettext(locale, N_("Inventory")))
 
     def cell(value: Cell) -> Any:
         if isinstance(value, Decimal | int) and not isinstance(value, bool):

@@ -4,7 +4,11 @@ its ledger, create / edit with a photo, quick stock movements, QR labels, export
 from __future__ import annotations
 
 import asyncio
-import math
+import base64
+import binascii
+import datetime as dt
+import json
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +21,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from fabcom.errors import NotFound, ServiceError
+from fabcom.gql.search import search_condition, sharing_condition
 from fabcom.i18n import N_
 from fabcom.inventory.models import (
     INCOMING,
@@ -68,8 +73,12 @@ def list_params(request: Request) -> dict[str, str]:
 async def filtered_items(org: Organization, params: dict[str, str]) -> QuerySet[Item]:
     """The organization's items matching the list's filters, sorted."""
     qs = Item.filter(organization_id=org.id, deleted_at__isnull=True)
+    is_sqlite = Item._meta.db.capabilities.dialect == "sqlite"
     if params["q"]:
-        qs = qs.filter(Q(title__icontains=params["q"]) | Q(description__icontains=params["q"]))
+        # The API's full-text search (words matched as prefixes, in the title, description
+        # and category): an index answers it, where a substring match reads every row.
+        condition = search_condition(params["q"], is_sqlite)
+        qs = qs.annotate(_matches=condition).filter(_matches=True) if condition is not None else qs
     if params["category"]:
         category = await Category.get_or_none(code=params["category"])
         ids = (
@@ -87,16 +96,8 @@ async def filtered_items(org: Organization, params: dict[str, str]) -> QuerySet[
     if params["visibility"] in Visibility.__members__.values():
         qs = qs.filter(visibility=params["visibility"])
     if params["sharing"] in SharingMode.__members__.values():
-        # sharing_modes is a small sorted JSON list of known words: a text match is exact enough.
-        qs = qs.filter(id__in=await _ids_sharing(org.id, params["sharing"]))
+        qs = qs.annotate(_shared=sharing_condition(params["sharing"], is_sqlite)).filter(_shared=True)
     return qs.order_by(*SORTS.get(params["sort"], SORTS["-updated"]))
-
-
-async def _ids_sharing(organization_id: int, mode: str) -> list[int]:
-    rows = await Item.filter(organization_id=organization_id, deleted_at__isnull=True).values_list(
-        "id", "sharing_modes"
-    )
-    return [item_id for item_id, modes in rows if mode in (modes or [])]
 
 
 async def choices(org: Organization) -> dict[str, Any]:
@@ -118,28 +119,118 @@ async def choices(org: Organization) -> dict[str, Any]:
     }
 
 
+LIST_COLUMNS = (
+    "id",
+    "title",
+    "quantity",
+    "unit",
+    "status",
+    "visibility",
+    "category_id",
+    "location_id",
+    "updated_at",
+    "created_at",
+)
+COUNT_CAP = 1000  # "more than 1,000": counting further costs a scan for a number nobody pages through
+
+
+def _cursor_field(sort: str) -> tuple[str, bool]:
+    """The sort's first field and whether it is descending (the id breaks ties the same way)."""
+    first = SORTS.get(sort, SORTS["-updated"])[0]
+    return first.lstrip("-"), first.startswith("-")
+
+
+def encode_cursor(item: Item, sort: str) -> str:
+    """The position just after ``item`` in the list sorted by ``sort``: its sort key and id."""
+    name, _desc = _cursor_field(sort)
+    value = getattr(item, name)
+    text = value.isoformat() if isinstance(value, dt.datetime) else str(value)
+    return base64.urlsafe_b64encode(json.dumps([text, item.id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str, sort: str) -> tuple[Any, int] | None:
+    """The sort key and id of a cursor, or None when it is not one (then: the first page)."""
+    name, _desc = _cursor_field(sort)
+    try:
+        text, item_id = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        if not isinstance(text, str) or not isinstance(item_id, int) or len(text) > 300:
+            return None
+        if name in ("updated_at", "created_at"):
+            value: Any = dt.datetime.fromisoformat(text)
+            if value.tzinfo is None:
+                return None
+        elif name == "quantity":
+            value = Decimal(text)
+            if not value.is_finite():
+                return None
+        else:
+            value = text
+    except (ValueError, TypeError, ArithmeticError, binascii.Error):
+        return None
+    return value, item_id
+
+
+def _beyond(sort: str, value: Any, item_id: int, forward: bool) -> Q:
+    """Rows after (``forward``) or before the position (value, id) in the sort order: the
+    keyset condition ``(key, id) > (value, id)``, written out for both databases."""
+    name, desc = _cursor_field(sort)
+    smaller = desc == forward  # descending and going forward (or ascending and going back): smaller keys
+    op = "lt" if smaller else "gt"
+    return Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"id__{op}": item_id})
+
+
+async def keyset_page(
+    qs: QuerySet[Item], sort: str, after: str | None, before: str | None, size: int
+) -> tuple[list[Item], str | None, str | None]:
+    """One page of ``qs`` after the cursor ``after`` (or before ``before``), and the cursors
+    of the next and previous pages (None at either end). Never an OFFSET: a deep page costs
+    what the first one does."""
+    position = decode_cursor(before, sort) if before else None
+    if position is not None:  # going back: read backwards from the cursor, then turn the rows around
+        reverse = [f"-{f}" if not f.startswith("-") else f[1:] for f in SORTS.get(sort, SORTS["-updated"])]
+        rows = await qs.filter(_beyond(sort, *position, forward=False)).order_by(*reverse).limit(size + 1)
+        has_previous = len(rows) > size
+        items = list(reversed(rows[:size]))
+        return (
+            items,
+            encode_cursor(items[-1], sort) if items else None,
+            (encode_cursor(items[0], sort) if items and has_previous else None),
+        )
+    position = decode_cursor(after, sort) if after else None
+    if position is not None:
+        qs = qs.filter(_beyond(sort, *position, forward=True))
+    rows = await qs.limit(size + 1)
+    items = rows[:size]
+    next_cursor = encode_cursor(items[-1], sort) if len(rows) > size else None
+    previous_cursor = encode_cursor(items[0], sort) if position is not None and items else None
+    return items, next_cursor, previous_cursor
+
+
 @page()
 async def item_list(request: Request) -> Response:
     org = await current_org(request, Action.INVENTORY_READ)
     params = list_params(request)
-    try:
-        page_number = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        page_number = 1
     qs = await filtered_items(org, params)
-    total = await qs.count()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page_number = min(page_number, pages)
-    items = await qs.offset((page_number - 1) * PAGE_SIZE).limit(PAGE_SIZE).prefetch_related("category", "location")
+    after = request.query_params.get("after", "")[:400] or None
+    before = request.query_params.get("before", "")[:400] or None
+    columns = qs.only(*LIST_COLUMNS)  # what the rows show and the cursors need, not the JSON fields
+    # The page and the count go to the database together (two pooled connections on
+    # PostgreSQL). Counting stops past COUNT_CAP: the index scan ends there.
+    (items, next_cursor, previous_cursor), ids = await asyncio.gather(
+        keyset_page(columns, params["sort"], after, before, PAGE_SIZE),
+        qs.limit(COUNT_CAP + 1).values_list("id", flat=True),
+    )
+    total = len(ids)
+    await Item.fetch_for_list(items, "category", "location")
     query = {k: v for k, v in params.items() if v}
     context = {
         "items": items,
         "params": params,
-        "total": total,
-        "page": page_number,
-        "pages": pages,
+        "total": min(total, COUNT_CAP),
+        "more": total > COUNT_CAP,
         "query": urlencode(query),
-        "page_query": lambda n: urlencode({**query, "page": n}),
+        "next_query": urlencode({**query, "after": next_cursor}) if next_cursor else "",
+        "previous_query": urlencode({**query, "before": previous_cursor}) if previous_cursor else "",
     }
     if not is_htmx(request):  # the fragment has no filter form: skip its choices
         context.update(await choices(org))

@@ -12,10 +12,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from fabcom.errors import FieldError, NotFound, PermissionDenied, ServiceError
-from fabcom.module_system.hooks import call_async, plugin_manager
+from fabcom.module_system.contributions import MODULE_SCOPE_KEY
+from fabcom.module_system.hooks import call_async_except, plugin_manager
+from fabcom.module_system.services import switched_off
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action
-from fabcom.web.templating import render
+from fabcom.web.templating import is_htmx, render
 
 View = Callable[[Request], Awaitable[Response]]
 
@@ -47,10 +49,12 @@ def page(login: bool = True) -> Callable[[View], View]:
 
 
 async def layout_context(request: Request) -> dict[str, Any]:
+    """What the layout shows around every page. An htmx fragment has no layout, so it
+    skips the organization switcher's query (see also ``current_org``)."""
     principal = request.state.principal
     orgs = (
         await Organization.filter(id__in=list(principal.roles), is_local=True).order_by("name")
-        if principal.roles
+        if principal.roles and not is_htmx(request)
         else []
     )
     user = request.state.session.user if request.state.session is not None else None
@@ -59,17 +63,26 @@ async def layout_context(request: Request) -> dict[str, Any]:
 
 async def current_org(request: Request, action: Action | None = None) -> Organization:
     """The organization named in the URL, when the user belongs to it (else 404), and
-    may do ``action`` there (else 403)."""
+    may do ``action`` there (else 403). Under a module's routes (``/m/<slug>/``), a
+    module the organization switched off answers 404 too."""
     principal = request.state.principal
     org = await Organization.get_or_none(slug=request.path_params["slug"], is_local=True)
     if org is None or org.id not in principal.roles:
+        raise NotFound("organization")
+    off = await switched_off(org.id)
+    if request.scope.get(MODULE_SCOPE_KEY) in off:
         raise NotFound("organization")
     if action is not None and not principal.can(action, org.id):
         raise PermissionDenied()
     request.state.web_context["org"] = org
     request.state.web_context["role"] = principal.roles[org.id]
     request.state.web_context["can"] = {a.value.replace(".", "_"): principal.can(a, org.id) for a in Action}
-    entries = await call_async(plugin_manager().hook.fabcom_menu_items, organization=org, principal=principal)
+    if is_htmx(request):  # a fragment has no menu: the modules' menu hooks are not asked
+        request.state.web_context["module_menu"] = []
+        return org
+    entries = await call_async_except(
+        plugin_manager().hook.fabcom_menu_items, off, organization=org, principal=principal
+    )
     request.state.web_context["module_menu"] = [entry for found in entries for entry in found or []]
     return org
 

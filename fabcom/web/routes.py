@@ -7,7 +7,19 @@ from pathlib import Path
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from fabcom.web import admin, auth_views, community, dashboard, imports, inventory, notification_views
+from fabcom.module_system.views import org_modules
+from fabcom.web import (
+    admin,
+    auth_views,
+    community,
+    dashboard,
+    imports,
+    inventory,
+    invitations,
+    job_views,
+    notification_views,
+    webhook_views,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -58,6 +70,7 @@ def web_routes() -> list[BaseRoute]:
         ),
         Route("/admin", admin.admin, methods=get_post, name="web:admin"),
         Route("/o/{slug}/settings", admin.org_settings, methods=get_post, name="web:org_settings"),
+        Route("/o/{slug}/settings/modules", org_modules, methods=get_post, name="web:org_modules"),
         Route("/account/tokens", community.tokens, methods=get_post, name="web:tokens"),
         Route("/o/{slug}/projects", community.project_list, name="web:project_list"),
         Route("/o/{slug}/projects/{project_id:int}", community.project_detail, name="web:project_detail"),
@@ -75,6 +88,13 @@ def web_routes() -> list[BaseRoute]:
         ),
         Route("/o/{slug}/members/export.csv", community.member_export, name="web:member_export"),
         Route("/o/{slug}/partners", community.partners, name="web:partners"),
+        Route("/o/{slug}/partnerships/new", community.partnership_new, methods=["POST"], name="web:partnership_new"),
+        Route(
+            "/o/{slug}/partnerships/{partnership_id:int}/{action}",
+            community.partnership_action,
+            methods=["POST"],
+            name="web:partnership_action",
+        ),
         Route("/o/{slug}/exchanges/new", community.exchange_new, methods=["POST"], name="web:exchange_new"),
         Route(
             "/o/{slug}/exchanges/{exchange_id:int}/{action}",
@@ -82,5 +102,22 @@ def web_routes() -> list[BaseRoute]:
             methods=["POST"],
             name="web:exchange_action",
         ),
+        Route("/invitations/{token}", invitations.invitation_accept, methods=get_post, name="web:invitation_accept"),
+        Route(
+            "/o/{slug}/invitations/{invitation_id:int}/{action}",
+            invitations.invitation_action,
+            methods=["POST"],
+            name="web:invitation_action",
+        ),
+        Route("/o/{slug}/settings/webhooks", webhook_views.webhooks, methods=get_post, name="web:webhooks"),
+        Route(
+            "/o/{slug}/settings/webhooks/{endpoint_id:int}/{action}",
+            webhook_views.webhook_action,
+            methods=["POST"],
+            name="web:webhook_action",
+        ),
+        Route("/admin/jobs", job_views.job_list, name="web:job_list"),
+        Route("/admin/jobs/{job_id:int}", job_views.job_detail, name="web:job_detail"),
+        Route("/admin/jobs/{job_id:int}/retry", job_views.job_retry, methods=["POST"], name="web:job_retry"),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -148,3 +148,103 @@ async def emit(organization_id: int, event: WebhookEvent, data: dict[str, Any]) 
         await enqueue("deliver_webhook", key=f"webhook:{delivery.message_id}", delivery_id=delivery.id)
         count += 1
     return count
+
+
+TEST_EVENT = "webhook.test"
+
+
+async def _endpoint_for(actor: Principal, endpoint_id: int) -> WebhookEndpoint:
+    """The endpoint, when the actor manages its organization (else answered as missing)."""
+    endpoint = await WebhookEndpoint.get_or_none(id=endpoint_id)
+    if endpoint is None or not actor.can(Action.ORG_MANAGE, endpoint.organization_id):  # type: ignore[attr-defined]
+        raise NotFound("webhook_endpoint")
+    return endpoint
+
+
+async def set_endpoint_active(actor: Principal, endpoint_id: int, active: bool) -> WebhookEndpoint:
+    """Disable an endpoint (no new deliveries; queued ones are skipped) or enable it again."""
+    endpoint = await _endpoint_for(actor, endpoint_id)
+    if endpoint.is_active == active:
+        return endpoint
+    async with in_transaction():
+        await WebhookEndpoint.filter(id=endpoint.id).update(is_active=active, updated_at=clock.now())
+        await endpoint.refresh_from_db()
+        await record(
+            actor,
+            "webhook_endpoint.enable" if active else "webhook_endpoint.disable",
+            endpoint,
+            organization_id=endpoint.organization_id,  # type: ignore[attr-defined]
+            after={"is_active": active},
+        )
+    return endpoint
+
+
+async def send_test_event(actor: Principal, endpoint_id: int) -> WebhookDelivery:
+    """Queue a ``webhook.test`` event to this endpoint only, signed like any other, so
+    the partner can check their receiver."""
+    endpoint = await _endpoint_for(actor, endpoint_id)
+    if not endpoint.is_active:
+        raise ValidationFailed.single(
+            ErrorCode.INVALID_STATE, N_("This endpoint is disabled: enable it to send a test event."), "id"
+        )
+    async with in_transaction():
+        delivery = await WebhookDelivery.create(
+            endpoint_id=endpoint.id,
+            event=TEST_EVENT,
+            payload={
+                "type": TEST_EVENT,
+                "timestamp": clock.now().isoformat(),
+                "data": {"endpoint_id": endpoint.id, "organization_id": endpoint.organization_id},  # type: ignore[attr-defined]
+            },
+            message_id=f"msg_{uuid.uuid4().hex}",
+        )
+        await enqueue("deliver_webhook", key=f"webhook:{delivery.message_id}", delivery_id=delivery.id)
+        await record(
+            actor,
+            "webhook_endpoint.test",
+            endpoint,
+            organization_id=endpoint.organization_id,  # type: ignore[attr-defined]
+            after={"message_id": delivery.message_id},
+        )
+    return delivery
+
+
+async def list_endpoints(actor: Principal, organization_id: int) -> list[WebhookEndpoint]:
+    if not actor.can(Action.ORG_MANAGE, organization_id):
+        raise PermissionDenied()
+    return await WebhookEndpoint.filter(organization_id=organization_id).order_by("id")
+
+
+async def recent_deliveries(actor: Principal, endpoint_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    """The endpoint's latest deliveries with their state: delivered, pending, retrying or
+    dead (from the delivery job), attempts, last HTTP status and last error."""
+    from fabcom.jobs.models import Job, JobStatus
+
+    endpoint = await _endpoint_for(actor, endpoint_id)
+    deliveries = await WebhookDelivery.filter(endpoint_id=endpoint.id).order_by("-id").limit(limit)
+    keys = [f"webhook:{d.message_id}" for d in deliveries]
+    jobs = {j.key: j for j in await Job.filter(key__in=keys)} if keys else {}
+    rows = []
+    for d in deliveries:
+        found = jobs.get(f"webhook:{d.message_id}")
+        if d.delivered_at is not None:
+            state = "delivered"
+        elif found is None or found.status in (JobStatus.PENDING, JobStatus.RUNNING):
+            state = "pending"
+        elif found.status == JobStatus.FAILED:
+            state = "retrying"
+        elif found.status == JobStatus.DEAD:
+            state = "dead"
+        else:
+            state = "skipped"  # done without delivery: the endpoint was disabled
+        rows.append(
+            {
+                "delivery": d,
+                "state": state,
+                "attempts": d.attempts,
+                "status_code": d.last_status_code,
+                "last_error": found.last_error if found else "",
+                "next_try_at": found.next_try_at if found and found.status == JobStatus.FAILED else None,
+            }
+        )
+    return rows

@@ -22,4 +22,6 @@ module = Module(
     permissions=("bookings.manage",),
     per_organization=True,
     settings=BookingsSettings,
+    # Root fields named as the API issue asks: bookings, bookingCreate, bookingCancel.
+    graphql_field_prefixes=("booking",),
 )

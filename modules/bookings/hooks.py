@@ -62,3 +62,58 @@ def fabcom_menu_items(organization: Any, principal: Any) -> list[dict[str, str]]
     if organization.id not in principal.roles:
         return []
     return [{"label": N_("Bookings"), "url": f"/m/bookings/o/{organization.slug}/"}]
+
+
+@hookimpl
+async def fabcom_member_data(user_id: int) -> dict[str, Any]:
+    """A person's bookings and waiting-list entries, for their data download."""
+    from modules.bookings.models import Booking, WaitingListEntry
+
+    bookings = await Booking.filter(user_id=user_id).prefetch_related("item").order_by("starts_at", "id")
+    waiting = await WaitingListEntry.filter(user_id=user_id).prefetch_related("item").order_by("starts_at", "id")
+    return {
+        "bookings": {
+            "bookings": [
+                {
+                    "item": b.item.title,
+                    "starts_at": b.starts_at.isoformat(),
+                    "ends_at": b.ends_at.isoformat(),
+                    "state": b.state.value,
+                    "note": b.note,
+                    "deposit": str(b.deposit),
+                }
+                for b in bookings
+            ],
+            "waiting_list": [
+                {"item": w.item.title, "starts_at": w.starts_at.isoformat(), "ends_at": w.ends_at.isoformat()}
+                for w in waiting
+            ],
+        }
+    }
+
+
+@hookimpl
+async def fabcom_erase_member(user_id: int, identity: dict[str, str]) -> None:
+    """Future bookings and waiting-list entries go; past bookings stay (the machine was
+    used: statistics) with their note blanked, attached to the anonymous placeholder."""
+    from fabcom.api import clock
+    from modules.bookings.models import Booking, WaitingListEntry
+
+    await WaitingListEntry.filter(user_id=user_id).delete()
+    await Booking.filter(user_id=user_id, starts_at__gt=clock.now()).delete()
+    await Booking.filter(user_id=user_id).exclude(note="").update(note="")
+
+
+@hookimpl
+async def fabcom_org_export(context: Any) -> None:
+    """Booking rules, bookings and waiting lists go with the organization's archive."""
+    from modules.bookings.models import Booking, BookingRule, WaitingListEntry
+
+    await context.export_models("modules/bookings/", [BookingRule, Booking, WaitingListEntry])
+
+
+@hookimpl
+async def fabcom_org_import(context: Any) -> None:
+    from modules.bookings.models import Booking, BookingRule, WaitingListEntry
+
+    await context.import_models("modules/bookings/", [BookingRule, Booking, WaitingListEntry])

@@ -10,7 +10,21 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from fabcom.api import Action, MutationError, global_id, gql_pk, run_mutation
+from fabcom.api import (
+    N_,
+    Action,
+    Connection,
+    MutationError,
+    Order,
+    PublicError,
+    ServiceError,
+    connect,
+    disabled_organizations,
+    gettext,
+    global_id,
+    gql_pk,
+    run_mutation,
+)
 from modules.bookings import services
 from modules.bookings.models import Booking, BookingState
 
@@ -34,8 +48,20 @@ class BookingsPeriod:
     end: dt.datetime = strawberry.field(description="When it ends.")
 
 
+# Bookings come soonest first; the cursor is (starts_at, id).
+SOONEST = Order("starts_at", kind="datetime")
+
+
 def _principal(info: Info) -> Any:
     return info.context.principal
+
+
+async def _switched_off(info: Info) -> set[int]:
+    """The organizations that switched bookings off, read once per request."""
+    cache = info.context.cache
+    if "bookings.off" not in cache:
+        cache["bookings.off"] = await disabled_organizations("bookings")
+    return cache["bookings.off"]
 
 
 def _booking(row: Booking, user_id: int | None) -> BookingsBooking:
@@ -53,12 +79,21 @@ def _booking(row: Booking, user_id: int | None) -> BookingsBooking:
 @strawberry.type
 class Query:
     @strawberry.field(description="The caller's bookings, soonest first.")
-    async def bookings(self, info: Info) -> list[BookingsBooking]:
+    async def bookings(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[BookingsBooking]:
         principal = _principal(info)
-        if not principal.is_authenticated or principal.user_id is None:
-            return []
-        rows = await Booking.filter(user_id=principal.user_id).order_by("starts_at", "id")
-        return [_booking(row, principal.user_id) for row in rows]
+        rows = Booking.filter(user_id=principal.user_id or 0).exclude(
+            organization_id__in=await disabled_organizations("bookings")
+        )
+        return await connect(  # type: ignore[no-any-return]
+            info, rows, first, after, last, before, order=SOONEST, node=lambda row: _booking(row, principal.user_id)
+        )
 
 
 @strawberry.input(name="BookingsBookingCreateInput", description="What to book, and when.")
@@ -113,16 +148,26 @@ class Mutation:
 class ItemBookings:
     """Fields added to the core ``Item`` type; ``self`` is the item's row."""
 
-    @strawberry.field(description="The item's bookings the caller may see: all for its staff, else the caller's own.")
-    async def bookings(self, info: Info) -> list[BookingsBooking]:
+    @strawberry.field(
+        description="The item's bookings the caller may see, soonest first: all for its staff, else the caller's own."
+    )
+    async def bookings(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[BookingsBooking]:
         principal = _principal(info)
         query = Booking.filter(item_id=self.id)  # type: ignore[attr-defined]
-        if not principal.can(Action.INVENTORY_WRITE, self.organization_id):  # type: ignore[attr-defined]
-            if principal.user_id is None:
-                return []
-            query = query.filter(user_id=principal.user_id)
-        rows = await query.order_by("starts_at", "id")
-        return [_booking(row, principal.user_id) for row in rows]
+        if self.organization_id in await _switched_off(info):  # type: ignore[attr-defined]
+            query = query.filter(id=0)
+        elif not principal.can(Action.INVENTORY_WRITE, self.organization_id):  # type: ignore[attr-defined]
+            query = query.filter(user_id=principal.user_id or 0)
+        return await connect(  # type: ignore[no-any-return]
+            info, query, first, after, last, before, order=SOONEST, node=lambda row: _booking(row, principal.user_id)
+        )
 
     @strawberry.field(description="The item's free periods between two times (at most two months).")
     async def availability(
@@ -131,7 +176,13 @@ class ItemBookings:
         from_: Annotated[dt.datetime, strawberry.argument(name="from", description="Start of the period asked about.")],
         to: Annotated[dt.datetime, strawberry.argument(description="End of the period asked about.")],
     ) -> list[BookingsPeriod]:
-        periods = await services.availability(_principal(info), self.id, from_, to)  # type: ignore[attr-defined]
+        if self.organization_id in await _switched_off(info):  # type: ignore[attr-defined]
+            message = gettext(info.context.locale, N_("Bookings are switched off for this organization."))
+            raise PublicError(message, "MODULE_DISABLED")
+        try:
+            periods = await services.availability(_principal(info), self.id, from_, to)  # type: ignore[attr-defined]
+        except ServiceError as exc:
+            raise PublicError(exc.errors[0].text(info.context.locale), exc.errors[0].code.value.upper()) from None
         return [BookingsPeriod(start=start, end=end) for start, end in periods]
 
 

@@ -28,6 +28,7 @@ from fabcom.api import (
     clock,
     get_item_for,
     in_transaction,
+    module_enabled,
     parse,
     plugin_manager,
     record,
@@ -84,6 +85,10 @@ class RuleInput(Input):
 async def make_bookable(actor: Principal, item_id: int, data: dict[str, Any] | RuleInput) -> BookingRule:
     """Make an item bookable with these rules (or change its rules)."""
     item = await get_item_for(actor, item_id, Action.INVENTORY_WRITE)
+    if not await module_enabled("bookings", item.organization_id):  # type: ignore[attr-defined]
+        raise ValidationFailed.single(
+            ErrorCode.INVALID, N_("Bookings are switched off for this organization."), "item_id"
+        )
     payload = parse(RuleInput, data)
     values = payload.model_dump()
     values["allowed_roles"] = [r.value for r in payload.allowed_roles]
@@ -165,7 +170,8 @@ def _within_opening_hours(rule: BookingRule, starts_at: dt.datetime, ends_at: dt
 
 async def _rule_for(item_id: int) -> BookingRule:
     rule = await BookingRule.get_or_none(item_id=item_id)
-    if rule is None:
+    # An organization that switched bookings off: its items are not bookable (rules kept).
+    if rule is None or not await module_enabled("bookings", rule.organization_id):  # type: ignore[attr-defined]
         raise ValidationFailed.single(ErrorCode.INVALID, N_("This item cannot be booked."), "item_id")
     return rule
 
@@ -254,6 +260,8 @@ async def change_booking(actor: Principal, booking_id: int, action: str) -> Book
     org_id = booking.organization_id if booking else None  # type: ignore[attr-defined]
     is_staff = org_id is not None and actor.can(Action.INVENTORY_WRITE, org_id)
     if booking is None or not (is_staff or booking.user_id == actor.user_id):  # type: ignore[attr-defined]
+        raise NotFound("booking")
+    if not await module_enabled("bookings", booking.organization_id):  # type: ignore[attr-defined]
         raise NotFound("booking")
     if action not in TRANSITIONS:
         raise ValidationFailed.single(

@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from fabcom.api import N_, Action, Item, NotFound, ServiceError, clock
+from fabcom.api import N_, Action, ErrorCode, Item, NotFound, ServiceError, clock, disabled_organizations
 from fabcom.web.pages import current_org, field_errors, page
 from fabcom.web.templating import _, flash, render
 from modules.bookings.calendar import item_calendar, member_calendar
 from modules.bookings.models import HOLDING_STATES, Booking, BookingRule, BookingState
-from modules.bookings.services import availability, change_booking, create_booking, make_bookable
+from modules.bookings.services import availability, change_booking, create_booking, join_waiting_list, make_bookable
 
 PARIS = ZoneInfo("Europe/Paris")
 STATE_LABELS = {
@@ -27,6 +27,8 @@ STATE_LABELS = {
 }
 
 ICS = "text/calendar; charset=utf-8"
+# The services' field names -> the booking form's.
+FORM_FIELDS = {"starts_at": "start", "ends_at": "end"}
 
 
 async def item_feed(request: Request) -> Response:
@@ -142,22 +144,39 @@ async def resource(request: Request) -> Response:
         "start": "10:00",
         "end": "11:00",
     }
+    taken = False
     if request.method == "POST":
         values = dict(await request.form())
+        data = {"item_id": item_id, "note": values.get("note", ""), **_period(values)}
         try:
-            await create_booking(principal, {"item_id": item_id, "note": values.get("note", ""), **_period(values)})
+            if values.get("waiting_list"):
+                await join_waiting_list(principal, data)
+                message = _(request, N_("You are on the waiting list: you will be told if the slot frees up."))
+            else:
+                await create_booking(principal, data)
+                message = _(request, N_("Booked."))
             response = RedirectResponse(f"/m/bookings/o/{org.slug}/items/{item_id}", status_code=303)
-            flash(request, response, _(request, "Booked."))
+            flash(request, response, message)
             return response
         except ServiceError as exc:
-            errors = field_errors(exc, request.state.locale)
+            # The form's fields are the day and the times: show each message beside its field.
+            errors = {FORM_FIELDS.get(k, k): v for k, v in field_errors(exc, request.state.locale).items()}
+            taken = any(e.code == ErrorCode.CONFLICT for e in exc.errors)
     start = clock.now()
     free = await availability(principal, item_id, start, start + dt.timedelta(days=7))
     bookings = await Booking.filter(item_id=item_id, state__in=HOLDING_STATES, ends_at__gte=start).order_by("starts_at")
     return render(
         request,
         "bookings/resource.html",
-        {"rule": rule, "free": free, "bookings": bookings, "errors": errors, "values": values, "states": STATE_LABELS},
+        {
+            "rule": rule,
+            "free": free,
+            "bookings": bookings,
+            "errors": errors,
+            "values": values,
+            "states": STATE_LABELS,
+            "taken": taken,
+        },
         status_code=400 if errors else 200,
     )
 
@@ -177,7 +196,11 @@ async def mine(request: Request) -> Response:
         flash(request, response, message)
         return response
     bookings = (
-        await Booking.filter(user_id=principal.user_id).prefetch_related("item").order_by("-starts_at").limit(100)
+        await Booking.filter(user_id=principal.user_id)
+        .exclude(organization_id__in=await disabled_organizations("bookings"))
+        .prefetch_related("item")
+        .order_by("-starts_at")
+        .limit(100)
     )
     return render(
         request,

@@ -9,7 +9,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fabcom.api import N_, Action, hookimpl, system_principal
-from modules.ressourcerie.services import add_tare, record_intake, record_outflow, record_sale
+from modules.ressourcerie.services import (
+    add_tare,
+    offer_lot,
+    record_intake,
+    record_lot_handed_over,
+    record_lot_received,
+    record_outflow,
+    record_sale,
+    update_site_settings,
+)
 
 # (category, share of the tonnage, typical kg per weighing) — roughly a French
 # ressourcerie's mix: furniture and textiles first.
@@ -128,6 +137,13 @@ async def fabcom_load_demo_data(context: dict[str, Any]) -> None:
                         },
                     )
         day += dt.timedelta(days=1)
+    # A surplus lot offered to the partners, and the site's figures shared with them.
+    await offer_lot(
+        system,
+        site.id,
+        {"title": "40 kg de textile (coupons et draps)", "category_code": "C_19", "quantity": "40"},
+    )
+    await update_site_settings(system, site.id, {"share_figures": True})
 
 
 @hookimpl
@@ -136,6 +152,90 @@ def fabcom_menu_items(organization: Any, principal: Any) -> list[dict[str, str]]
     entries = []
     if principal.can(Action.INVENTORY_WRITE, organization.id):
         entries.append({"label": N_("Weighing"), "url": f"/m/ressourcerie/o/{organization.slug}/weighing"})
+        entries.append({"label": N_("Till"), "url": f"/m/ressourcerie/o/{organization.slug}/till"})
+        entries.append({"label": N_("Surplus lots"), "url": f"/m/ressourcerie/o/{organization.slug}/lots"})
     if principal.can(Action.INVENTORY_READ, organization.id):
         entries.append({"label": N_("Activity report"), "url": f"/m/ressourcerie/o/{organization.slug}/report"})
     return entries
+
+
+def _as_donor(identity: dict[str, str]) -> Any:
+    """Intakes or outflows naming the person (their name or e-mail, whatever the case)."""
+    from tortoise.expressions import Q
+
+    names = [v.strip() for v in (identity.get("display_name", ""), identity.get("email", "")) if len(v.strip()) >= 3]
+    query = Q(id=-1)  # matches nothing: no name long enough to look for
+    for name in names:
+        query |= Q(donor_name__iexact=name)
+    return query
+
+
+@hookimpl
+async def fabcom_member_data(user_id: int) -> dict[str, Any]:
+    """The intakes a person donated under their account's name, for their data download."""
+    from fabcom.api import User
+    from modules.ressourcerie.models import Intake
+
+    user = await User.get_or_none(id=user_id)
+    if user is None:
+        return {}
+    intakes = await Intake.filter(_as_donor({"display_name": user.display_name, "email": user.email})).order_by("id")
+    return {
+        "ressourcerie": {
+            "donations": [
+                {"occurred_at": i.occurred_at.isoformat(), "donor_name": i.donor_name, "note": i.note} for i in intakes
+            ]
+        }
+    }
+
+
+@hookimpl
+async def fabcom_erase_member(user_id: int, identity: dict[str, str]) -> None:
+    """Intakes donated by the person become anonymous donations (weights stay, so the
+    activity report does not change); outflows sold to them lose the buyer's name."""
+    from modules.ressourcerie.models import DonorKind, Intake, Outflow
+
+    await Intake.filter(_as_donor(identity)).update(donor_name="", donor_kind=DonorKind.ANONYMOUS, collection_point="")
+    for value in (identity.get("display_name", ""), identity.get("email", "")):
+        if len(value.strip()) >= 3:
+            await Outflow.filter(buyer__iexact=value.strip()).update(buyer="")
+
+
+def _archive_models() -> list[Any]:
+    from modules.ressourcerie.models import (
+        CashClosing,
+        CollectionMode,
+        Intake,
+        IntakeLine,
+        Outflow,
+        OutflowLine,
+        ReceiptCounter,
+        Sale,
+        SaleLine,
+        Tare,
+    )
+
+    return [CollectionMode, Tare, Intake, IntakeLine, Outflow, OutflowLine, CashClosing, Sale, SaleLine, ReceiptCounter]
+
+
+@hookimpl
+async def fabcom_org_export(context: Any) -> None:
+    """Weighings, outflows, sales, receipts numbering and cash closings go with the archive."""
+    await context.export_models("modules/ressourcerie/", _archive_models())
+
+
+@hookimpl
+async def fabcom_org_import(context: Any) -> None:
+    await context.import_models("modules/ressourcerie/", _archive_models())
+
+
+@hookimpl
+async def fabcom_exchange_handed_over(actor: Any, request: Any, item: Any, quantity: Any, weight_kg: Any) -> None:
+    """A surplus lot handed over to a partner leaves as an outflow "gift to partner"."""
+    await record_lot_handed_over(actor, item, request.requester_organization_id, weight_kg, request.id)
+
+
+@hookimpl
+async def fabcom_exchange_received(organization_id: int, exchange: Any, item: Any, weight_kg: Any) -> None:
+    """A lot received from a partner on another server enters as an intake from that partner."""
+    await record_lot_received(organization_id, exchange, item, weight_kg)

@@ -220,3 +220,36 @@ class CashClosing(Model):
         table = "ressourcerie_cash_closing"
         unique_together = (("organization", "day"),)
         ordering = ["-day"]
+
+
+class SiteSettings(Model):
+    """A site's choices for this module. ``share_figures``: its partners' reports may add
+    its kg collected and diverted to their network totals (opt-in; nothing else is shared)."""
+
+    id = fields.IntField(primary_key=True)
+    organization = fields.OneToOneField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
+    share_figures = fields.BooleanField(default=False)
+    # The fingerprint of the figures last published to partners ("" when none are out there).
+    figures_digest = fields.CharField(max_length=64, default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "ressourcerie_site_settings"
+
+
+class RemoteFigures(Model):
+    """A remote partner's monthly figures, as it published them (read-only mirror, one row
+    per partner): ``months`` maps ``"2026-03"`` to ``{"in", "reused", "recycled"}`` in kg
+    (as text). Written only by the federation handler, for the sender's own figures."""
+
+    id = fields.IntField(primary_key=True)
+    uri = fields.CharField(max_length=500, unique=True)
+    organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
+    period_start = fields.DateField()
+    period_end = fields.DateField()
+    months = fields.JSONField(default=dict)
+    remote_updated_at = fields.DatetimeField()
+    received_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "ressourcerie_remote_figures"

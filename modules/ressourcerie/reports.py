@@ -15,10 +15,35 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from fabcom.api import N_, Action, ErrorCode, FieldError, PermissionDenied, Principal, ValidationFailed
-from modules.ressourcerie.models import REUSE, Destination, Intake, IntakeLine, OutflowLine, Sale
+from tortoise.expressions import Q
+
+from fabcom.api import (
+    N_,
+    Action,
+    ErrorCode,
+    FieldError,
+    Organization,
+    PermissionDenied,
+    Principal,
+    ValidationFailed,
+    system_principal,
+)
+from modules.ressourcerie.models import (
+    REUSE,
+    Destination,
+    Intake,
+    IntakeLine,
+    OutflowLine,
+    RemoteFigures,
+    Sale,
+    SiteSettings,
+)
+from modules.ressourcerie.periods import months
 from modules.ressourcerie.services import local_day_bounds
+
+SITE_ZONE = ZoneInfo("Europe/Paris")
 
 KG = Decimal("0.001")
 EUROS = Decimal("0.01")
@@ -38,6 +63,20 @@ class Report:
     intakes: int = 0
     donors: int = 0
     sales: int = 0
+    # "2026-03" -> {"in": kg collected, "reused", "recycled", "waste": kg out, "revenue": euros}
+    monthly: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+
+    def month(self, key: str) -> dict[str, Decimal]:
+        return self.monthly.setdefault(
+            key,
+            {
+                "in": Decimal(0),
+                "reused": Decimal(0),
+                "recycled": Decimal(0),
+                "waste": Decimal(0),
+                "revenue": Decimal(0),
+            },
+        )
 
     @property
     def kg_reused(self) -> Decimal:
@@ -62,6 +101,13 @@ class Report:
         return sum(self.revenue_by_mode.values(), Decimal(0))
 
 
+def _month_of(moment: dt.datetime) -> str:
+    """The site's local month of a time (a sale at 00:30 on the 1st belongs to that month)."""
+    if moment.tzinfo is None:  # SQLite without time zone support hands back naive UTC
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(SITE_ZONE).strftime("%Y-%m")
+
+
 def _add(totals: dict[str, Decimal], key: str, value: Decimal, quantum: Decimal = KG) -> None:
     totals[key] = (totals.get(key, Decimal(0)) + value).quantize(quantum)
 
@@ -79,24 +125,31 @@ async def build_report(actor: Principal, organization_id: int, start: dt.date, e
     report = Report(start, end)
     window = {"occurred_at__gte": since, "occurred_at__lt": until}
 
-    for net, mode, category in await IntakeLine.filter(
+    for month in months(start, end):
+        report.month(month.strftime("%Y-%m"))
+
+    for net, mode, category, at in await IntakeLine.filter(
         intake__organization_id=organization_id, **{f"intake__{k}": v for k, v in window.items()}
-    ).values_list("net_kg", "intake__mode__code", "category__code"):
+    ).values_list("net_kg", "intake__mode__code", "category__code", "intake__occurred_at"):
         report.kg_in += net
         _add(report.kg_in_by_mode, mode, net)
         _add(report.kg_in_by_category, category, net)
+        _add(report.month(_month_of(at)), "in", net)
     report.kg_in = report.kg_in.quantize(KG)
 
-    for weight, destination, channel in await OutflowLine.filter(
+    for weight, destination, channel, at in await OutflowLine.filter(
         outflow__organization_id=organization_id, **{f"outflow__{k}": v for k, v in window.items()}
-    ).values_list("weight_kg", "outflow__destination", "category__rep_channel"):
+    ).values_list("weight_kg", "outflow__destination", "category__rep_channel", "outflow__occurred_at"):
         _add(report.kg_out_by_destination, str(destination), weight)
         _add(report.kg_out_by_channel, channel or "none", weight)
+        kind = "reused" if destination in REUSE else "recycled" if destination == Destination.RECYCLING else "waste"
+        _add(report.month(_month_of(at)), kind, weight)
 
-    for total, mode in await Sale.filter(organization_id=organization_id, **window).values_list(
-        "total", "payment_mode"
+    for total, mode, at in await Sale.filter(organization_id=organization_id, **window).values_list(
+        "total", "payment_mode", "occurred_at"
     ):
         _add(report.revenue_by_mode, str(mode), total, EUROS)
+        _add(report.month(_month_of(at)), "revenue", total, EUROS)
         report.sales += 1
 
     intakes = await Intake.filter(organization_id=organization_id, **window).values_list(
@@ -140,3 +193,86 @@ async def recycling_by_channel(
     for weight, channel, _, buyer in rows:
         _add(totals, channel or f"buyer:{buyer}", weight)
     return dict(sorted(totals.items()))
+
+
+@dataclass
+class NetworkRow:
+    organization_id: int
+    name: str
+    kg_in: Decimal
+    kg_diverted: Decimal
+    # A partner on another server: its figures are the months it shared (see figures.py).
+    remote: bool = False
+
+
+@dataclass
+class NetworkTotals:
+    """Kg collected and diverted (re-used or recycled) summed over a site and the partners
+    that chose to share their figures. ``not_sharing``: partners left out."""
+
+    rows: list[NetworkRow]
+    not_sharing: int
+
+    @property
+    def kg_in(self) -> Decimal:
+        return sum((row.kg_in for row in self.rows), Decimal(0))
+
+    @property
+    def kg_diverted(self) -> Decimal:
+        return sum((row.kg_diverted for row in self.rows), Decimal(0))
+
+
+async def network_totals(
+    actor: Principal, organization_id: int, start: dt.date, end: dt.date, own: Report | None = None
+) -> NetworkTotals:
+    """The site's own figures plus those of its accepted local partners that opted in
+    (``SiteSettings.share_figures``). Only the two totals of a partner are read, never its
+    detail. ``own``: the site's report of the same period, when already built. Partners on
+    other servers count when they shared their figures (``RemoteFigures``), by whole
+    calendar months: those that overlap the period."""
+    from fabcom.network.models import Partnership, PartnershipStatus
+
+    if own is None or (own.start, own.end) != (start, end):
+        own = await build_report(actor, organization_id, start, end)
+    elif not actor.can(Action.INVENTORY_READ, organization_id):
+        raise PermissionDenied()
+    links = await Partnership.filter(status=PartnershipStatus.ACCEPTED).filter(
+        Q(organization_id=organization_id) | Q(partner_id=organization_id)
+    )
+    partner_ids = {
+        link.partner_id if link.organization_id == organization_id else link.organization_id  # type: ignore[attr-defined]
+        for link in links
+    }
+    partners = await Organization.filter(id__in=partner_ids, is_local=True).order_by("name")
+    sharing = set(
+        await SiteSettings.filter(organization_id__in=[p.id for p in partners], share_figures=True).values_list(
+            "organization_id", flat=True
+        )
+    )
+    me = await Organization.get(id=organization_id)
+    rows = [NetworkRow(me.id, me.name, own.kg_in, (own.kg_reused + own.kg_recycled).quantize(KG))]
+    system = system_principal()
+    for partner in partners:
+        if partner.id not in sharing:
+            continue
+        theirs = await build_report(system, partner.id, start, end)
+        rows.append(
+            NetworkRow(partner.id, partner.name, theirs.kg_in, (theirs.kg_reused + theirs.kg_recycled).quantize(KG))
+        )
+    remote_partners = await Organization.filter(id__in=partner_ids, is_local=False).order_by("name")
+    shared = {
+        row.organization_id: row  # type: ignore[attr-defined]
+        for row in await RemoteFigures.filter(organization_id__in=[p.id for p in remote_partners])
+    }
+    first_month, last_month = f"{start:%Y-%m}", f"{end:%Y-%m}"
+    for partner in remote_partners:
+        figures = shared.get(partner.id)
+        if figures is None:
+            continue
+        kg_in = kg_diverted = Decimal(0)
+        for month, values in (figures.months or {}).items():
+            if first_month <= month <= last_month:
+                kg_in += Decimal(values["in"])
+                kg_diverted += Decimal(values["reused"]) + Decimal(values["recycled"])
+        rows.append(NetworkRow(partner.id, partner.name, kg_in.quantize(KG), kg_diverted.quantize(KG), remote=True))
+    return NetworkTotals(rows, not_sharing=len(partners) + len(remote_partners) - len(rows) + 1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -27,15 +28,18 @@ from fabcom.api import (
     Organization,
     PermissionDenied,
     Principal,
+    ServiceError,
     ValidationFailed,
     clock,
     create_item,
     in_transaction,
+    module_enabled,
     module_settings,
     parse,
     record,
     record_movement,
     snapshot,
+    system_principal,
 )
 from modules.ressourcerie.models import (
     DEFAULT_COLLECTION_MODES,
@@ -51,8 +55,11 @@ from modules.ressourcerie.models import (
     ReceiptCounter,
     Sale,
     SaleLine,
+    SiteSettings,
     Tare,
 )
+
+log = logging.getLogger("modules.ressourcerie.services")
 
 Kg = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=3)]
 Euros = Annotated[Decimal, Field(ge=0, le=100_000, max_digits=10, decimal_places=2)]
@@ -384,6 +391,7 @@ async def record_sale(actor: Principal, organization_id: int, data: dict[str, An
     if missing:
         raise ValidationFailed(missing)
     lots = [line for line in payload.lines if line.item_id is None]
+    occurred_at = payload.occurred_at or clock.now()
     if not await ReceiptCounter.exists(organization_id=organization_id):
         with contextlib.suppress(IntegrityError):  # another till created it at the same moment
             await ReceiptCounter.create(organization_id=organization_id)
@@ -398,6 +406,7 @@ async def record_sale(actor: Principal, organization_id: int, data: dict[str, An
                 organization_id,
                 OutflowInput(
                     destination=Destination.SALE,
+                    occurred_at=occurred_at,
                     lines=[
                         OutflowLineInput(category_code=line.category_code or "", weight_kg=line.weight_kg or Decimal(0))
                         for line in lots
@@ -407,7 +416,7 @@ async def record_sale(actor: Principal, organization_id: int, data: dict[str, An
         sale = await Sale.create(
             organization_id=organization_id,
             number=number,
-            occurred_at=clock.now(),
+            occurred_at=occurred_at,
             payment_mode=payload.payment_mode,
             cashier_id=actor.user_id,
             total=sum((line.amount for line in payload.lines), Decimal(0)),
@@ -486,3 +495,172 @@ async def close_till(actor: Principal, organization_id: int, data: dict[str, Any
             actor, "ressourcerie.till.close", closing, organization_id=organization_id, after=snapshot(closing)
         )
     return closing
+
+
+# --- the site's settings ------------------------------------------------------------------
+
+
+class SiteSettingsInput(Input):
+    share_figures: bool
+
+
+async def update_site_settings(
+    actor: Principal, organization_id: int, data: dict[str, Any] | SiteSettingsInput
+) -> SiteSettings:
+    """Choose whether partners' reports may add this site's kg collected and diverted to
+    their network totals (the organization's managers decide)."""
+    _require(actor, Action.ORG_MANAGE, organization_id)
+    payload = parse(SiteSettingsInput, data)
+    async with in_transaction():
+        current, _ = await SiteSettings.get_or_create(organization_id=organization_id)
+        before = snapshot(current)
+        current.share_figures = payload.share_figures
+        await current.save()
+        # Partner sites learn at once (the daily job keeps them up to date after).
+        from modules.ressourcerie.figures import publish_figures
+
+        await publish_figures(organization_id)
+        await current.refresh_from_db()
+        await record(
+            actor,
+            "ressourcerie.settings.update",
+            current,
+            organization_id=organization_id,
+            before=before,
+            after=snapshot(current),
+        )
+    return current
+
+
+# --- surplus lots offered to partners ------------------------------------------------------
+
+LOT_ATTRIBUTE = "ressourcerie_lot"
+
+
+class LotInput(Input):
+    title: str = Field(min_length=1, max_length=200)
+    category_code: str = Field(min_length=1, max_length=40)
+    # "40 kg de textile": 40 in kg; "12 chaises": 12 pieces weighing 60 kg in all.
+    quantity: Annotated[Decimal, Field(gt=0, le=100_000, max_digits=10, decimal_places=3)]
+    unit: str = Field(default="kg", pattern="^(kg|piece)$")
+    weight_kg: Kg | None = None
+    description: str = Field(default="", max_length=2000)
+
+    @model_validator(mode="after")
+    def _weighed(self) -> LotInput:
+        if self.unit == "piece" and self.weight_kg is None:
+            raise InputError(N_("Give the lot's total weight in kg, so that its outflow can be counted."))
+        return self
+
+
+async def offer_lot(actor: Principal, organization_id: int, data: dict[str, Any] | LotInput) -> Item:
+    """Offer a surplus lot to partners: a core item given away, visible to partners, so
+    that it shows in their network search and is asked for through exchange requests.
+    When it is handed over, an outflow "gift to partner" is recorded (see hooks.py)."""
+    _require(actor, Action.INVENTORY_WRITE, organization_id)
+    payload = parse(LotInput, data)
+    await _categories([payload.category_code], "lot")
+    weight = payload.quantity if payload.unit == "kg" else payload.weight_kg
+    assert weight is not None
+    limit = settings().max_line_kg
+    if weight > limit:
+        raise ValidationFailed.single(
+            ErrorCode.OUT_OF_RANGE,
+            N_("{weight} kg on one line is more than the {limit} kg allowed: check the weight."),
+            "weight_kg" if payload.unit == "piece" else "quantity",
+            weight=weight,
+            limit=limit,
+        )
+    unit_weight = Decimal(1) if payload.unit == "kg" else (weight / payload.quantity).quantize(Decimal("0.001"))
+    return await create_item(
+        actor,
+        organization_id,
+        {
+            "title": payload.title,
+            "description": payload.description,
+            "category_code": payload.category_code,
+            "unit": payload.unit,
+            "unit_weight_kg": unit_weight,
+            "visibility": "partners",
+            "sharing_modes": ["give"],
+            "initial_quantity": payload.quantity,
+            "initial_kind": "collection",
+            "attributes": {LOT_ATTRIBUTE: True},
+        },
+    )
+
+
+async def record_lot_handed_over(
+    actor: Principal, item: Item, partner_id: int, weight_kg: Decimal | None, exchange_request_id: int
+) -> Outflow | None:
+    """The outflow "gift to partner" of a surplus lot just handed over (and, when the partner
+    is a local ressourcerie, its intake from this site). Called by the exchange hook, inside
+    the hand-over's transaction: the actor is the owner's staff who handed it over."""
+    if not (item.attributes or {}).get(LOT_ATTRIBUTE) or not weight_kg:
+        return None
+    category = await Category.get_or_none(id=item.category_id)  # type: ignore[attr-defined]
+    if category is None:
+        return None
+    owner_id: int = item.organization_id  # type: ignore[attr-defined]
+    note = f"exchange request {exchange_request_id}: {item.title}"[:500]
+    outflow = await _create_outflow(
+        actor,
+        owner_id,
+        OutflowInput(
+            destination=Destination.PARTNER_GIFT,
+            partner_organization_id=partner_id,
+            note=note,
+            lines=[OutflowLineInput(category_code=category.code, weight_kg=weight_kg)],
+        ),
+    )
+    partner = await Organization.get(id=partner_id)
+    if partner.is_local and (partner.kind == "ressourcerie" or await CollectionMode.exists(organization_id=partner_id)):
+        # Written for the partner by the system: the owner's staff may not write there.
+        await record_intake(
+            system_principal(),
+            partner_id,
+            {
+                "mode_code": "autre",
+                "donor_kind": DonorKind.ORGANIZATION,
+                "donor_organization_id": owner_id,
+                "note": note,
+                "lines": [{"category_code": category.code, "gross_kg": weight_kg}],
+            },
+        )
+    return outflow
+
+
+async def record_lot_received(
+    organization_id: int, exchange: Any, item: Item | None, weight_kg: Decimal | None
+) -> Intake | None:
+    """The intake of a lot a partner on another server handed over to this site, when this
+    site runs the ressourcerie and the weight is known (an item counted in kg); called by
+    the federation's exchange code through ``fabcom_exchange_received``, inside the
+    transaction recording the hand-over. A weight this site would refuse is logged and
+    skipped: the gift itself stands."""
+    if item is None or not weight_kg or not await module_enabled("ressourcerie", organization_id):
+        return None
+    site = await Organization.get(id=organization_id)
+    if site.kind != "ressourcerie" and not await CollectionMode.exists(organization_id=organization_id):
+        return None
+    category = await Category.get_or_none(id=item.category_id) if item.category_id else None  # type: ignore[attr-defined]
+    if category is None:
+        log.warning("no intake for %s received by organization %s: no category", exchange.item_uri, organization_id)
+        return None
+    note = f"{exchange.item_title} ({exchange.item_uri})"[:500]
+    try:
+        async with in_transaction():
+            return await record_intake(
+                system_principal(),
+                organization_id,
+                {
+                    "mode_code": "autre",
+                    "donor_kind": DonorKind.ORGANIZATION,
+                    "donor_organization_id": exchange.remote_organization_id,
+                    "note": note,
+                    "lines": [{"category_code": category.code, "gross_kg": weight_kg}],
+                },
+            )
+    except ServiceError as error:
+        log.warning("no intake for %s received by organization %s: %s", exchange.item_uri, organization_id, error)
+        return None

@@ -3,69 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from fabcom.api import (
     N_,
     Action,
     Category,
     ErrorCode,
-    FieldError,
     PermissionDenied,
     ServiceError,
     ValidationFailed,
     clock,
 )
 from fabcom.web.pages import current_org, field_errors, page
-from fabcom.web.templating import _, render
+from fabcom.web.templating import render
+from modules.ressourcerie.lookup import resolve_category
 from modules.ressourcerie.models import CollectionMode, IntakeLine, Tare
-from modules.ressourcerie.reports import build_report
 from modules.ressourcerie.services import ensure_collection_modes, local_day_bounds, record_intake, undo_intake_line
-
-DESTINATIONS = {
-    "sale": N_("Sold (re-use)"),
-    "partner_gift": N_("Given to partners (re-use)"),
-    "recycling": N_("Recycling"),
-    "waste": N_("Ultimate waste"),
-}
-
-
-def _plain(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
-
-
-async def resolve_category(typed: str) -> Category:
-    """A category from what the counter typed: its code (``C_15`` or ``15``) or the first
-    letters of its French or English name. Ambiguous or unknown input is refused."""
-    typed = typed.strip()
-    if not typed:
-        raise ValidationFailed.single(ErrorCode.REQUIRED, N_("This field is required."), "category")
-    code = f"C_{int(typed):02d}" if typed.isdigit() else typed.upper()
-    exact = await Category.get_or_none(code=code)
-    if exact is not None:
-        return exact
-    wanted = _plain(typed)
-    leaves = await Category.filter(code__startswith="C_")
-    matches = [c for c in leaves if _plain(c.label_fr).startswith(wanted) or _plain(c.label_en).startswith(wanted)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise ValidationFailed(
-            [
-                FieldError(
-                    ErrorCode.INVALID,
-                    N_("Several categories start like this: {names}."),
-                    "category",
-                    {"names": ", ".join(c.label_fr for c in matches[:5])},
-                )
-            ]
-        )
-    raise ValidationFailed.single(ErrorCode.INVALID, N_("No category starts like this."), "category")
 
 
 async def _day(org_id: int, user_id: int | None) -> dict[str, object]:
@@ -139,34 +97,23 @@ async def weighing(request: Request) -> Response:
     )
 
 
-@page()
-async def report(request: Request) -> Response:
-    """The activity report of a period, as tables (the figures funders ask for)."""
-    org = await current_org(request, Action.INVENTORY_READ)
-    today = clock.today()
-    try:
-        start = (
-            dt.date.fromisoformat(request.query_params.get("from", ""))
-            if request.query_params.get("from")
-            else today.replace(day=1)
-        )
-        end = dt.date.fromisoformat(request.query_params.get("to", "")) if request.query_params.get("to") else today
-        figures = await build_report(request.state.principal, org.id, start, end)
-        error = ""
-    except (ValueError, ServiceError) as exc:
-        start, end = today.replace(day=1), today
-        figures = await build_report(request.state.principal, org.id, start, end)
-        error = exc.text(request.state.locale) if isinstance(exc, ServiceError) else _(request, "Enter a valid date.")
-    categories = {c.code: c.label_fr for c in await Category.all()}
-    return render(
-        request,
-        "ressourcerie/report.html",
-        {"r": figures, "error": error, "category_names": categories},
-        status_code=400 if error else 200,
-    )
+def _routes() -> list[BaseRoute]:
+    from modules.ressourcerie import lots_views, report_views, till_views
+
+    return [
+        Route("/o/{slug}/weighing", weighing, methods=["GET", "POST"], name="weighing"),
+        Route("/o/{slug}/report", report_views.report, name="report"),
+        Route("/o/{slug}/report/export/{kind}.{fmt}", report_views.export, name="report_export"),
+        Route("/o/{slug}/report/annual", report_views.annual, name="annual_report"),
+        Route("/o/{slug}/report/annual.pdf", report_views.annual_pdf, name="annual_report_pdf"),
+        Route("/o/{slug}/settings", report_views.site_settings, methods=["POST"], name="settings"),
+        Route("/o/{slug}/lots", lots_views.lots, methods=["GET", "POST"], name="lots"),
+        Route("/o/{slug}/till", till_views.till, methods=["GET", "POST"], name="till"),
+        Route("/o/{slug}/till/items", till_views.item_search, name="till_items"),
+        Route("/o/{slug}/till/receipts/{number:int}", till_views.receipt, name="receipt"),
+        Route("/o/{slug}/till/receipts/{number:int}.pdf", till_views.receipt_pdf, name="receipt_pdf"),
+        Route("/o/{slug}/till/closing", till_views.closing, methods=["GET", "POST"], name="closing"),
+    ]
 
 
-routes = [
-    Route("/o/{slug}/weighing", weighing, methods=["GET", "POST"], name="weighing"),
-    Route("/o/{slug}/report", report, name="report"),
-]
+routes = _routes()

@@ -249,9 +249,33 @@ async def test_membership_invite_adds_an_existing_account(api, org_a, make_membe
     assert answer.data == {
         "membershipInvite": {"member": {"role": "VOLUNTEER", "email": "lea@example.org"}, "errors": []}
     }
-    unknown = await api(mutation, {"e": "nobody@example.org"}, token=token)
-    assert unknown.data == {"membershipInvite": {"member": None, "errors": [{"field": "email", "code": "INVALID"}]}}
     assert await Membership.filter(organization_id=org_a.id).count() == 2
+
+
+async def test_membership_invite_e_mails_an_invitation_to_an_unknown_address(api, org_a, org_b, make_member, token_for):
+    from fabcom.jobs.models import Job
+    from fabcom.members.models import Invitation
+
+    admin = await make_member(org_a, role=Role.ADMIN)
+    mutation = (
+        "mutation($e: String!, $o: String!) { membershipInvite(input: {organizationSlug: $o, email: $e, role: STAFF}) "
+        "{ member { email } invitation { email role expiresAt } errors { field code } } }"
+    )
+    answer = await api(mutation, {"e": "New@Example.org", "o": "recyclerie-a"}, token=await token_for(admin))
+    payload = answer.data["membershipInvite"]
+    assert payload["member"] is None
+    assert payload["errors"] == []
+    assert (payload["invitation"]["email"], payload["invitation"]["role"]) == ("new@example.org", "STAFF")
+    assert await Invitation.filter(organization_id=org_a.id, email="new@example.org").count() == 1
+    assert await Job.filter(name="send_invitation").count() == 1
+
+    volunteer = await make_member(org_a, role=Role.VOLUNTEER)
+    admin_b = await make_member(org_b, role=Role.ADMIN)
+    for intruder in (volunteer, admin_b):
+        refused = await api(mutation, {"e": "other@example.org", "o": "recyclerie-a"}, token=await token_for(intruder))
+        assert refused.data["membershipInvite"]["invitation"] is None
+        assert refused.data["membershipInvite"]["errors"][0]["code"] == "PERMISSION_DENIED"
+    assert await Invitation.filter(email="other@example.org").count() == 0
 
 
 async def test_rate_budget_headers_cost_and_429(api, db, org_a, staff_a, token_for, monkeypatch):

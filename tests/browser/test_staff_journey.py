@@ -105,6 +105,7 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
     axe = Axe()
     audited: dict[str, list[str]] = {}
     requests: list[str] = []
+    console_errors: list[str] = []
 
     def audit(page, name: str) -> None:
         results = axe.run(page)
@@ -119,6 +120,9 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(locale="fr-FR", accept_downloads=True, viewport={"width": 1280, "height": 900})
         context.on("request", lambda request: requests.append(request.url))
+        # A Content-Security-Policy violation (an inline script or style the policy refused) is
+        # reported on the console: the pages must cause none.
+        context.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
         page = context.new_page()
 
         # log in
@@ -236,5 +240,6 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
 
     foreign = [url for url in requests if not url.startswith(server + "/") and not url.startswith(("data:", "blob:"))]
     assert foreign == []
+    assert [text for text in console_errors if "Content Security Policy" in text] == []
     assert {name: bad for name, bad in audited.items() if bad} == {}
     assert len(audited) == 15

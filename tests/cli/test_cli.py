@@ -95,7 +95,9 @@ def test_check_reports_an_unreachable_database(tmp_path):
 def test_check_passes_on_a_migrated_instance(instance):
     result = run(["check"], instance)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["database: ok", "configuration ok"]
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["database", "migrations", "clock", "disk", "configuration ok"]
+    assert lines[:2] == ["database: ok", "migrations: ok (up to date)"]
 
 
 def test_user_add_with_an_unknown_organization_creates_nothing(instance):

@@ -21,10 +21,15 @@ def test_the_worker_schedules_every_declared_cron_entry_as_declared():
         ("cron:send_notification_digests", 7, 0, 0),
         ("cron:remind_memberships", 8, 0, 0),
         ("cron:remind_tasks", 7, 30, 0),
+        ("cron:reconcile_partners", None, 37, 0),
     }
     assert core <= scheduled
     # the enabled modules' entries (bookings under FABCOM_MODULES), as they declare them
-    assert scheduled - core <= {("cron:mark_overdue", None, 5, 0), ("cron:remind_bookings", None, 10, 0)}
+    assert scheduled - core <= {
+        ("cron:mark_overdue", None, 5, 0),
+        ("cron:remind_bookings", None, 10, 0),
+        ("cron:publish_ressourcerie_figures", 3, 30, 0),
+    }
 
 
 async def test_the_embedded_runner_enqueues_each_tick_once(embedded_jobs, fake_clock):

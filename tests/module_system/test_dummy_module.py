@@ -1,10 +1,11 @@
 """The dummy module (``dummy_dist/``, a separate distribution found through its entry
 point) uses every contribution point: enabled, its route, template, menu entry, GraphQL
-type and fields, job, cron entry, settings, demo hook, translations and table appear;
-disabled, none of them does."""
+type and fields, job, cron entry, federation handler, settings, demo hook, translations
+and table appear; disabled, none of them does."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from fabcom.app import create_app
+from fabcom.federation.handlers import Sender, dispatch
 from fabcom.gql.schema import build_schema
 from fabcom.i18n import gettext
 from fabcom.jobs.registry import load_jobs, registry
@@ -23,6 +25,7 @@ from fabcom.module_system.hooks import plugin_manager
 from fabcom.module_system.registry import build_registry, discover
 
 DUMMY_DIST = Path(__file__).resolve().parent / "dummy_dist"
+ANNOUNCE = {"type": "Announce", "actor": "https://b.example/ap/o/b", "object": {"type": "DummyThing", "name": "two"}}
 
 
 @pytest.fixture
@@ -71,8 +74,18 @@ async def test_the_enabled_dummy_module_contributes_everywhere(dummy_installed, 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         # its page, from its template, with its settings
         page = await client.get("/m/dummy/")
-        assert (page.status_code, page.text.strip()) == (200, '<p class="dummy">bonjour from the dummy module</p>')
+        css_hash = hashlib.sha256((DUMMY_DIST / "fabcom_dummy/static/dummy/dummy.css").read_bytes()).hexdigest()[:12]
+        assert (page.status_code, page.text.strip()) == (
+            200,
+            f'<link rel="stylesheet" href="/static/m/dummy/dummy.css?v={css_hash}">\n'
+            '<p class="dummy">bonjour from the dummy module</p>',
+        )
         assert app.url_path_for("dummy:hello") == "/m/dummy/"
+        # its static files, cached for a year at the versioned URL the template uses
+        css = await client.get(f"/static/m/dummy/dummy.css?v={css_hash}")
+        assert (css.status_code, css.headers["content-type"]) == (200, "text/css; charset=utf-8")
+        assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert css.text == ".dummy { color: #1a5e20; }\n"
         # its GraphQL query field and its field on Item
         answer = await client.post("/graphql", json={"query": "{ dummyThings { name } }"})
         assert answer.json()["data"] == {"dummyThings": [{"name": "one"}]}
@@ -87,6 +100,13 @@ async def test_the_enabled_dummy_module_contributes_everywhere(dummy_installed, 
     assert "dummy" in [i.plugin_name for i in plugin_manager().hook.fabcom_load_demo_data.get_hookimpls()]
     assert gettext("fr", "Dummy things") == "Trucs factices"
 
+    # its federation handler takes the activities it knows, after the core's
+    import fabcom_dummy.federation
+
+    assert await dispatch(ANNOUNCE, Sender(actor_uri="https://b.example/ap/o/b", organization_id=7))
+    assert fabcom_dummy.federation.received == [("two", 7)]
+    assert not await dispatch({**ANNOUNCE, "object": {"type": "Note"}}, Sender("https://b.example/ap/o/b", 7))
+
     # its job and cron entry
     loaded = load_jobs(enabled=["dummy"])
     assert loaded.jobs["count_dummies"].description == "Count the dummy things."
@@ -100,10 +120,13 @@ async def test_the_enabled_dummy_module_contributes_everywhere(dummy_installed, 
 async def test_the_disabled_dummy_module_leaves_nothing(dummy_installed, db, tmp_path):
     # given the dummy module, installed but not enabled
     assert "dummy" in discover()
+    register_hooks(build_registry(["dummy"]))  # loaded once (its handler is registered)...
+    register_hooks(build_registry([]))  # ...then the instance starts without it
     app = create_app(db.model_copy(update={"modules": []}))
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         assert (await client.get("/m/dummy/")).status_code == 404
+        assert (await client.get("/static/m/dummy/dummy.css")).status_code == 404
         answer = await client.post("/graphql", json={"query": "{ dummyThings { name } }"})
         assert answer.json()["errors"][0]["message"].startswith("Cannot query field 'dummyThings' on type 'Query'")
     assert not [r for r in app.routes if getattr(r, "path", "").startswith("/m/dummy")]
@@ -111,7 +134,31 @@ async def test_the_disabled_dummy_module_leaves_nothing(dummy_installed, db, tmp
     assert "DummyThing" not in built.type_map
     assert "dummyScore" not in built.type_map["Item"].fields
     assert "count_dummies" not in load_jobs(enabled=[]).jobs
+    assert not await dispatch(ANNOUNCE, Sender(actor_uri="https://b.example/ap/o/b", organization_id=7))
     assert "dummy" not in tortoise_apps(build_registry([]))
     tables = migrate(tmp_path, "")
     assert "fabcom_item" in tables
     assert not [t for t in tables if t.startswith("dummy_")]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/m/dummy/../views.py",
+        "/static/m/dummy/%2e%2e/views.py",
+        "/static/m/dummy/..%2fviews.py",
+        "/static/m/dummy/%2e%2e/%2e%2e/dummy/hello.html",
+        "/static/m/dummy//etc/passwd",
+        "/static/m/dummy/../../templates/dummy/hello.html",
+    ],
+)
+async def test_a_modules_static_files_never_leave_its_folder(dummy_installed, db, path):
+    app = create_app(db.model_copy(update={"modules": ["dummy"]}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        # the raw path, as a hostile client sends it (httpx would otherwise collapse "..")
+        response = await client.get(httpx.URL("http://testserver", raw_path=path.encode()))
+        plain = await client.get("/static/m/dummy/dummy.css")
+    assert response.status_code == 404
+    assert "import" not in response.text
+    assert "greeting" not in response.text
+    assert (plain.status_code, plain.headers["cache-control"]) == (200, "public, max-age=3600")

@@ -34,7 +34,8 @@ class ItemFields:
 
 types = [{prefix}Thing]
 query = Query
-extends = {{"Item": ItemFields}}
+extends = {{"{core_type}": ItemFields}}
+{extra}
 """
 
 
@@ -43,15 +44,26 @@ def module_with_schema(tmp_path: Path):
     """A module package on ``sys.path`` whose schema.py adds a type, a query field and an Item field."""
     made: list[str] = []
 
-    def make(slug: str, *, prefix: str = "Extra", field: str = "extraCount", item_field: str = "extraScore") -> Module:
+    def make(
+        slug: str,
+        *,
+        prefix: str = "Extra",
+        field: str = "extraCount",
+        item_field: str = "extraScore",
+        core_type: str = "Item",
+        extra: str = "",
+        **manifest: object,
+    ) -> Module:
         package = tmp_path / f"gqlmod_{slug}"
         package.mkdir()
         (package / "__init__.py").write_text("")
         (package / "schema.py").write_text(
-            textwrap.dedent(SCHEMA).format(prefix=prefix, field=field, item_field=item_field)
+            textwrap.dedent(SCHEMA).format(
+                prefix=prefix, field=field, item_field=item_field, core_type=core_type, extra=textwrap.dedent(extra)
+            )
         )
         made.append(package.name)
-        return Module(slug=slug, name=slug, version="1.0", package=package.name)
+        return Module(slug=slug, name=slug, version="1.0", package=package.name, **manifest)  # type: ignore[arg-type]
 
     sys.path.insert(0, str(tmp_path))
     yield make
@@ -84,7 +96,10 @@ def test_the_exported_schema_has_every_first_party_module():
     [
         ({"field": "items"}, "module 'clashy': GraphQL name 'Query.items' is already defined by the core"),
         ({"item_field": "title"}, "module 'clashy': GraphQL name 'Item.title' is already defined by the core"),
-        ({"prefix": ""}, "module 'clashy': GraphQL name 'Thing' is already defined by module 'extra'"),
+        (
+            {"prefix": "Extra", "graphql_prefix": "Extra"},
+            "module 'clashy': GraphQL name 'ExtraThing' is already defined by module 'extra'",
+        ),
         (
             {"field": "extraCount", "prefix": "Clashy"},
             "module 'clashy': GraphQL name 'Query.extraCount' is already defined by module 'extra'",
@@ -92,13 +107,76 @@ def test_the_exported_schema_has_every_first_party_module():
     ],
 )
 def test_a_clash_of_graphql_names_is_refused(module_with_schema, names, message):
-    first = module_with_schema("extra", prefix="" if names.get("prefix") == "" else "Extra")
+    first = module_with_schema("extra")
     second = module_with_schema(
         "clashy",
         prefix=names.get("prefix", "Clashy"),
         field=names.get("field", "clashyCount"),
         item_field=names.get("item_field", "clashyScore"),
+        **({"graphql_prefix": names["graphql_prefix"]} if "graphql_prefix" in names else {}),
     )
     with pytest.raises(ModuleError) as refused:
         build_schema(Registry((first, second)))
     assert str(refused.value) == message
+
+
+INPUT_WITHOUT_PREFIX = """
+@strawberry.input(description="An input.")
+class Filter:
+    name: str = strawberry.field(description="A name.")
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="A mutation.")
+    def extra_touch(self, where: Filter) -> int:
+        return 3
+
+mutation = Mutation
+"""
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        ({"prefix": ""}, "module 'extra': GraphQL type 'Thing' must start with 'Extra'"),
+        ({"field": "count"}, "module 'extra': GraphQL field 'Query.count' must start with 'extra'"),
+        ({"extra": INPUT_WITHOUT_PREFIX}, "module 'extra': GraphQL type 'Filter' must start with 'Extra'"),
+        (
+            {"core_type": "ItemConnection"},
+            "module 'extra': cannot extend 'ItemConnection', not a core GraphQL object type (extensible: see docs/modules.md)",
+        ),
+        (
+            {"core_type": "ItemFilter"},
+            "module 'extra': cannot extend 'ItemFilter', not a core GraphQL object type (extensible: see docs/modules.md)",
+        ),
+        (
+            {"core_type": "Node"},
+            "module 'extra': cannot extend 'Node', not a core GraphQL object type (extensible: see docs/modules.md)",
+        ),
+    ],
+)
+def test_names_without_the_modules_prefix_are_refused(module_with_schema, names, message):
+    with pytest.raises(ModuleError) as refused:
+        build_schema(Registry((module_with_schema("extra", **names),)))
+    assert str(refused.value) == message
+
+
+def test_a_declared_field_prefix_is_accepted(module_with_schema):
+    module = module_with_schema("extra", field="extraOneCount", graphql_field_prefixes=("extraOne",))
+    assert "extraOneCount" in build_schema(Registry((module,)))._schema.query_type.fields
+    other = module_with_schema("other", prefix="Other", field="thingCount", graphql_field_prefixes=("thing",))
+    assert "thingCount" in build_schema(Registry((other,)))._schema.query_type.fields
+
+
+@pytest.mark.parametrize("core_type", ["Photo", "Me", "Location", "ItemPayload"])
+def test_fields_may_be_added_to_any_core_object_type(module_with_schema, core_type):
+    built = build_schema(Registry((module_with_schema("extra", core_type=core_type),)))._schema
+    assert "extraScore" in built.type_map[core_type].fields
+    assert "extraScore" not in schema._schema.type_map[core_type].fields
+
+
+def test_the_first_party_modules_follow_the_prefix_rule():
+    built = full_schema()._schema
+    assert {"bookings", "bookingCreate", "bookingCancel"} <= set(built.query_type.fields) | set(
+        built.mutation_type.fields
+    )

@@ -62,6 +62,7 @@ def test_a_matching_version_range_includes_development_versions():
         ({"requires": "fabcom 1"}, "module 'shop': requires 'fabcom 1' is not a version specifier"),
         ({"permissions": ("book",)}, "module 'shop': permission 'book' must start with shop."),
         ({"graphql_prefix": "shop"}, "module 'shop': graphql_prefix must be CamelCase"),
+        ({"graphql_field_prefixes": ("Shop",)}, "module 'shop': graphql_field_prefixes must be lowerCamelCase"),
     ],
 )
 def test_bad_manifests_are_refused(fields, message):

@@ -44,6 +44,7 @@ def test_a_new_module_passes_its_generated_tests(project_copy):
         "migrations",
         "models.py",
         "services.py",
+        "static",
         "tests",
         "views.py",
     ]

@@ -3,14 +3,19 @@ movements, labels and exports."""
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import zipfile
 from decimal import Decimal
+from urllib.parse import parse_qs
 
 import openpyxl
+import pytest
 
 from fabcom.inventory.models import Attachment, Item, StockMovement
 from fabcom.inventory.services import create_item
+from fabcom.web import inventory as inventory_views
 
 
 async def test_dashboard_full_page_shows_stock_value_and_weight(make_client, staff_a, org_a):
@@ -51,15 +56,67 @@ async def test_item_list_filters_sort_and_pages(make_client, staff_a, org_a):
     client = await make_client(staff_a)
     first = await client.htmx_get(f"/o/{org_a.slug}/items?category=books-media&sort=title")
     assert "Résultats : 55" in first.text
-    assert "Page 1 sur 2" in first.text
     assert "Livre 00" in first.text
+    assert "Livre 49" in first.text
     assert "Livre 50" not in first.text
-    second = await client.htmx_get(f"/o/{org_a.slug}/items?category=books-media&sort=title&page=2")
+    assert 'rel="prev"' not in first.text
+    next_link = re.search(r'href="\?([^"]+)"[^>]*rel="next"', first.text)
+    assert next_link is not None
+    next_query = html.unescape(next_link.group(1))
+    assert parse_qs(next_query)["category"] == ["books-media"]  # the filters are kept
+    assert parse_qs(next_query)["sort"] == ["title"]
+    second = await client.htmx_get(f"/o/{org_a.slug}/items?{next_query}")
     assert "Livre 50" in second.text
+    assert "Livre 54" in second.text
     assert "Livre 49" not in second.text
+    assert 'rel="next"' not in second.text
+    previous_link = re.search(r'href="\?([^"]+)"[^>]*rel="prev"', second.text)
+    assert previous_link is not None
+    back = await client.htmx_get(f"/o/{org_a.slug}/items?{html.unescape(previous_link.group(1))}")
+    assert "Livre 00" in back.text
+    assert "Livre 49" in back.text
+    assert "Livre 50" not in back.text
+    assert 'rel="prev"' not in back.text
     lend = await client.htmx_get(f"/o/{org_a.slug}/items?sharing=lend&visibility=partners")
     assert "Résultats : 1" in lend.text
     assert "Perceuse" in lend.text
+
+
+@pytest.mark.parametrize("sort", ["-updated", "-created", "title", "quantity", "-quantity"])
+async def test_every_sort_pages_through_every_item_once_by_keyset(make_client, staff_a, org_a, sort, monkeypatch):
+    monkeypatch.setattr(inventory_views, "PAGE_SIZE", 4)
+    for n in range(11):  # equal quantities and titles: the id breaks the ties
+        await create_item(staff_a, org_a.id, {"title": f"Objet {n % 3}", "initial_quantity": str(n % 4)})
+    client = await make_client(staff_a)
+    seen: list[str] = []
+    query = f"sort={sort}"
+    for _ in range(5):
+        page = await client.htmx_get(f"/o/{org_a.slug}/items?{query}")
+        seen += re.findall(r'/items/(\d+)">', page.text)
+        link = re.search(r'href="\?([^"]+)"[^>]*rel="next"', page.text)
+        if link is None:
+            break
+        query = html.unescape(link.group(1))
+    assert len(seen) == 11
+    assert len(set(seen)) == 11
+
+
+async def test_a_bad_cursor_gives_the_first_page(make_client, staff_a, org_a):
+    await create_item(staff_a, org_a.id, {"title": "Chaise"})
+    client = await make_client(staff_a)
+    for cursor in ("nonsense", "W10", "WyJ4IiwgMV0", "%00"):
+        page = await client.htmx_get(f"/o/{org_a.slug}/items?after={cursor}&before={cursor}")
+        assert page.status_code == 200
+        assert "Chaise" in page.text
+
+
+async def test_more_than_a_thousand_matches_are_counted_as_such(make_client, staff_a, org_a, monkeypatch):
+    monkeypatch.setattr(inventory_views, "COUNT_CAP", 3)
+    for n in range(5):
+        await create_item(staff_a, org_a.id, {"title": f"Chaise {n}"})
+    client = await make_client(staff_a)
+    assert "Résultats : plus de 3" in (await client.htmx_get(f"/o/{org_a.slug}/items")).text
+    assert "Résultats : 1" in (await client.htmx_get(f"/o/{org_a.slug}/items?q=Chaise 4")).text
 
 
 async def test_create_item_with_photo_then_the_photo_is_served_safely(make_client, staff_a, org_a, png):

@@ -73,12 +73,17 @@ async def test_a_member_books_lists_and_cancels(gql, desk, org_a, make_member):
     }
 
     # then it is in their bookings and on the item
-    listed = await gql("{ bookings { id state } }", principal=member)
-    assert listed["data"]["bookings"] == [{"id": booking["booking"]["id"], "state": "CONFIRMED"}]
+    listed = await gql("{ bookings(first: 10) { totalCount edges { node { id state } } } }", principal=member)
+    assert listed["data"]["bookings"] == {
+        "totalCount": 1,
+        "edges": [{"node": {"id": booking["booking"]["id"], "state": "CONFIRMED"}}],
+    }
     on_item = await gql(
-        "query($id: ID!) { node(id: $id) { ... on Item { bookings { id } } } }", {"id": item_id}, principal=member
+        "query($id: ID!) { node(id: $id) { ... on Item { bookings(first: 10) { edges { node { id } } } } } }",
+        {"id": item_id},
+        principal=member,
     )
-    assert on_item["data"]["node"]["bookings"] == [{"id": booking["booking"]["id"]}]
+    assert on_item["data"]["node"]["bookings"]["edges"] == [{"node": {"id": booking["booking"]["id"]}}]
 
     # and when they cancel it, it is cancelled
     cancelled = await gql(CANCEL, {"id": booking["booking"]["id"]}, principal=member)
@@ -116,12 +121,13 @@ async def test_others_may_neither_cancel_nor_see_a_booking(gql, desk, org_a, org
     assert [b.state for b in await Booking.all()] == [BookingState.CONFIRMED]
 
     # and they see neither it in their list nor on the item, while the staff see it
-    assert (await gql("{ bookings { id } }", principal=stranger))["data"]["bookings"] == []
-    on_item = "query($id: ID!) { node(id: $id) { ... on Item { bookings { id mine } } } }"
+    mine = await gql("{ bookings(first: 10) { edges { node { id } } } }", principal=stranger)
+    assert mine["data"]["bookings"]["edges"] == []
+    on_item = "query($id: ID!) { node(id: $id) { ... on Item { bookings(first: 10) { edges { node { id mine } } } } } }"
     seen = await gql(on_item, {"id": global_id("Item", desk.id)}, principal=stranger)
-    assert seen["data"]["node"]["bookings"] == []
+    assert seen["data"]["node"]["bookings"]["edges"] == []
     seen = await gql(on_item, {"id": global_id("Item", desk.id)}, principal=staff_a)
-    assert seen["data"]["node"]["bookings"] == [{"id": booking_id, "mine": False}]
+    assert seen["data"]["node"]["bookings"]["edges"] == [{"node": {"id": booking_id, "mine": False}}]
 
 
 async def test_anonymous_callers_cannot_book(client, desk):

@@ -238,8 +238,8 @@ async def test_an_absurd_weight_message_says_what_to_check(org_a, staff_a):
     assert refused.value.text("en") == "3,500 kg on one line is more than the 2,000 kg allowed: check the weight."
 
 
-async def test_the_maximum_line_weight_is_a_setting(org_a, staff_a, monkeypatch):
-    monkeypatch.setenv("FABCOM_RESSOURCERIE_MAX_LINE_KG", "50")
+async def test_the_maximum_line_weight_is_a_setting(org_a, staff_a, module_env):
+    module_env("FABCOM_RESSOURCERIE_MAX_LINE_KG", "50")
     with pytest.raises(ValidationFailed):
         await record_intake(
             staff_a,

@@ -107,3 +107,95 @@ def test_five_weighings_by_keyboard_one_undone(server):
         expect(total).to_have_text("Aujourd’hui : 25,25 kg")
         expect(page.locator("table")).to_contain_text("Mobilier")
         browser.close()
+
+
+def _tab_to(page, wanted: str, limit: int = 40) -> None:
+    """Press Tab until the focused element is ``wanted`` (``name=value`` or ``#id``): keyboard only."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("(() => { const e = document.activeElement; return [e.id, e.name, e.value]; })()")
+        if wanted in (f"#{focused[0]}", f"{focused[1]}={focused[2]}", f"{focused[1]}"):
+            return
+    raise AssertionError(f"{wanted} never got the focus")
+
+
+def test_a_sale_at_the_till_by_keyboard(server):
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 800}).new_page()  # a phone
+        page.goto(server + "/login")
+        page.get_by_label("Adresse e-mail").fill("lucas@recyclerie-du-canal.example")
+        page.get_by_label("Mot de passe").fill("fabcom-demo-2026")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")
+        page.goto(server + "/m/ressourcerie/o/recyclerie-du-canal/till")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Caisse")
+        violations = [
+            v["id"] for v in Axe().run(page).response["violations"] if v.get("impact") in ("serious", "critical")
+        ]
+        assert violations == []
+
+        total = page.get_by_role("heading", name=re.compile("Total"))
+        for category, weight, price, after in [("vêt", "3", "6", "6,00"), ("15", "12", "25", "31,00")]:
+            expect(page.get_by_label("Catégorie")).to_be_focused()
+            page.keyboard.type(category)
+            page.keyboard.press("Tab")
+            page.keyboard.type(weight)
+            page.keyboard.press("Tab")
+            page.keyboard.type(price)
+            page.keyboard.press("Enter")
+            expect(total).to_have_text(f"Total : {after}\u00a0€")
+        expect(page.get_by_label("Catégorie")).to_be_focused()
+
+        _tab_to(page, "#search")
+        page.keyboard.type("Chaise en bois")
+        result = page.locator("#till-items button").first
+        expect(result).to_contain_text("Chaise en bois")
+        page.keyboard.press("Enter")  # to the first result
+        expect(result).to_be_focused()
+        page.keyboard.press("Enter")  # into the sale
+        expect(page.locator(".till-sale tbody tr")).to_have_count(3)
+        expect(page.locator(".till-sale tbody")).to_contain_text("Chaise en bois")
+
+        _tab_to(page, "payment_mode=cash")
+        page.keyboard.press("ArrowRight")  # card
+        _tab_to(page, "action=validate")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")  # the receipt's header
+        receipt = page.locator("article.receipt")
+        expect(receipt).to_contain_text("Ticket n°")
+        expect(receipt).to_contain_text("Payé par : Carte")
+        for label in ("Vêtements", "Mobilier", "Chaise en bois"):
+            expect(receipt).to_contain_text(label)
+        assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # one load: the receipt
+        browser.close()
+
+
+def test_the_report_draws_its_charts_under_the_csp(server):
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(locale="fr-FR", viewport={"width": 800, "height": 1000}).new_page()
+        refused: list[str] = []
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(server + "/login")
+        page.get_by_label("Adresse e-mail").fill("marie@recyclerie-du-canal.example")
+        page.get_by_label("Mot de passe").fill("fabcom-demo-2026")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")
+        page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Rapport d’activité").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Rapport d’activité")
+        page.wait_for_function("typeof Chart !== 'undefined' && Chart.getChart('monthly-chart') !== undefined")
+        assert page.evaluate("Chart.getChart('monthly-chart').data.datasets.length") == 4
+        expect(page.locator("#monthly-table tbody tr").first).to_be_visible()  # the chart's table
+        assert refused == []
+        violations = [
+            v["id"] for v in Axe().run(page).response["violations"] if v.get("impact") in ("serious", "critical")
+        ]
+        assert violations == []
+        browser.close()

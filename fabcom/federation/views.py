@@ -1,0 +1,164 @@
+"""Federation pages and documents of the objects half: the JSON-LD context, the network
+search over the partners' mirrored items (with requests for them), and the member's
+consent to be recognised by partners."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from fabcom.errors import NotFound, ServiceError
+from fabcom.federation.exchanges import cancel_mirrored_request, request_mirrored_item
+from fabcom.federation.members import set_partner_recognition
+from fabcom.federation.mirror_models import ExchangeDirection, FederatedExchange, SharedProfile
+from fabcom.federation.network import NetworkFilter, network_items, network_projects_queryset
+from fabcom.federation.vocab import CONTEXT_DOCUMENT
+from fabcom.i18n import N_
+from fabcom.inventory.models import Category
+from fabcom.permissions import Action
+from fabcom.web.pages import current_org, page
+from fabcom.web.templating import _, flash, render
+
+SHARING_FOR_KIND = {"borrow": "lend", "receive": "give", "buy": "sell"}
+
+
+async def context_document(request: Request) -> Response:
+    """The JSON-LD context fabcom publishes (the same on every instance)."""
+    return JSONResponse(
+        CONTEXT_DOCUMENT,
+        media_type="application/ld+json",
+        headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=86400"},
+    )
+
+
+@page()
+async def network_search(request: Request) -> Response:
+    """Search what the partners share (their mirrored items), and ask for one."""
+    org = await current_org(request, Action.NETWORK_READ)
+    params = request.query_params
+    flt = NetworkFilter(
+        search=params.get("q", "").strip()[:200] or None,
+        category_code=params.get("category", "").strip()[:40] or None,
+        organization=params.get("partner", "").strip()[:64] or None,
+    )
+    rows, _has_more = await network_items(request.state.principal, org.id, flt, limit=50)
+    exchanges = await FederatedExchange.filter(
+        local_organization_id=org.id, direction=ExchangeDirection.OUTGOING
+    ).prefetch_related("remote_organization")
+    categories = await Category.filter(parent_id__isnull=True).order_by("position")
+    projects = (
+        await (await network_projects_queryset(request.state.principal, flt, [org.id]))
+        .order_by("title", "id")
+        .limit(20)
+        .prefetch_related("organization")
+    )
+    context: dict[str, Any] = {
+        "mirrors": rows,
+        "q": flt.search or "",
+        "category": flt.category_code or "",
+        "categories": categories,
+        "remote_exchanges": exchanges[:50],
+        "projects": projects,
+        "sharing_for_kind": SHARING_FOR_KIND,
+    }
+    return render(request, "network_search.html", context, fragment="_mirror_results.html")
+
+
+def _decimal_text(value: str) -> str:
+    try:
+        return str(Decimal(value.replace(",", ".").replace(" ", "")))
+    except InvalidOperation:
+        return value
+
+
+@page()
+async def network_request(request: Request) -> Response:
+    org = await current_org(request, Action.NETWORK_WRITE)
+    form = await request.form()
+    data = {
+        "mirror_item_id": str(form.get("mirror_item_id", "")),
+        "kind": str(form.get("kind", "")),
+        "quantity": _decimal_text(str(form.get("quantity", "1"))) or "1",
+        "message": str(form.get("message", "")),
+    }
+    try:
+        await request_mirrored_item(request.state.principal, org.id, data)
+    except NotFound:
+        message, level = _(request, N_("This item is no longer shared with you.")), "error"
+    except ServiceError as error:
+        message, level = error.text(request.state.locale), "error"
+    else:
+        message, level = _(request, N_("Request sent to the partner.")), "success"
+    response = RedirectResponse(request.url_for("federation:network", slug=org.slug).path, status_code=303)
+    flash(request, response, message, level)
+    return response
+
+
+@page()
+async def network_cancel(request: Request) -> Response:
+    org = await current_org(request, Action.NETWORK_READ)
+    exchange = await FederatedExchange.get_or_none(
+        id=int(request.path_params["exchange_id"]), local_organization_id=org.id
+    )
+    if exchange is None:
+        raise NotFound("exchange_request")
+    try:
+        await cancel_mirrored_request(request.state.principal, exchange.id)
+    except ServiceError as error:
+        message, level = error.text(request.state.locale), "error"
+    else:
+        message, level = _(request, N_("Request updated.")), "success"
+    response = RedirectResponse(request.url_for("federation:network", slug=org.slug).path, status_code=303)
+    flash(request, response, message, level)
+    return response
+
+
+@page()
+async def account_partners(request: Request) -> Response:
+    """The member chooses, organization by organization, to be recognised by its partners."""
+    principal = request.state.principal
+    orgs = request.state.web_context["my_orgs"]
+    if request.method == "POST":
+        form = await request.form()
+        try:
+            organization_id = int(str(form.get("organization_id", "")))
+        except ValueError:
+            raise NotFound("membership") from None
+        consent = form.get("consent") == "yes"
+        try:
+            await set_partner_recognition(principal, organization_id, consent)
+        except ServiceError as error:
+            message, level = error.text(request.state.locale), "error"
+        else:
+            message = _(
+                request,
+                N_("Partners of this organization can now recognise you.")
+                if consent
+                else N_("Partners will no longer recognise you; they have been asked to forget you."),
+            )
+            level = "success"
+        response = RedirectResponse(request.url_for("federation:account_partners").path, status_code=303)
+        flash(request, response, message, level)
+        return response
+    shared = set(await SharedProfile.filter(user_id=principal.user_id).values_list("organization_id", flat=True))
+    return render(request, "account_partners.html", {"orgs": orgs, "shared": shared})
+
+
+def federation_object_routes() -> list[BaseRoute]:
+    """Routes of the objects half (the transport half serves actors, inboxes, outboxes)."""
+    return [
+        Route("/ap/context.jsonld", context_document, name="federation:context"),
+        Route("/o/{slug}/network", network_search, name="federation:network"),
+        Route("/o/{slug}/network/request", network_request, methods=["POST"], name="federation:network_request"),
+        Route(
+            "/o/{slug}/network/exchanges/{exchange_id:int}/cancel",
+            network_cancel,
+            methods=["POST"],
+            name="federation:network_cancel",
+        ),
+        Route("/account/partners", account_partners, methods=["GET", "POST"], name="federation:account_partners"),
+    ]

@@ -1,0 +1,79 @@
+"""Browser tests' shared pieces: Debian's chromium, and a real ``fabcom serve`` on a
+migrated SQLite database with the demo data, for Playwright to drive."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fabcom.testing.processes import free_port
+from fabcom.testing.services import services_required
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FABCOM = [sys.executable, "-m", "fabcom"]
+
+
+def require_chromium() -> None:
+    """Skip (or fail, where services are required) without chromium."""
+    if not Path(CHROMIUM).exists():
+        if services_required():
+            pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+
+
+@contextmanager
+def demo_server(var_dir: Path, modules: str = "", setup: Sequence[tuple[list[str], str | None]] = ()) -> Iterator[str]:
+    """``fabcom migrate``, ``fabcom demo``, then each ``(arguments, standard input)`` of
+    ``setup``, then ``fabcom serve`` on a free port until the block ends; yields its URL."""
+    env = {
+        **os.environ,
+        "FABCOM_VAR_DIR": str(var_dir),
+        "FABCOM_DATABASE_URL": "",
+        "FABCOM_REDIS_URL": "",
+        "FABCOM_MODULES": modules,
+    }
+    for args, given in [(["migrate"], None), (["demo"], None), *setup]:
+        done = subprocess.run(  # noqa: S603 - our own command line
+            FABCOM + args, env=env, input=given, capture_output=True, text=True, timeout=600, check=False
+        )
+        assert done.returncode == 0, done.stderr
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env["FABCOM_BASE_URL"] = base
+    process = subprocess.Popen(  # noqa: S603 - our own command line
+        [*FABCOM, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "fabcom serve exited early"
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("fabcom serve did not answer /healthz within 60 s")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

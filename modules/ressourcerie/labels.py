@@ -1,0 +1,49 @@
+"""The names shown for the module's codes (English message ids, translated when shown)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import fabcom
+from fabcom.api import N_, gettext
+
+DESTINATIONS = {
+    "sale": N_("Sold (re-use)"),
+    "partner_gift": N_("Given to partners (re-use)"),
+    "recycling": N_("Recycling"),
+    "waste": N_("Ultimate waste"),
+}
+PAYMENT_MODES = {
+    "cash": N_("Cash"),
+    "card": N_("Card"),
+    "cheque": N_("Cheque"),
+    "local_currency": N_("Local currency"),
+    "other": N_("Other"),
+}
+# The shared taxonomy names the REP channels (filières) in both languages.
+TAXONOMY = Path(fabcom.__file__).resolve().parent / "inventory" / "data" / "taxonomy.json"
+
+
+@cache
+def _channels() -> dict[str, dict[str, str]]:
+    return json.loads(TAXONOMY.read_text(encoding="utf-8"))["rep_channels"]
+
+
+def channel_label(code: str, locale: str) -> str:
+    """``DEA — Éléments d'ameublement``; kg of a category without channel are "none"."""
+    if code == "none":
+        return gettext(locale, N_("No REP channel"))
+    if code.startswith("buyer:"):
+        return gettext(locale, N_("Buyer: {name}"), name=code[6:])
+    names = _channels().get(code)
+    return f"{code} — {names['en' if locale == 'en' else 'fr']}" if names else code
+
+
+def destination_label(code: str, locale: str) -> str:
+    return gettext(locale, DESTINATIONS[code]) if code in DESTINATIONS else code
+
+
+def payment_label(code: str, locale: str) -> str:
+    return gettext(locale, PAYMENT_MODES[code]) if code in PAYMENT_MODES else code

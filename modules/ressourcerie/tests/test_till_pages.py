@@ -1,0 +1,191 @@
+"""The till over HTTP: a sale rung up line by line without reload, its receipt (page and
+PDF), an item already sold refused, and the day's cash closing with its gap."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fabcom.api import Role, clock
+from fabcom.inventory.models import Item
+from fabcom.inventory.services import create_item
+from modules.ressourcerie import pdf
+from modules.ressourcerie.models import CashClosing, Outflow, Sale, SaleLine
+from modules.ressourcerie.services import record_sale
+from modules.ressourcerie.tests.test_pages import csrf
+
+
+def tokens(html: str) -> list[str]:
+    marker = 'name="line" value="'
+    found, start = [], 0
+    while (start := html.find(marker, start)) != -1:
+        start += len(marker)
+        found.append(html[start : html.index('"', start)])
+    return found
+
+
+async def test_a_sale_of_two_lots_and_an_item_then_its_receipt(client, login, org_a, staff_a):
+    lamp = await create_item(
+        staff_a,
+        org_a.id,
+        {"title": "Lampe Berger", "category_code": "C_17", "initial_quantity": "1", "unit_value": "12"},
+    )
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+
+    first = await client.post(url, data={"category": "vêt", "weight": "2,5", "price": "5"}, headers=headers)
+    assert first.status_code == 200
+    assert "<html" not in first.text
+    assert tokens(first.text) == ["lot:C_22:2.5:5"]
+    assert "Total : 5,00\u00a0€" in first.text
+    second = await client.post(
+        url, data={"line": tokens(first.text), "category": "15", "weight": "11", "price": "20,50"}, headers=headers
+    )
+    found = await client.get(f"{url}/items?search=berger", headers=headers)
+    assert f'name="add_item" value="{lamp.id}"' in found.text
+    third = await client.post(url, data={"line": tokens(second.text), "add_item": str(lamp.id)}, headers=headers)
+    assert tokens(third.text) == ["lot:C_22:2.5:5", "lot:C_15:11:20.50", f"item:{lamp.id}:12.00"]
+    assert "Total : 37,50\u00a0€" in third.text
+    assert await Sale.all().count() == 0  # nothing written before validation
+
+    done = await client.post(
+        url, data={"line": tokens(third.text), "payment_mode": "card", "action": "validate"}, headers=headers
+    )
+    assert done.status_code == 204
+    assert done.headers["HX-Redirect"] == f"/m/ressourcerie/o/{org_a.slug}/till/receipts/1"
+    sale = await Sale.get(organization_id=org_a.id, number=1)
+    assert (sale.total, sale.payment_mode.value) == (Decimal("37.50"), "card")
+    assert [(line.label, line.weight_kg, line.amount) for line in await SaleLine.filter(sale_id=sale.id)] == [
+        ("Vêtements", Decimal("2.5"), Decimal("5.00")),
+        ("Mobilier", Decimal("11"), Decimal("20.50")),
+        ("Lampe Berger", None, Decimal("12.00")),
+    ]
+    assert (await Item.get(id=lamp.id)).quantity == 0
+    outflow = await Outflow.get(id=sale.outflow_id).prefetch_related("lines")  # type: ignore[attr-defined]
+    assert sorted(line.weight_kg for line in outflow.lines) == [Decimal("2.5"), Decimal("11")]
+
+    page = await client.get(f"/m/ressourcerie/o/{org_a.slug}/till/receipts/1")
+    assert page.status_code == 200
+    assert "Ticket n° 1" in page.text
+    assert "Payé par : Carte" in page.text
+    if pdf.available():
+        document = await client.get(f"/m/ressourcerie/o/{org_a.slug}/till/receipts/1.pdf")
+        assert document.status_code == 200
+        assert document.headers["content-type"] == "application/pdf"
+        assert document.content.startswith(b"%PDF-")
+    assert (await client.get(f"/m/ressourcerie/o/{org_a.slug}/till/receipts/2")).status_code == 404
+
+
+async def test_an_item_already_sold_is_refused_and_nothing_is_written(client, login, org_a, staff_a):
+    chair = await create_item(
+        staff_a, org_a.id, {"title": "Chaise paillée", "category_code": "C_15", "initial_quantity": "1"}
+    )
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    # The chair is in the cart of the page, but another till sells it first.
+    in_cart = await client.post(url, data={"add_item": str(chair.id), "price": "15"}, headers=headers)
+    assert tokens(in_cart.text) == [f"item:{chair.id}:15"]
+    await record_sale(staff_a, org_a.id, {"payment_mode": "cash", "lines": [{"item_id": chair.id, "amount": "15"}]})
+
+    refused = await client.post(
+        url,
+        data={"line": tokens(in_cart.text), "payment_mode": "cash", "action": "validate"},
+        headers=headers,
+    )
+    assert refused.status_code == 400
+    assert "Chaise paillée est déjà vendu ou en rupture de stock." in refused.text
+    assert await Sale.all().count() == 1
+    again = await client.post(url, data={"add_item": str(chair.id), "price": "15"}, headers=headers)
+    assert again.status_code == 400
+    assert "Chaise paillée est déjà vendu ou en rupture de stock." in again.text
+
+
+async def test_bad_lines_are_refused_with_a_message(client, login, org_a, staff_a):
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    no_price = await client.post(url, data={"category": "15", "weight": "3"}, headers=headers)
+    assert no_price.status_code == 400
+    assert "Indiquez le prix du lot." in no_price.text
+    negative = await client.post(url, data={"category": "15", "weight": "-3", "price": "2"}, headers=headers)
+    assert negative.status_code == 400
+    assert tokens(negative.text) == []
+    empty = await client.post(url, data={"action": "validate", "payment_mode": "cash"}, headers=headers)
+    assert "Ajoutez au moins une ligne à la vente." in empty.text
+    assert await Sale.all().count() == 0
+
+
+async def test_cash_closing_totals_and_gap(client, login, org_a, staff_a):
+    for mode, amount in [("cash", "12.50"), ("cash", "7.00"), ("card", "30.00"), ("cheque", "15.00")]:
+        await record_sale(
+            staff_a,
+            org_a.id,
+            {"payment_mode": mode, "lines": [{"category_code": "C_22", "weight_kg": "1", "amount": amount}]},
+        )
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till/closing"
+    page = await client.get(url)
+    assert 'Espèces</td><td class="num">19,50\u00a0€' in page.text
+    assert 'Carte</td><td class="num">30,00\u00a0€' in page.text
+    assert "64,50\u00a0€" in page.text
+    token = await csrf(client, url)
+    bad = await client.post(url, data={"csrf_token": token, "cash_counted": "dix"})
+    assert bad.status_code == 400
+    assert "Saisissez un nombre valide." in bad.text
+    assert await CashClosing.all().count() == 0
+    closed = await client.post(url, data={"csrf_token": token, "cash_counted": "18,50"}, follow_redirects=True)
+    assert closed.status_code == 200
+    closing = await CashClosing.get(organization_id=org_a.id, day=clock.today())
+    assert closing.totals == {"card": "30.00", "cash": "19.50", "cheque": "15.00"}
+    assert closing.cash_difference == Decimal("-1.00")
+    assert "-1,00\u00a0€" in closed.text
+
+
+async def test_who_may_use_the_till(client, login, make_member, org_a, org_b, staff_b):
+    await login(client, staff_b)
+    assert (await client.get(f"/m/ressourcerie/o/{org_a.slug}/till")).status_code == 404
+    assert (await client.get(f"/m/ressourcerie/o/{org_a.slug}/till/closing")).status_code == 404
+    member = await make_member(org_a, role=Role.MEMBER)
+    client.cookies.clear()
+    await login(client, member)
+    assert (await client.get(f"/m/ressourcerie/o/{org_a.slug}/till")).status_code == 403
+
+
+async def test_receipts_and_closings_stay_in_their_organization(client, login, org_a, staff_a, staff_b, make_member):
+    await record_sale(
+        staff_a,
+        org_a.id,
+        {"payment_mode": "cash", "lines": [{"category_code": "C_22", "weight_kg": "1", "amount": "3"}]},
+    )
+    await login(client, staff_b)
+    for path in ("till/receipts/1", "till/receipts/1.pdf", "till/items?search=a", "lots", "report/annual"):
+        assert (await client.get(f"/m/ressourcerie/o/{org_a.slug}/{path}")).status_code == 404, path
+    # a volunteer rings up sales but does not close the till
+    volunteer = await make_member(org_a, role=Role.VOLUNTEER)
+    client.cookies.clear()
+    await login(client, volunteer)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till/closing"
+    page = await client.get(url)
+    assert page.status_code == 200
+    assert "Clôturer la caisse" not in page.text
+    refused = await client.post(url, data={"csrf_token": await csrf(client, url), "cash_counted": "3"})
+    assert refused.status_code == 403
+    assert await CashClosing.all().count() == 0
+
+
+async def test_a_bulk_item_is_added_once_per_unit_in_stock(client, login, org_a, staff_a):
+    plates = await create_item(
+        staff_a,
+        org_a.id,
+        {"title": "Assiettes", "category_code": "C_18", "initial_quantity": "2", "unit_value": "1.50"},
+    )
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    one = await client.post(url, data={"add_item": str(plates.id)}, headers=headers)
+    two = await client.post(url, data={"line": tokens(one.text), "add_item": str(plates.id)}, headers=headers)
+    assert tokens(two.text) == [f"item:{plates.id}:1.50", f"item:{plates.id}:1.50"]
+    three = await client.post(url, data={"line": tokens(two.text), "add_item": str(plates.id)}, headers=headers)
+    assert three.status_code == 400
+    assert tokens(three.text) == tokens(two.text)
