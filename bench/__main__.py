@@ -20,6 +20,8 @@ from pathlib import Path
 from arq.connections import RedisSettings, create_pool
 
 N = int(os.environ.get("BENCH_JOBS", "5000"))
+# Concurrent producers, as a web server's requests would be; the same number for bare arq and fabcom.
+PRODUCERS = int(os.environ.get("BENCH_PRODUCERS", "1"))
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,6 +50,17 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     return process, f"redis://127.0.0.1:{port}/0"
 
 
+async def produce(one) -> None:
+    """Runs ``one()`` N times from PRODUCERS concurrent tasks."""
+
+    async def producer(count: int) -> None:
+        for _ in range(count):
+            await one()
+
+    share, extra = divmod(N, PRODUCERS)
+    await asyncio.gather(*(producer(share + (i < extra)) for i in range(PRODUCERS)))
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -70,17 +83,26 @@ async def bench_bare_arq(redis_url: str, env: dict[str, str]) -> dict[str, float
     )
     await asyncio.sleep(1.5)
     latencies = []
-    started = time.perf_counter()
-    for _ in range(N):
+
+    async def one() -> None:
         t = time.perf_counter()
         await pool.enqueue_job("noop")
         latencies.append(time.perf_counter() - t)
+
+    started = time.perf_counter()
+    await produce(one)
+    produced = time.perf_counter() - started
     while int(await pool.get(COUNTER) or 0) < N:
         await asyncio.sleep(0.01)
     elapsed = time.perf_counter() - started
     stop(worker)
     await pool.aclose()
-    return {"jobs_per_s": N / elapsed, "enqueue_p50_ms": statistics.median(latencies) * 1000, "seconds": elapsed}
+    return {
+        "jobs_per_s": N / elapsed,
+        "enqueue_p50_ms": statistics.median(latencies) * 1000,
+        "seconds": elapsed,
+        "produced_s": produced,
+    }
 
 
 async def bench_fabcom(redis_url: str, database_url: str, var_dir: Path, env: dict[str, str]) -> dict[str, float]:
@@ -113,14 +135,18 @@ async def bench_fabcom(redis_url: str, database_url: str, var_dir: Path, env: di
     await asyncio.sleep(2)
     latencies = []  # the enqueue call inside the service's transaction
     transactions = []  # the whole transaction, BEGIN to COMMIT, with only the enqueue in it
-    started = time.perf_counter()
-    for _ in range(N):
+
+    async def one() -> None:
         t0 = time.perf_counter()
         async with in_transaction():
             t1 = time.perf_counter()
             await enqueue("ping_worker")
             latencies.append(time.perf_counter() - t1)
         transactions.append(time.perf_counter() - t0)
+
+    started = time.perf_counter()
+    await produce(one)
+    produced = time.perf_counter() - started
     while await Job.filter(name="ping_worker", status=JobStatus.DONE).count() < N:
         await asyncio.sleep(0.05)
     elapsed = time.perf_counter() - started
@@ -131,6 +157,7 @@ async def bench_fabcom(redis_url: str, database_url: str, var_dir: Path, env: di
         "enqueue_p50_ms": statistics.median(latencies) * 1000,
         "transaction_p50_ms": statistics.median(transactions) * 1000,
         "seconds": elapsed,
+        "produced_s": produced,
     }
 
 
@@ -208,7 +235,7 @@ async def main() -> None:
     drain = env.get("BENCH_DRAIN", "1") == "1"  # also the worker side alone (jobs queued first)
     postgres = env.get("FABCOM_BENCH_POSTGRES_URL") or env.get("FABCOM_TEST_POSTGRES_URL", "")
     print(
-        f"{N} no-op jobs, max_jobs={env['FABCOM_WORKER_MAX_JOBS']}, poll={env['FABCOM_JOB_POLL_S']} s, {rounds} rounds"
+        f"{N} no-op jobs from {PRODUCERS} producer(s), max_jobs={env['FABCOM_WORKER_MAX_JOBS']}, poll={env['FABCOM_JOB_POLL_S']} s, {rounds} rounds"
     )
     results: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -256,7 +283,9 @@ async def main() -> None:
                     results.setdefault(f"fabcom ({name})", []).append(result)
         finally:
             stop(redis)
-    print(f"{'':26} {'jobs/s':>8} {'ratio':>6} {'enqueue p50':>12} {'transaction p50':>16}   (medians)")
+    print(
+        f"{'':26} {'jobs/s':>8} {'ratio':>6} {'enqueue p50':>12} {'transaction p50':>16} {'enqueued in':>12}  (medians)"
+    )
     for name, runs_of in sorted(results.items(), key=lambda kv: kv[0].startswith("drain")):
         bare = statistics.median(r["jobs_per_s"] for r in results["drain: bare arq" if "drain" in name else "bare arq"])
         rate = statistics.median(r["jobs_per_s"] for r in runs_of)
@@ -266,7 +295,8 @@ async def main() -> None:
         enqueue_ms = statistics.median(r["enqueue_p50_ms"] for r in runs_of)
         transaction = [r["transaction_p50_ms"] for r in runs_of if "transaction_p50_ms" in r]
         whole = f"{statistics.median(transaction):13.3f} ms" if transaction else f"{'-':>16}"
-        print(f"{name:26} {rate:8.0f} {rate / bare:5.2f}x {enqueue_ms:9.3f} ms {whole}")
+        produced = statistics.median(r["produced_s"] for r in runs_of)
+        print(f"{name:26} {rate:8.0f} {rate / bare:5.2f}x {enqueue_ms:9.3f} ms {whole} {produced:10.2f} s")
 
 
 if __name__ == "__main__":
