@@ -230,7 +230,7 @@ class SiteSettings(Model):
     organization = fields.OneToOneField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
     share_figures = fields.BooleanField(default=False)
     # The fingerprint of the figures last published to partners ("" when none are out there).
-    figures_digest = fields.CharField(max_length=64, default="")
+    figures_digest = fields.CharField(max_length=64, default="", db_default="")
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

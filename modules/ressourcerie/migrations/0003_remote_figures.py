@@ -29,6 +29,6 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='SiteSettings',
             name='figures_digest',
-            field=fields.CharField(default='', max_length=64),
+            field=fields.CharField(default='', db_default='', max_length=64),
         ),
     ]
