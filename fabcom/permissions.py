@@ -15,10 +15,14 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q
 
 from fabcom.members.models import Role
+
+if TYPE_CHECKING:
+    from fabcom.auth.models import User
 
 
 class Action(StrEnum):
@@ -128,33 +132,46 @@ class Principal:
 ANONYMOUS = Principal()
 
 
+# The user's memberships valid on a day, each with the accepted partnerships of its
+# organization (either side), in one statement: the principal of every request is built
+# from it, so it is one round trip rather than one per table.
+_ROLES_AND_PARTNERS = (
+    "SELECT m.organization_id, m.role, p.organization_id AS a, p.partner_id AS b "
+    "FROM fabcom_membership m LEFT JOIN fabcom_partnership p ON p.status = 'accepted' "
+    "AND (p.organization_id = m.organization_id OR p.partner_id = m.organization_id) "
+    "WHERE m.user_id = {p1} AND m.valid_from <= {p2} AND (m.valid_until IS NULL OR m.valid_until >= {p2})"
+)
+
+
 async def load_principal(
     user_id: int,
     *,
     scopes: Iterable[str] | None = None,
     token_id: int | None = None,
     today: dt.date | None = None,
+    user: User | None = None,
 ) -> Principal:
-    """Build the principal of ``user_id`` from their memberships valid ``today``."""
+    """Build the principal of ``user_id`` from their memberships valid ``today``
+    (``user``: the account when the caller has already read it, saving a query)."""
+    from tortoise import connections
+
     from fabcom.auth.models import User
-    from fabcom.members.models import Membership
-    from fabcom.network.models import Partnership, PartnershipStatus
 
     today = today or dt.date.today()
-    user = await User.get(id=user_id)
-    memberships = await Membership.filter(user_id=user_id, valid_from__lte=today).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
-    )
-    roles = {m.organization_id: m.role for m in memberships}  # type: ignore[attr-defined]
+    if user is None:
+        user = await User.get(id=user_id)
+    connection = connections.get("default")
+    is_sqlite = connection.capabilities.dialect == "sqlite"
+    sql = _ROLES_AND_PARTNERS.format(p1="?" if is_sqlite else "$1", p2="?" if is_sqlite else "$2")
+    values: list[object] = [user_id, today, today] if is_sqlite else [user_id, today]
+    _count, rows = await connection.execute_query(sql, values)
+    roles: dict[int, Role] = {}
     partner_ids: set[int] = set()
-    if roles:
-        links = await Partnership.filter(
-            Q(organization_id__in=list(roles)) | Q(partner_id__in=list(roles)),
-            status=PartnershipStatus.ACCEPTED,
-        ).values_list("organization_id", "partner_id")
-        for a, b in links:
-            partner_ids.update((a, b))
-        partner_ids -= set(roles)
+    for row in rows:
+        roles[row[0]] = Role(row[1])
+        if row[2] is not None:
+            partner_ids.update((row[2], row[3]))
+    partner_ids -= set(roles)
     return Principal(
         user_id=user.id,
         roles=roles,

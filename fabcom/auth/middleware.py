@@ -44,7 +44,7 @@ class AuthMiddleware:
             session = await session_for_key(key) if key else None
             if session is not None:
                 state["session"] = session
-                state["principal"] = await load_principal(session.user_id)  # type: ignore[attr-defined]
+                state["principal"] = await load_principal(session.user_id, user=session.user)  # type: ignore[attr-defined]
         preferred = state["principal"].locale if state["principal"].is_authenticated else None
         if preferred is None:  # the language switch of someone not logged in is a cookie
             preferred = cookie_parser(headers.get("cookie", "")).get(LOCALE_COOKIE) or None

@@ -146,15 +146,15 @@ async def principal_for_token(secret: str) -> Principal | None:
     """The principal a bearer token acts as, or None if it is unknown, revoked or expired."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = await ApiToken.get_or_none(token_hash=_digest(secret), revoked_at__isnull=True)
+    token = await ApiToken.get_or_none(token_hash=_digest(secret), revoked_at__isnull=True).select_related("user")
     now = clock.now()
     if token is None or (token.expires_at is not None and token.expires_at <= now):
         return None
-    user = await User.get(id=token.user_id)  # type: ignore[attr-defined]
+    user = token.user
     if not user.is_active:
         return None
     await ApiToken.filter(id=token.id).update(last_used_at=now)
-    return await load_principal(user.id, scopes=token.scopes, token_id=token.id)
+    return await load_principal(user.id, scopes=token.scopes, token_id=token.id, user=user)
 
 
 # --- sessions -------------------------------------------------------------------------
@@ -180,7 +180,8 @@ async def session_for_key(key: str) -> Session | None:
     """The live session behind a cookie value, or None (unknown, expired or revoked)."""
     if not key:
         return None
-    session = await Session.get_or_none(key_hash=_digest(key)).prefetch_related("user")
+    # The account comes in the same query (a JOIN): the middleware runs this on every request.
+    session = await Session.get_or_none(key_hash=_digest(key)).select_related("user")
     if session is None or session.expires_at <= clock.now() or not session.user.is_active:
         return None
     return session
