@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from tortoise import connections
 
 from fabcom.permissions import Principal
+from fabcom.redis_clients import redis_client
 from fabcom.settings import Settings
 
 WINDOW_SECONDS = 3600
@@ -59,7 +59,6 @@ _UPSERT = (
     "window_start = excluded.window_start "
     "RETURNING spent"
 )
-_redis_clients: dict[str, Any] = {}
 
 
 async def _charge_database(key: str, window: int, cost: int, is_sqlite: bool) -> int:
@@ -69,11 +68,7 @@ async def _charge_database(key: str, window: int, cost: int, is_sqlite: bool) ->
 
 
 async def _charge_redis(url: str, key: str, window: int, cost: int) -> int:
-    import redis.asyncio as redis
-
-    client = _redis_clients.get(url)
-    if client is None:
-        client = _redis_clients[url] = redis.Redis.from_url(url)
+    client = redis_client(url)
     redis_key = f"fabcom:api_budget:{key}:{window}"
     async with client.pipeline(transaction=True) as pipe:
         pipe.incrby(redis_key, cost)
