@@ -15,10 +15,14 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q
 
 from fabcom.members.models import Role
+
+if TYPE_CHECKING:
+    from fabcom.auth.models import User
 
 
 class Action(StrEnum):
@@ -128,33 +132,58 @@ class Principal:
 ANONYMOUS = Principal()
 
 
-async def load_principal(
-    user_id: int,
+# The user's memberships valid on a day, each with the accepted partnerships of its
+# organization (either side), in one statement: the principal of every request is built
+# from it, so it is one round trip rather than one per table. ``{source}`` and ``{who}``
+# name the user directly, or through a session's key (then the statement needs nothing
+# from the session's own query and both go to the database together).
+_ROLES_AND_PARTNERS = (
+    "SELECT m.organization_id, m.role, p.organization_id AS a, p.partner_id AS b "
+    "FROM {source} LEFT JOIN fabcom_partnership p ON p.status = 'accepted' "
+    "AND (p.organization_id = m.organization_id OR p.partner_id = m.organization_id) "
+    "WHERE {who} AND m.valid_from <= {p2} AND (m.valid_until IS NULL OR m.valid_until >= {p2})"
+)
+_BY_USER = {"source": "fabcom_membership m", "who": "m.user_id = {p1}"}
+_BY_SESSION = {
+    "source": "fabcom_session s JOIN fabcom_membership m ON m.user_id = s.user_id",
+    "who": "s.key_hash = {p1}",
+}
+
+
+async def roles_and_partners(
+    *, user_id: int | None = None, session_key_hash: str | None = None, today: dt.date | None = None
+) -> list[tuple[int, str, int | None, int | None]]:
+    """(organization, role, partnership side a, side b) rows of the memberships valid
+    ``today`` of a user, named by id or by the key hash of one of their sessions."""
+    from tortoise import connections
+
+    today = today or dt.date.today()
+    connection = connections.get("default")
+    is_sqlite = connection.capabilities.dialect == "sqlite"
+    parts = _BY_USER if session_key_hash is None else _BY_SESSION
+    p1, p2 = ("?", "?") if is_sqlite else ("$1", "$2")
+    sql = _ROLES_AND_PARTNERS.format(source=parts["source"], who=parts["who"].format(p1=p1), p2=p2)
+    who = user_id if session_key_hash is None else session_key_hash
+    values: list[object] = [who, today, today] if is_sqlite else [who, today]
+    _count, rows = await connection.execute_query(sql, values)
+    return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def principal_from(
+    user: User,
+    rows: Iterable[tuple[int, str, int | None, int | None]],
     *,
     scopes: Iterable[str] | None = None,
     token_id: int | None = None,
-    today: dt.date | None = None,
 ) -> Principal:
-    """Build the principal of ``user_id`` from their memberships valid ``today``."""
-    from fabcom.auth.models import User
-    from fabcom.members.models import Membership
-    from fabcom.network.models import Partnership, PartnershipStatus
-
-    today = today or dt.date.today()
-    user = await User.get(id=user_id)
-    memberships = await Membership.filter(user_id=user_id, valid_from__lte=today).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
-    )
-    roles = {m.organization_id: m.role for m in memberships}  # type: ignore[attr-defined]
+    """The principal of ``user`` from the rows of ``roles_and_partners``."""
+    roles: dict[int, Role] = {}
     partner_ids: set[int] = set()
-    if roles:
-        links = await Partnership.filter(
-            Q(organization_id__in=list(roles)) | Q(partner_id__in=list(roles)),
-            status=PartnershipStatus.ACCEPTED,
-        ).values_list("organization_id", "partner_id")
-        for a, b in links:
+    for organization_id, role, a, b in rows:
+        roles[organization_id] = Role(role)
+        if a is not None and b is not None:
             partner_ids.update((a, b))
-        partner_ids -= set(roles)
+    partner_ids -= set(roles)
     return Principal(
         user_id=user.id,
         roles=roles,
@@ -164,6 +193,24 @@ async def load_principal(
         is_instance_admin=user.is_instance_admin,
         locale=user.locale,
     )
+
+
+async def load_principal(
+    user_id: int,
+    *,
+    scopes: Iterable[str] | None = None,
+    token_id: int | None = None,
+    today: dt.date | None = None,
+    user: User | None = None,
+) -> Principal:
+    """Build the principal of ``user_id`` from their memberships valid ``today``
+    (``user``: the account when the caller has already read it, saving a query)."""
+    from fabcom.auth.models import User
+
+    if user is None:
+        user = await User.get(id=user_id)
+    rows = await roles_and_partners(user_id=user_id, today=today)
+    return principal_from(user, rows, scopes=scopes, token_id=token_id)
 
 
 def system_principal() -> Principal:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fabcom.auth.services import principal_for_token, session_for_key
+from fabcom.auth.services import principal_for_token, session_and_principal
 from fabcom.i18n import negotiate_locale
-from fabcom.permissions import ANONYMOUS, load_principal
+from fabcom.permissions import ANONYMOUS
 
 SESSION_COOKIE = "fabcom_session"
 LOCALE_COOKIE = "fabcom_locale"
@@ -41,10 +41,9 @@ class AuthMiddleware:
                 state["principal"] = principal
         else:
             key = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE, "")
-            session = await session_for_key(key) if key else None
-            if session is not None:
-                state["session"] = session
-                state["principal"] = await load_principal(session.user_id)  # type: ignore[attr-defined]
+            found = await session_and_principal(key) if key else None
+            if found is not None:
+                state["session"], state["principal"] = found
         preferred = state["principal"].locale if state["principal"].is_authenticated else None
         if preferred is None:  # the language switch of someone not logged in is a cookie
             preferred = cookie_parser(headers.get("cookie", "")).get(LOCALE_COOKIE) or None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import hashlib
@@ -18,7 +19,7 @@ from fabcom.audit.services import record, snapshot
 from fabcom.auth.models import ApiToken, Session, User
 from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from fabcom.i18n import N_
-from fabcom.permissions import SCOPES, Principal, load_principal
+from fabcom.permissions import SCOPES, Principal, load_principal, principal_from, roles_and_partners
 from fabcom.validation import Input, InputError, parse
 
 TOKEN_PREFIX = "fabcom_pat_"  # noqa: S105 - a public prefix, not a secret
@@ -146,15 +147,15 @@ async def principal_for_token(secret: str) -> Principal | None:
     """The principal a bearer token acts as, or None if it is unknown, revoked or expired."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    token = await ApiToken.get_or_none(token_hash=_digest(secret), revoked_at__isnull=True)
+    token = await ApiToken.get_or_none(token_hash=_digest(secret), revoked_at__isnull=True).select_related("user")
     now = clock.now()
     if token is None or (token.expires_at is not None and token.expires_at <= now):
         return None
-    user = await User.get(id=token.user_id)  # type: ignore[attr-defined]
+    user = token.user
     if not user.is_active:
         return None
     await ApiToken.filter(id=token.id).update(last_used_at=now)
-    return await load_principal(user.id, scopes=token.scopes, token_id=token.id)
+    return await load_principal(user.id, scopes=token.scopes, token_id=token.id, user=user)
 
 
 # --- sessions -------------------------------------------------------------------------
@@ -180,10 +181,31 @@ async def session_for_key(key: str) -> Session | None:
     """The live session behind a cookie value, or None (unknown, expired or revoked)."""
     if not key:
         return None
-    session = await Session.get_or_none(key_hash=_digest(key)).prefetch_related("user")
+    return _live(await Session.get_or_none(key_hash=_digest(key)).select_related("user"))
+
+
+def _live(session: Session | None) -> Session | None:
     if session is None or session.expires_at <= clock.now() or not session.user.is_active:
         return None
     return session
+
+
+async def session_and_principal(key: str) -> tuple[Session, Principal] | None:
+    """The live session behind a cookie value and who it acts for, or None. Two
+    statements sent together, both keyed by the cookie's hash: the session with its
+    account (a JOIN), and the account's memberships with their partnerships; the
+    middleware runs this on every request, so it costs one round trip, not five."""
+    if not key:
+        return None
+    digest = _digest(key)
+    found, rows = await asyncio.gather(
+        Session.get_or_none(key_hash=digest).select_related("user"),
+        roles_and_partners(session_key_hash=digest),
+    )
+    session = _live(found)
+    if session is None:
+        return None
+    return session, principal_from(session.user, rows)
 
 
 async def close_session(key: str) -> None:

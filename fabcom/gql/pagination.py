@@ -3,39 +3,68 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from fabcom.gql.context import PublicError
 from fabcom.gql.ids import decode_cursor, encode_cursor
+from fabcom.redis_clients import redis_client
 
 MAX_PAGE = 100
 
 # ``totalCount``: exact while the list is small; from COUNT_CACHE_MIN rows on, the count
-# of one query (same SQL, same visibility, same filters) is kept COUNT_CACHE_SECONDS in
-# this process, so paging through 100,000 items does not count them on every page.
+# of one query (same SQL, same visibility, same filters) is kept COUNT_CACHE_SECONDS, so
+# paging through 100,000 items does not count them on every page. Kept in Redis when the
+# instance has one (every server process then shares it), else in this process.
 COUNT_CACHE_MIN = 1_000
 COUNT_CACHE_SECONDS = 30.0
 COUNT_CACHE_SIZE = 1_024
+COUNT_KEY_PREFIX = "fabcom:count:"
 _counts: OrderedDict[str, tuple[float, int]] = OrderedDict()
+# The Redis URL of the request being served ("" without Redis): set by the GraphQL
+# endpoint for each request, so every list resolver — the core's, federation's, modules' —
+# uses the instance's store without being handed the settings.
+count_store: ContextVar[str] = ContextVar("fabcom_count_store", default="")
+logger = logging.getLogger("fabcom.gql")
 
 
-async def count_rows(queryset: QuerySet) -> int:
-    """``COUNT(*)`` of ``queryset``; a large count may be up to COUNT_CACHE_SECONDS old."""
-    # A query object builds its SQL once: the key is read from a copy of the count.
-    key = queryset.count().sql(params_inline=True)
-    now = time.monotonic()
+def _redis_key(key: str) -> str:
+    return COUNT_KEY_PREFIX + hashlib.sha256(key.encode()).hexdigest()
+
+
+async def _cached_in_redis(url: str, key: str) -> int | None:
+    try:
+        raw = await redis_client(url).get(_redis_key(key))
+    except RedisError:
+        logger.warning("totalCount cache: Redis unavailable, counting", exc_info=True)
+        return None
+    return None if raw is None else int(raw)
+
+
+async def _keep_in_redis(url: str, key: str, total: int) -> None:
+    try:
+        await redis_client(url).set(_redis_key(key), total, px=int(COUNT_CACHE_SECONDS * 1000))
+    except RedisError:
+        logger.warning("totalCount cache: Redis unavailable, count not kept", exc_info=True)
+
+
+def _cached_in_process(key: str, now: float) -> int | None:
     hit = _counts.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    total = await queryset.count()
+    return hit[1] if hit is not None and hit[0] > now else None
+
+
+def _keep_in_process(key: str, total: int, now: float) -> None:
     if total >= COUNT_CACHE_MIN:
         _counts[key] = (now + COUNT_CACHE_SECONDS, total)
         _counts.move_to_end(key)
@@ -43,6 +72,24 @@ async def count_rows(queryset: QuerySet) -> int:
             _counts.popitem(last=False)
     else:
         _counts.pop(key, None)
+
+
+async def count_rows(queryset: QuerySet, *, redis_url: str | None = None) -> int:
+    """``COUNT(*)`` of ``queryset``; a large count may be up to COUNT_CACHE_SECONDS old.
+    ``redis_url``: where counts are kept ("" for this process); by default the store of
+    the request being served (``count_store``)."""
+    url = count_store.get() if redis_url is None else redis_url
+    # A query object builds its SQL once: the key is read from a copy of the count.
+    key = queryset.count().sql(params_inline=True)
+    now = time.monotonic()
+    hit = await _cached_in_redis(url, key) if url else _cached_in_process(key, now)
+    if hit is not None:
+        return hit
+    total = await queryset.count()
+    if not url:
+        _keep_in_process(key, total, now)
+    elif total >= COUNT_CACHE_MIN:  # a small count is never kept: nothing to forget either
+        await _keep_in_redis(url, key, total)
     return total
 
 

@@ -15,6 +15,7 @@ from strawberry.tools import merge_types
 
 from fabcom.federation.schema import NetworkQuery
 from fabcom.gql import types
+from fabcom.gql.execution import ExecutionContext
 from fabcom.gql.mutations import Mutation
 from fabcom.gql.queries import Query as CoreQuery
 from fabcom.module_system.contributions import check_type_prefix, graphql_contributions
@@ -45,6 +46,7 @@ def _make(query: type, mutation: type, extra: list[type]) -> strawberry.Schema:
         types=[*CORE_TYPES, *extra],
         # Factories: a fresh extension per request, the LRU caches are shared at module level.
         extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+        execution_context_class=ExecutionContext,
     )
 
 

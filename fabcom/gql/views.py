@@ -25,6 +25,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from fabcom.gql.context import Context, PublicError
 from fabcom.gql.limits import MAX_TOKENS, analyse
+from fabcom.gql.pagination import count_store
 from fabcom.gql.ratelimit import budget_key, charge
 from fabcom.gql.schema import build_schema
 from fabcom.module_system.registry import build_registry
@@ -171,16 +172,20 @@ class GraphQLEndpoint:
             headers["Retry-After"] = str(retry)
             return _fail(429, f"API rate limit exceeded: retry in {retry} seconds.", "RATE_LIMITED", headers)
         context = Context(principal=principal, locale=request.state.locale, settings=self.settings)
-        async with self.slots:
-            result = await self.schema.execute(
-                query,
-                variable_values=variables,
-                context_value=context,
-                operation_name=operation_name,
-                allowed_operation_types=(StrawberryOperationType.QUERY,)
-                if is_get
-                else (StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION),
-            )
+        store = count_store.set(self.settings.redis_url or "")
+        try:
+            async with self.slots:
+                result = await self.schema.execute(
+                    query,
+                    variable_values=variables,
+                    context_value=context,
+                    operation_name=operation_name,
+                    allowed_operation_types=(StrawberryOperationType.QUERY,)
+                    if is_get
+                    else (StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION),
+                )
+        finally:
+            count_store.reset(store)
         payload: dict[str, Any] = {}
         if result.errors:
             payload["errors"] = [_format_error(e, principal) for e in result.errors]

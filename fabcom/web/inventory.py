@@ -8,6 +8,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -100,15 +101,67 @@ async def filtered_items(org: Organization, params: dict[str, str]) -> QuerySet[
     return qs.order_by(*SORTS.get(params["sort"], SORTS["-updated"]))
 
 
+@dataclass(frozen=True, slots=True)
+class CategoryLabel:
+    """What a page shows of a category: its code and labels (``label(locale)`` as on the
+    model), without building a Tortoise model per row."""
+
+    id: int
+    code: str
+    parent_id: int | None
+    label_fr: str
+    label_en: str
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale == "en" else self.label_fr
+
+
+@dataclass(frozen=True, slots=True)
+class LocationLabel:
+    name: str
+
+
+Taxonomy = list[tuple[CategoryLabel, list[CategoryLabel]]]
+
+# The taxonomy's fingerprint, computed by the database over every column the pages show:
+# one row, where loading the tree is one row per category. It changes whenever a category
+# is added, removed or edited, by any process (``fabcom migrate`` seeding a new taxonomy,
+# another server, SQL by hand), so every process checks it and none assumes it is alone.
+_TAXONOMY_FINGERPRINT = {
+    "postgres": "SELECT count(*), md5(string_agg(concat_ws('|', id, code, parent_id, label_fr, label_en, position),"
+    " '/' ORDER BY id)) FROM fabcom_category",
+    "sqlite": "SELECT count(*), group_concat(id || '|' || code || '|' || coalesce(parent_id, '') || '|' || label_fr"
+    " || '|' || label_en || '|' || position, '/') FROM (SELECT * FROM fabcom_category ORDER BY id)",
+}
+_taxonomy: tuple[tuple[Any, ...], Taxonomy] | None = None
+
+
+async def category_tree() -> Taxonomy:
+    """The taxonomy as (parent, children) pairs in display order, for the filter and item
+    forms: built again only when its fingerprint in the database has changed."""
+    global _taxonomy
+    connection = Category._meta.db
+    dialect = "sqlite" if connection.capabilities.dialect == "sqlite" else "postgres"
+    _count, rows = await connection.execute_query(_TAXONOMY_FINGERPRINT[dialect])
+    fingerprint = (dialect, *tuple(rows[0]))
+    if _taxonomy is not None and _taxonomy[0] == fingerprint:
+        return _taxonomy[1]
+    categories = [
+        CategoryLabel(**row)
+        for row in await Category.all()
+        .order_by("position", "code")
+        .values("id", "code", "parent_id", "label_fr", "label_en")
+    ]
+    tree = [(p, [c for c in categories if c.parent_id == p.id]) for p in categories if p.parent_id is None]
+    _taxonomy = (fingerprint, tree)
+    return tree
+
+
 async def choices(org: Organization) -> dict[str, Any]:
-    categories = await Category.all()
-    parents = [c for c in categories if c.parent_id is None]  # type: ignore[attr-defined]
+    categories, locations = await asyncio.gather(category_tree(), Location.filter(organization_id=org.id))
     return {
-        "categories": [
-            (p, [c for c in categories if c.parent_id == p.id])  # type: ignore[attr-defined]
-            for p in parents
-        ],
-        "locations": await Location.filter(organization_id=org.id),
+        "categories": categories,
+        "locations": locations,
         "statuses": list(ItemStatus),
         "visibilities": list(Visibility),
         "sharing_modes": list(SharingMode),
@@ -131,6 +184,57 @@ LIST_COLUMNS = (
     "updated_at",
     "created_at",
 )
+# The rows' category labels and location name come in the same query (LEFT JOINs).
+ROW_VALUES = (
+    *LIST_COLUMNS,
+    "category__code",
+    "category__parent_id",
+    "category__label_fr",
+    "category__label_en",
+    "location__name",
+)
+
+
+@dataclass(slots=True)
+class ItemRow:
+    """One line of the list: the columns it shows, read with ``values()`` rather than as
+    an ``Item`` model (a page is 100 of them; models cost more to build and to render)."""
+
+    id: int
+    title: str
+    quantity: Decimal
+    unit: str
+    status: str
+    visibility: str
+    category_id: int | None
+    location_id: int | None
+    updated_at: dt.datetime
+    created_at: dt.datetime
+    category: CategoryLabel | None
+    location: LocationLabel | None
+
+
+def item_row(values: dict[str, Any]) -> ItemRow:
+    category_id = values["category_id"]
+    return ItemRow(
+        **{name: values[name] for name in LIST_COLUMNS},
+        category=CategoryLabel(
+            category_id,
+            values["category__code"],
+            values["category__parent_id"],
+            values["category__label_fr"],
+            values["category__label_en"],
+        )
+        if category_id is not None
+        else None,
+        location=LocationLabel(values["location__name"]) if values["location_id"] is not None else None,
+    )
+
+
+async def fetch_rows(qs: QuerySet[Item]) -> list[ItemRow]:
+    return [item_row(values) for values in await qs.values(*ROW_VALUES)]
+
+
 COUNT_CAP = 1000  # "more than 1,000": counting further costs a scan for a number nobody pages through
 
 
@@ -140,7 +244,7 @@ def _cursor_field(sort: str) -> tuple[str, bool]:
     return first.lstrip("-"), first.startswith("-")
 
 
-def encode_cursor(item: Item, sort: str) -> str:
+def encode_cursor(item: Item | ItemRow, sort: str) -> str:
     """The position just after ``item`` in the list sorted by ``sort``: its sort key and id."""
     name, _desc = _cursor_field(sort)
     value = getattr(item, name)
@@ -181,14 +285,14 @@ def _beyond(sort: str, value: Any, item_id: int, forward: bool) -> Q:
 
 async def keyset_page(
     qs: QuerySet[Item], sort: str, after: str | None, before: str | None, size: int
-) -> tuple[list[Item], str | None, str | None]:
+) -> tuple[list[ItemRow], str | None, str | None]:
     """One page of ``qs`` after the cursor ``after`` (or before ``before``), and the cursors
     of the next and previous pages (None at either end). Never an OFFSET: a deep page costs
     what the first one does."""
     position = decode_cursor(before, sort) if before else None
     if position is not None:  # going back: read backwards from the cursor, then turn the rows around
         reverse = [f"-{f}" if not f.startswith("-") else f[1:] for f in SORTS.get(sort, SORTS["-updated"])]
-        rows = await qs.filter(_beyond(sort, *position, forward=False)).order_by(*reverse).limit(size + 1)
+        rows = await fetch_rows(qs.filter(_beyond(sort, *position, forward=False)).order_by(*reverse).limit(size + 1))
         has_previous = len(rows) > size
         items = list(reversed(rows[:size]))
         return (
@@ -199,7 +303,7 @@ async def keyset_page(
     position = decode_cursor(after, sort) if after else None
     if position is not None:
         qs = qs.filter(_beyond(sort, *position, forward=True))
-    rows = await qs.limit(size + 1)
+    rows = await fetch_rows(qs.limit(size + 1))
     items = rows[:size]
     next_cursor = encode_cursor(items[-1], sort) if len(rows) > size else None
     previous_cursor = encode_cursor(items[0], sort) if position is not None and items else None
@@ -213,15 +317,17 @@ async def item_list(request: Request) -> Response:
     qs = await filtered_items(org, params)
     after = request.query_params.get("after", "")[:400] or None
     before = request.query_params.get("before", "")[:400] or None
-    columns = qs.only(*LIST_COLUMNS)  # what the rows show and the cursors need, not the JSON fields
-    # The page and the count go to the database together (two pooled connections on
-    # PostgreSQL). Counting stops past COUNT_CAP: the index scan ends there.
-    (items, next_cursor, previous_cursor), ids = await asyncio.gather(
-        keyset_page(columns, params["sort"], after, before, PAGE_SIZE),
-        qs.limit(COUNT_CAP + 1).values_list("id", flat=True),
-    )
+    # The page, the count and (for the full page) the filter form's choices go to the
+    # database together (pooled connections on PostgreSQL). Counting stops past COUNT_CAP:
+    # the index scan ends there.
+    rows = keyset_page(qs, params["sort"], after, before, PAGE_SIZE)
+    counted = qs.limit(COUNT_CAP + 1).values_list("id", flat=True)
+    form: dict[str, Any] = {}
+    if is_htmx(request):  # the fragment has no filter form: skip its choices
+        (items, next_cursor, previous_cursor), ids = await asyncio.gather(rows, counted)
+    else:
+        (items, next_cursor, previous_cursor), ids, form = await asyncio.gather(rows, counted, choices(org))
     total = len(ids)
-    await Item.fetch_for_list(items, "category", "location")
     query = {k: v for k, v in params.items() if v}
     context = {
         "items": items,
@@ -232,8 +338,7 @@ async def item_list(request: Request) -> Response:
         "next_query": urlencode({**query, "after": next_cursor}) if next_cursor else "",
         "previous_query": urlencode({**query, "before": previous_cursor}) if previous_cursor else "",
     }
-    if not is_htmx(request):  # the fragment has no filter form: skip its choices
-        context.update(await choices(org))
+    context.update(form)
     return render(request, "item_list.html", context, fragment="_item_results.html")
 
 

@@ -66,7 +66,12 @@ async def current_org(request: Request, action: Action | None = None) -> Organiz
     may do ``action`` there (else 403). Under a module's routes (``/m/<slug>/``), a
     module the organization switched off answers 404 too."""
     principal = request.state.principal
-    org = await Organization.get_or_none(slug=request.path_params["slug"], is_local=True)
+    slug = request.path_params["slug"]
+    mine = request.state.web_context.get("my_orgs")
+    if mine:  # the layout has just read the user's local organizations: the URL's is one of them or none
+        org = next((o for o in mine if o.slug == slug), None)
+    else:
+        org = await Organization.get_or_none(slug=slug, is_local=True)
     if org is None or org.id not in principal.roles:
         raise NotFound("organization")
     off = await switched_off(org.id)

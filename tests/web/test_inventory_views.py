@@ -245,3 +245,50 @@ async def test_exports_csv_for_french_excel_xlsx_and_ods(make_client, staff_a, o
     assert "Chaise; pliante" in content
     assert "'=HYPERLINK(1)" in content
     assert (await client.get(f"/o/{org_a.slug}/items/export.pdf")).status_code == 404
+
+
+async def test_item_list_rows_show_category_and_location_in_both_forms(make_client, staff_a, org_a):
+    from fabcom.inventory.services import create_location
+
+    # given an item with a category and a location, and one with neither
+    shelf = await create_location(staff_a, org_a.id, {"name": "Étagère B"})
+    await create_item(staff_a, org_a.id, {"title": "Roman", "category_code": "books-media", "location_id": shelf.id})
+    await create_item(staff_a, org_a.id, {"title": "Objet nu"})
+    client = await make_client(staff_a)
+    # when the list is read as a full page and as the htmx fragment
+    full = await client.get(f"/o/{org_a.slug}/items")
+    fragment = await client.htmx_get(f"/o/{org_a.slug}/items")
+    # then the rows show the category's label and the location's name
+    for answer in (full, fragment):
+        row = re.search(r"<tr>\s*<td><a [^>]*>Roman</a></td>(.*?)</tr>", answer.text, re.S)
+        assert row is not None
+        assert "<td>Livres &amp; Multimedia</td>" in row.group(1)
+        assert "Étagère B" in row.group(1)
+        bare = re.search(r"<tr>\s*<td><a [^>]*>Objet nu</a></td>\s*<td></td>", answer.text)
+        assert bare is not None
+    # and the full page's filter form offers the location and the taxonomy
+    assert f'<option value="{shelf.id}">Étagère B</option>' in full.text
+    assert '<option value="books-media">Livres &amp; Multimedia (tout)</option>' in full.text
+
+
+async def test_the_filter_form_follows_a_taxonomy_changed_by_another_process(make_client, staff_a, org_a):
+    from tortoise import connections
+
+    client = await make_client(staff_a)
+    # given the list page read once (the taxonomy is then kept by this process)
+    first = await client.get(f"/o/{org_a.slug}/items")
+    assert "Livres &amp; Multimedia (tout)" in first.text
+    # when another process renames a category in the database
+    connection = connections.get("default")
+    await connection.execute_query(
+        "UPDATE fabcom_category SET label_fr = 'Livres et disques' WHERE code = 'books-media'"
+    )
+    try:
+        # then the next page shows the new label
+        second = await client.get(f"/o/{org_a.slug}/items")
+        assert "Livres et disques (tout)" in second.text
+        assert "Livres &amp; Multimedia" not in second.text
+    finally:
+        await connection.execute_query(
+            "UPDATE fabcom_category SET label_fr = 'Livres & Multimedia' WHERE code = 'books-media'"
+        )

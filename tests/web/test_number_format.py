@@ -1,0 +1,25 @@
+"""``number``: the fast path for small whole numbers writes what babel's pattern writes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from babel import Locale
+
+from fabcom.web.templating import _NUMBER_PATTERN, format_number
+
+VALUES = [0, 1, 7, 999, "4", "4.50", 3.0, Decimal("0.000"), Decimal("3.000"), Decimal("999.0"), Decimal("1E+2")]
+VALUES += [Decimal("1000"), Decimal("12345.5"), Decimal("2.5"), Decimal("-3"), Decimal("-0"), Decimal("0.0001")]
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_format_number_writes_what_the_babel_pattern_writes(locale):
+    for value in VALUES:
+        assert format_number(value, locale) == _NUMBER_PATTERN.apply(Decimal(value), Locale.parse(locale)), value
+
+
+def test_format_number_of_nothing_is_empty():
+    assert format_number(None, "fr") == ""
+    assert format_number("", "en") == ""
+    assert format_number(Decimal("12345.5"), "fr") == "12\u202f345,5"
