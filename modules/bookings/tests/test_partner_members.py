@@ -356,3 +356,129 @@ async def test_a_partner_booking_has_no_booker_to_cancel_it(laser, camille, staf
     member = await make_member(org_a, role=Role.MEMBER)
     await refused(change_booking(member, booking.id, "cancel"), NotFound)
     assert (await Booking.get(id=booking.id)).state == BookingState.CONFIRMED
+
+
+# --- GraphQL ---------------------------------------------------------------------------------------
+
+CREATE = """
+mutation($input: BookingsBookingCreateInput!) {
+  bookingCreate(input: $input) {
+    booking { state mine forPartnerMember partnerMember { displayName organizationName } }
+    errors { field message code }
+  }
+}"""
+SEARCH = """
+query($slug: String!, $search: String!) {
+  bookingsPartnerMembers(organizationSlug: $slug, search: $search) { id displayName organizationName validUntil }
+}"""
+
+
+@pytest.fixture
+async def gql(client):
+    from fabcom.auth.services import create_api_token
+    from fabcom.permissions import SCOPES, system_principal
+
+    async def run(query, variables, principal, locale="en"):
+        _token, secret = await create_api_token(
+            system_principal(), principal.user_id, {"name": "test", "scopes": list(SCOPES)}
+        )
+        headers = {"Accept-Language": locale, "Authorization": f"Bearer {secret}"}
+        response = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+        assert response.status_code == 200
+        return response.json()
+
+    return run
+
+
+def create_input(item, member_id: str, start: dt.datetime) -> dict:
+    from fabcom.api import global_id
+
+    end = start + dt.timedelta(hours=1)
+    return {
+        "input": {
+            "itemId": global_id("Item", item.id),
+            "startsAt": start.isoformat(),
+            "endsAt": end.isoformat(),
+            "partnerMemberId": member_id,
+        }
+    }
+
+
+async def test_graphql_the_staff_find_and_book_for_a_partners_member(gql, laser, camille, staff_a, org_a):
+    # the staff search the partners' members, then book with the id found
+    found = await gql(SEARCH, {"slug": org_a.slug, "search": "cami"}, staff_a)
+    [member] = found["data"]["bookingsPartnerMembers"]
+    assert {k: member[k] for k in ("displayName", "organizationName", "validUntil")} == {
+        "displayName": "Camille Martin",
+        "organizationName": "Fablab B",
+        "validUntil": None,
+    }
+
+    created = await gql(CREATE, create_input(laser, member["id"], tomorrow_at(10)), staff_a)
+
+    assert created["data"]["bookingCreate"] == {
+        "booking": {
+            "state": "CONFIRMED",
+            "mine": False,
+            "forPartnerMember": True,
+            "partnerMember": {"displayName": "Camille Martin", "organizationName": "Fablab B"},
+        },
+        "errors": [],
+    }
+    assert await Booking.filter(partner_member_id=camille.id).count() == 1
+
+
+async def test_graphql_refusals_are_typed_errors_and_write_nothing(gql, laser, camille, staff_a, org_a, make_member):
+    from fabcom.api import global_id
+
+    member_id = global_id("BookingsPartnerMember", camille.id)
+    # an unknown member, or another type's id
+    for wrong in (global_id("BookingsPartnerMember", camille.id + 100), global_id("Item", laser.id)):
+        answer = await gql(CREATE, create_input(laser, wrong, tomorrow_at(10)), staff_a, locale="fr")
+        assert answer["data"]["bookingCreate"]["booking"] is None
+        assert [(e["field"], e["code"]) for e in answer["data"]["bookingCreate"]["errors"]] == [
+            ("partnerMemberId", "NOT_FOUND")
+        ]
+    # a member of the organization who is not staff
+    someone = await make_member(org_a, role=Role.MEMBER)
+    answer = await gql(CREATE, create_input(laser, member_id, tomorrow_at(10)), someone)
+    assert [e["code"] for e in answer["data"]["bookingCreate"]["errors"]] == ["PERMISSION_DENIED"]
+    searched = await gql(SEARCH, {"slug": org_a.slug, "search": "cami"}, someone)
+    assert searched["data"] is None
+    assert (
+        searched["errors"][0]["message"]
+        == "Seule l’équipe de la structure peut réserver pour le membre d’un partenaire."
+    )
+    # a resource closed to partners' members
+    room = await create_item(staff_a, org_a.id, {"title": "Salle"})
+    await make_bookable(staff_a, room.id, {})
+    answer = await gql(CREATE, create_input(room, member_id, tomorrow_at(10)), staff_a)
+    assert [(e["field"], e["code"]) for e in answer["data"]["bookingCreate"]["errors"]] == [
+        ("itemId", "PERMISSION_DENIED")
+    ]
+    assert await Booking.all().count() == 0
+
+
+async def test_graphql_shows_who_only_to_the_staff_and_nothing_once_withdrawn(
+    gql, laser, camille, staff_a, org_a, partner, make_member
+):
+    from fabcom.api import global_id
+
+    await create_partner_booking(
+        staff_a, {"item_id": laser.id, "partner_member_id": camille.id, **period(tomorrow_at(10), 60)}
+    )
+    on_item = """query($id: ID!) { node(id: $id) { ... on Item { bookings(first: 5) { edges { node {
+        forPartnerMember partnerMember { displayName } } } } } } }"""
+    volunteer = await make_member(org_a, role=Role.VOLUNTEER)  # sees the item's bookings, not who
+    for principal, expected in ((staff_a, {"displayName": "Camille Martin"}), (volunteer, None)):
+        seen = await gql(on_item, {"id": global_id("Item", laser.id)}, principal)
+        assert seen["data"]["node"]["bookings"]["edges"] == [
+            {"node": {"forPartnerMember": True, "partnerMember": expected}}
+        ]
+
+    await dispatch(
+        {"type": "Delete", "actor": PARTNER_ACTOR, "object": camille.uri},
+        Sender(actor_uri=PARTNER_ACTOR, organization_id=partner.id),
+    )
+    seen = await gql(on_item, {"id": global_id("Item", laser.id)}, staff_a)
+    assert seen["data"]["node"]["bookings"]["edges"] == [{"node": {"forPartnerMember": True, "partnerMember": None}}]
