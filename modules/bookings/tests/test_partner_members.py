@@ -482,3 +482,144 @@ async def test_graphql_shows_who_only_to_the_staff_and_nothing_once_withdrawn(
     )
     seen = await gql(on_item, {"id": global_id("Item", laser.id)}, staff_a)
     assert seen["data"]["node"]["bookings"]["edges"] == [{"node": {"forPartnerMember": True, "partnerMember": None}}]
+
+
+# --- the staff desk --------------------------------------------------------------------------------
+
+
+async def csrf_token(client, org) -> str:
+    page = await client.get(f"/m/bookings/o/{org.slug}/")
+    marker = '"X-CSRF-Token": "'
+    start = page.text.index(marker) + len(marker)
+    return page.text[start : page.text.index('"', start)]
+
+
+def desk_form(item, member_id, day: dt.date, start="10:00", end="11:00") -> dict:
+    return {
+        "book_for_partner": "1",
+        "partner_q": "cam",
+        "pm_member": str(member_id),
+        "pm_item_id": str(item.id),
+        "pm_day": day.isoformat(),
+        "pm_start": start,
+        "pm_end": end,
+        "pm_note": "Atelier",
+    }
+
+
+async def test_desk_the_staff_search_and_book_for_a_partners_member(client, login, laser, camille, staff_a, org_a):
+    await login(client, staff_a)
+    desk = await client.get(f"/m/bookings/o/{org_a.slug}/")
+    assert "Réserver pour un membre d’une structure partenaire" in desk.text
+    assert '<label for="partner_q">Nom du membre</label>' in desk.text
+
+    # the search as you type (htmx) answers the matching members as radio buttons
+    found = await client.get(
+        f"/m/bookings/o/{org_a.slug}/partner-members", params={"partner_q": "cam"}, headers={"HX-Request": "true"}
+    )
+    assert found.status_code == 200
+    assert "<html" not in found.text
+    assert f'name="pm_member" value="{camille.id}"' in found.text
+    assert "Camille Martin</strong> — Fablab B" in found.text
+    assert "adhésion sans date de fin" in found.text
+
+    # booking for her
+    token = await csrf_token(client, org_a)
+    day = (dt.datetime.now(PARIS) + dt.timedelta(days=2)).date()
+    booked = await client.post(
+        f"/m/bookings/o/{org_a.slug}/", data=desk_form(laser, camille.id, day), headers={"X-CSRF-Token": token}
+    )
+    assert booked.status_code == 303
+    [booking] = await Booking.all()
+    assert (booking.partner_member_id, booking.user_id, booking.note) == (camille.id, None, "Atelier")
+    desk = await client.get(f"/m/bookings/o/{org_a.slug}/")
+    assert "Réservé pour le membre du partenaire." in desk.text
+    assert "Camille Martin <small>(Fablab B)</small>" in desk.text
+
+
+async def test_desk_refusals_keep_the_form_and_write_nothing(client, login, laser, camille, staff_a, org_a, partner):
+    await login(client, staff_a)
+    token = await csrf_token(client, org_a)
+    day = (dt.datetime.now(PARIS) + dt.timedelta(days=2)).date()
+    await dispatch(
+        {"type": "Delete", "actor": PARTNER_ACTOR, "object": camille.uri},
+        Sender(actor_uri=PARTNER_ACTOR, organization_id=partner.id),
+    )
+
+    refused_page = await client.post(
+        f"/m/bookings/o/{org_a.slug}/", data=desk_form(laser, camille.id, day), headers={"X-CSRF-Token": token}
+    )
+
+    assert refused_page.status_code == 400
+    assert "Cette personne n’est pas reconnue comme membre d’une structure partenaire" in refused_page.text
+    assert 'value="Atelier"' in refused_page.text  # what was typed is kept
+    assert await Booking.all().count() == 0
+
+
+async def test_desk_without_javascript_the_search_button_shows_the_matches(
+    client, login, laser, camille, staff_a, org_a
+):
+    await login(client, staff_a)
+    token = await csrf_token(client, org_a)
+    page = await client.post(
+        f"/m/bookings/o/{org_a.slug}/",
+        data={"search_partner": "1", "partner_q": "martin"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert page.status_code == 200
+    assert f'name="pm_member" value="{camille.id}" checked' in page.text
+    plain = await client.get(f"/m/bookings/o/{org_a.slug}/partner-members", params={"partner_q": "cam"})
+    assert plain.status_code == 303
+    assert await Booking.all().count() == 0
+
+
+async def test_desk_members_neither_see_the_form_nor_search_nor_book(
+    client, login, laser, camille, org_a, make_member, staff_b
+):
+    member = await make_member(org_a, role=Role.MEMBER)
+    await login(client, member)
+    desk = await client.get(f"/m/bookings/o/{org_a.slug}/")
+    assert "partner_q" not in desk.text
+    searched = await client.get(
+        f"/m/bookings/o/{org_a.slug}/partner-members", params={"partner_q": "cam"}, headers={"HX-Request": "true"}
+    )
+    assert searched.status_code == 403
+    assert "Camille" not in searched.text
+    token = await csrf_token(client, org_a)
+    day = (dt.datetime.now(PARIS) + dt.timedelta(days=2)).date()
+    posted = await client.post(
+        f"/m/bookings/o/{org_a.slug}/", data=desk_form(laser, camille.id, day), headers={"X-CSRF-Token": token}
+    )
+    assert posted.status_code == 400
+    assert "Seule l’équipe de la structure peut réserver pour le membre d’un partenaire." in posted.text
+    # staff of another organization: the desk does not exist for them
+    client.cookies.clear()
+    await login(client, staff_b)
+    assert (
+        await client.get(f"/m/bookings/o/{org_a.slug}/partner-members", params={"partner_q": "cam"})
+    ).status_code == 404
+    assert await Booking.all().count() == 0
+
+
+async def test_desk_without_csrf_token_nothing_is_booked(client, login, laser, camille, staff_a, org_a):
+    await login(client, staff_a)
+    day = (dt.datetime.now(PARIS) + dt.timedelta(days=2)).date()
+    response = await client.post(f"/m/bookings/o/{org_a.slug}/", data=desk_form(laser, camille.id, day))
+    assert response.status_code == 403
+    assert await Booking.all().count() == 0
+
+
+async def test_desk_a_withdrawn_members_booking_reads_anonymously(
+    client, login, laser, camille, staff_a, org_a, partner
+):
+    await create_partner_booking(
+        staff_a, {"item_id": laser.id, "partner_member_id": camille.id, **period(tomorrow_at(10), 60)}
+    )
+    await dispatch(
+        {"type": "Delete", "actor": PARTNER_ACTOR, "object": camille.uri},
+        Sender(actor_uri=PARTNER_ACTOR, organization_id=partner.id),
+    )
+    await login(client, staff_a)
+    desk = await client.get(f"/m/bookings/o/{org_a.slug}/")
+    assert "Membre d’un partenaire (retiré)" in desk.text
+    assert "Camille" not in desk.text
