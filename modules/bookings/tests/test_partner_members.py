@@ -623,3 +623,27 @@ async def test_desk_a_withdrawn_members_booking_reads_anonymously(
     desk = await client.get(f"/m/bookings/o/{org_a.slug}/")
     assert "Membre d’un partenaire (retiré)" in desk.text
     assert "Camille" not in desk.text
+
+
+# --- the organization's archive ----------------------------------------------------------------------
+
+
+async def test_the_archive_keeps_the_booking_but_nothing_about_the_partners_member(db, laser, camille, staff_a, org_a):
+    import io
+    import zipfile
+
+    from fabcom.ops.orgarchive import export_organization, import_organization
+    from fabcom.permissions import system_principal
+
+    await create_partner_booking(
+        staff_a, {"item_id": laser.id, "partner_member_id": camille.id, **period(tomorrow_at(10), 60)}
+    )
+
+    archive = await export_organization(system_principal(), org_a.slug, db.uploads_dir)
+
+    with zipfile.ZipFile(io.BytesIO(archive)) as zipped:
+        texts = {name: zipped.read(name).decode() for name in zipped.namelist() if name.endswith(".jsonld")}
+    assert not [name for name, text in texts.items() if "Camille" in text or camille.uri in text]
+    await import_organization(archive, db.uploads_dir, slug="copie")
+    copy = await Booking.filter(organization__slug="copie").get()
+    assert (copy.for_partner_member, copy.partner_member_id, copy.user_id) == (True, None, None)
