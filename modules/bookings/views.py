@@ -110,12 +110,11 @@ async def desk(request: Request) -> Response:
     values: dict[str, str] = {}
     may_book_for_partners = manages_partner_bookings(principal, org.id)
     if request.method == "POST":
-        form = {k: str(v) for k, v in (await request.form()).items()}
-        values = form
+        values = {k: str(v) for k, v in (await request.form()).items()}
+    # The partner form's "Search" button (without JavaScript) shows the matches, writes nothing.
+    if request.method == "POST" and not values.get("search_partner"):
+        form = values
         try:
-            if form.get("search_partner"):
-                # The form's "Search" button without JavaScript: show the matches, write nothing.
-                raise _ShowForm()
             if form.get("book_for_partner"):
                 await create_partner_booking(
                     principal,
@@ -153,8 +152,6 @@ async def desk(request: Request) -> Response:
             response = RedirectResponse(f"/m/bookings/o/{org.slug}/", status_code=303)
             flash(request, response, message)
             return response
-        except _ShowForm:
-            pass
         except (ServiceError, ValueError) as exc:
             errors = (
                 field_errors(exc, request.state.locale)
@@ -188,10 +185,6 @@ async def desk(request: Request) -> Response:
         },
         status_code=400 if errors else 200,
     )
-
-
-class _ShowForm(Exception):
-    """The desk's partner search was submitted without JavaScript: re-render the form."""
 
 
 @page()
