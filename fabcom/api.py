@@ -37,7 +37,12 @@ from fabcom.module_system.contributions import static_url
 from fabcom.module_system.hooks import call_async, hookimpl, hookspec, plugin_manager
 from fabcom.module_system.manifest import Module
 from fabcom.module_system.registry import active_registry, build_registry
-from fabcom.module_system.services import disabled_organizations, module_enabled
+from fabcom.module_system.services import (
+    call_for_organization,
+    disabled_organizations,
+    module_enabled,
+    set_module_enabled,
+)
 from fabcom.notifications.messages import KINDS, Kind
 from fabcom.notifications.services import notify
 from fabcom.orgs.models import Organization
@@ -88,6 +93,7 @@ __all__ = [
     "User",
     "ValidationFailed",
     "call_async",
+    "call_for_organization",
     "clock",
     "connect",
     "create_item",
@@ -114,6 +120,7 @@ __all__ = [
     "record",
     "record_movement",
     "run_mutation",
+    "set_module_enabled",
     "snapshot",
     "static_url",
     "system_principal",

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 from fabcom.audit.services import record
 from fabcom.errors import ErrorCode, PermissionDenied, ValidationFailed
 from fabcom.i18n import N_
+from fabcom.module_system.hooks import call_async_except
 from fabcom.module_system.manifest import Module
 from fabcom.module_system.models import OrganizationModule
 from fabcom.module_system.registry import active_registry
@@ -71,6 +72,12 @@ async def switched_off(organization_id: int) -> set[str]:
             "module", flat=True
         )
     )
+
+
+async def call_for_organization(hook: Any, organization_id: int, **kwargs: Any) -> list[Any]:
+    """Call ``hook`` for one organization: the implementations of modules it switched off
+    are left out, and so are ``None`` results (awaitables are awaited)."""
+    return await call_async_except(hook, await switched_off(organization_id), **kwargs)
 
 
 async def modules_for(organization_id: int) -> list[tuple[Module, bool]]:

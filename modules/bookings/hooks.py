@@ -18,7 +18,11 @@ async def fabcom_load_demo_data(context: dict[str, Any]) -> None:
     system = system_principal()
     fablab = context["organizations"]["fablab-des-pentes"]
     coworking = context["organizations"]["la-ruche-coworking"]
-    machines = await Item.filter(organization_id=fablab.id, category__code="C_09").order_by("id").limit(4)
+    machines: list[Item] = []
+    for item in await Item.filter(organization_id=fablab.id, category__code="C_09").order_by("id"):
+        if item.title not in {m.title for m in machines}:  # one of each: the demo's inventory repeats titles
+            machines.append(item)
+    machines = machines[:4]
     for machine in machines:
         await make_bookable(
             system,

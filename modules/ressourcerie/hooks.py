@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fabcom.api import N_, Action, hookimpl, system_principal
+from fabcom.api import N_, Action, hookimpl, set_module_enabled, system_principal
 from modules.ressourcerie.services import (
     add_tare,
     offer_lot,
@@ -144,6 +144,10 @@ async def fabcom_load_demo_data(context: dict[str, Any]) -> None:
         {"title": "40 kg de textile (coupons et draps)", "category_code": "C_19", "quantity": "40"},
     )
     await update_site_settings(system, site.id, {"share_figures": True})
+    # The counter's pages belong to ressourceries: the demo's fablab and coworking switch them off.
+    for organization in context["organizations"].values():
+        if organization.kind != "ressourcerie":
+            await set_module_enabled(system, organization.id, {"module": "ressourcerie", "enabled": False})
 
 
 @hookimpl

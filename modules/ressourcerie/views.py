@@ -17,7 +17,9 @@ from fabcom.api import (
     PermissionDenied,
     ServiceError,
     ValidationFailed,
+    call_for_organization,
     clock,
+    plugin_manager,
 )
 from fabcom.web.pages import current_org, field_errors, page
 from fabcom.web.templating import render
@@ -91,6 +93,13 @@ async def weighing(request: Request) -> Response:
         "categories": await Category.filter(code__startswith="C_").order_by("code"),
         "errors": errors,
         "values": values,
+        "scale_scripts": [
+            url
+            for urls in await call_for_organization(
+                plugin_manager().hook.ressourcerie_scale_scripts, org.id, organization=org
+            )
+            for url in urls
+        ],
     }
     return render(
         request, "ressourcerie/weighing.html", context, fragment="ressourcerie/_weighing.html", status_code=status

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from fabcom.api import ValidationFailed
+from fabcom.api import ValidationFailed, hookimpl, plugin_manager
 from modules.ressourcerie.models import IntakeLine
 from modules.ressourcerie.services import add_tare
 from modules.ressourcerie.views import resolve_category
@@ -76,3 +76,27 @@ async def test_the_report_page_and_who_sees_it(client, login, org_a, staff_a, st
     await login(client, staff_b)
     assert (await client.get(f"/m/ressourcerie/o/{org_a.slug}/report")).status_code == 404
     assert (await client.get(f"/m/ressourcerie/o/{org_a.slug}/weighing")).status_code == 404
+
+
+class UsbScale:
+    """A module connecting a scale: its script is loaded on the weighing page."""
+
+    @hookimpl
+    def ressourcerie_scale_scripts(self, organization):
+        return [f"/static/m/usbscale/reader.js?org={organization.slug}"]
+
+
+async def test_a_module_connects_a_scale_to_the_weighing_page(client, login, org_a, staff_a):
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/weighing"
+    plain = await client.get(url)
+    assert "/static/m/ressourcerie/scale.js" in plain.text  # the seam is always there
+    assert "reader.js" not in plain.text
+    assert 'data-template="Lu sur la balance : {kg} kg"' in plain.text
+    scale = UsbScale()
+    plugin_manager().register(scale)
+    try:
+        page = await client.get(url)
+    finally:
+        plugin_manager().unregister(scale)
+    assert f'<script src="/static/m/usbscale/reader.js?org={org_a.slug}" defer></script>' in page.text

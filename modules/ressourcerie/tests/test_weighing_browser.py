@@ -199,3 +199,37 @@ def test_the_report_draws_its_charts_under_the_csp(server):
         ]
         assert violations == []
         browser.close()
+
+
+def test_a_scale_reading_fills_the_weight_and_enter_records_it(server):
+    """The seam for a connected scale (hook ``ressourcerie_scale_scripts``): a reading
+    dispatched as an event fills the gross weight; the volunteer still presses Enter."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_context(locale="fr-FR", viewport={"width": 800, "height": 1000}).new_page()
+        page.goto(server + "/login")
+        page.get_by_label("Adresse e-mail").fill("lucas@recyclerie-du-canal.example")
+        page.get_by_label("Mot de passe").fill("fabcom-demo-2026")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")
+        page.goto(server + "/m/ressourcerie/o/recyclerie-du-canal/weighing")
+        total = page.get_by_role("heading", name=re.compile("Aujourd’hui"))
+        shown = total.inner_text()
+
+        expect(page.get_by_label("Catégorie")).to_be_focused()
+        page.keyboard.type("15")
+        page.wait_for_function("document.querySelector('script[src*=\"scale.js\"]') !== null")
+        page.evaluate("document.dispatchEvent(new CustomEvent('ressourcerie:scale-reading', {detail: {kg: 8.4}}))")
+        expect(page.get_by_label("Poids brut (kg)")).to_have_value("8,4")
+        expect(page.locator("#scale-status")).to_have_text("Lu sur la balance : 8,4 kg")
+        page.keyboard.press("Enter")  # still in the category field: the form is sent
+        expect(total).not_to_have_text(shown)
+        assert kilograms(total.inner_text()) == pytest.approx(kilograms(shown) + 8.4)
+        browser.close()
+
+
+def kilograms(heading: str) -> float:
+    """The number in "Aujourd’hui : 1 234,5 kg"."""
+    return float(re.sub(r"[^\d,]", "", heading).replace(",", "."))
