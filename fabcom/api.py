@@ -18,6 +18,8 @@ from fabcom.auth.models import User
 from fabcom.db import TimestampedModel
 from fabcom.errors import ErrorCode, FieldError, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from fabcom.federation.handlers import Activity, Sender, handles, handles_batch
+from fabcom.federation.members import recognised_members
+from fabcom.federation.mirror_models import MirrorMember
 from fabcom.federation.models import Audience
 from fabcom.federation.publish import publish
 from fabcom.gql.context import PublicError
@@ -75,6 +77,7 @@ __all__ = [
     "Item",
     "JobContext",
     "Kind",
+    "MirrorMember",
     "Module",
     "MutationError",
     "NotFound",
@@ -113,6 +116,7 @@ __all__ = [
     "parse",
     "plugin_manager",
     "publish",
+    "recognised_members",
     "record",
     "record_movement",
     "run_mutation",

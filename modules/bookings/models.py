@@ -49,11 +49,25 @@ class BookingRule(Model):
 
 
 class Booking(Model):
+    """An item booked (or lent) for a period: by a local account (``user``), or by the
+    staff for a recognised member of a partner organization (``partner_member``).
+
+    A partner member's booking points at their mirrored profile and keeps no copy of
+    it: when the partner withdraws the profile (``Delete``: the member withdrew their
+    consent or was erased) or the partnership ends, the mirror row is purged, the
+    database sets ``partner_member`` to NULL and the booking shows "a partner's member
+    (withdrawn)" — ``for_partner_member`` stays true so it is still told apart."""
+
     id = fields.IntField(primary_key=True)
     rule = fields.ForeignKeyField("bookings.BookingRule", related_name="bookings", on_delete=fields.CASCADE)
     item = fields.ForeignKeyField("fabcom.Item", related_name="bookings", on_delete=fields.CASCADE)
     organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
     user = fields.ForeignKeyField("fabcom.User", related_name="bookings", null=True, on_delete=fields.SET_NULL)
+    partner_member = fields.ForeignKeyField(
+        "fabcom.MirrorMember", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    # db_default: the column is added to tables that already hold bookings.
+    for_partner_member = fields.BooleanField(default=False, db_default=False)
     starts_at = fields.DatetimeField()
     ends_at = fields.DatetimeField()
     state = fields.CharEnumField(BookingState, max_length=12)

@@ -1,6 +1,7 @@
 """Bookings in GraphQL: thin resolvers over ``services``. Names follow the issue
 (``bookings``, ``bookingCreate``, ``bookingCancel``, ``Item.bookings``,
-``Item.availability``); the types carry the module's prefix (``BookingsBooking``)."""
+``Item.availability``); the types carry the module's prefix (``BookingsBooking``),
+and so do the root fields the issue does not name (``bookingsPartnerMembers``)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,23 @@ import datetime as dt
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from fabcom.api import (
     N_,
     Action,
     Connection,
+    MirrorMember,
     MutationError,
+    NotFound,
     Order,
+    PermissionDenied,
     PublicError,
     ServiceError,
     connect,
     disabled_organizations,
+    find_organization,
     gettext,
     global_id,
     gql_pk,
@@ -31,6 +37,47 @@ from modules.bookings.models import Booking, BookingState
 BookingsBookingState = strawberry.enum(BookingState, name="BookingsBookingState", description="Where a booking stands.")
 
 
+@strawberry.type(
+    description=(
+        "A recognised member of a partner organization (members across sites): someone who consented, on "
+        "their own site, to be recognised by its partners. Only this minimal profile is shared."
+    )
+)
+class BookingsPartnerMember:
+    id: strawberry.ID = strawberry.field(description="Global id, for `BookingsBookingCreateInput.partnerMemberId`.")
+    uri: str = strawberry.field(description="The profile's canonical id on the partner's site (ActivityPub).")
+    display_name: str = strawberry.field(description="The member's name, as their site shares it.")
+    organization_name: str = strawberry.field(description="The partner organization they are a member of.")
+    valid_from: dt.date | None = strawberry.field(description="First day of their membership, when known.")
+    valid_until: dt.date | None = strawberry.field(description="Last day of their membership; null: open-ended.")
+
+
+def _partner_member(row: MirrorMember) -> BookingsPartnerMember:
+    return BookingsPartnerMember(
+        id=strawberry.ID(global_id("BookingsPartnerMember", row.id)),
+        uri=row.uri,
+        display_name=row.display_name,
+        organization_name=row.organization.name,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+    )
+
+
+def _partner_members_loader(info: Info) -> DataLoader[int, BookingsPartnerMember | None]:
+    """``BookingsPartnerMemberByIdLoader``: the mirrored profiles of a page of bookings in
+    one query, once per request."""
+    cache = info.context.cache
+    if "bookings.partner_members" not in cache:
+
+        async def load(keys: list[int]) -> list[BookingsPartnerMember | None]:
+            rows = await MirrorMember.filter(id__in=keys).prefetch_related("organization")
+            by_id = {row.id: _partner_member(row) for row in rows}
+            return [by_id.get(key) for key in keys]
+
+        cache["bookings.partner_members"] = DataLoader(load_fn=load)
+    return cache["bookings.partner_members"]  # type: ignore[no-any-return]
+
+
 @strawberry.type(description="A booking of an item for a period.")
 class BookingsBooking:
     id: strawberry.ID = strawberry.field(description="Global id of the booking.")
@@ -40,6 +87,27 @@ class BookingsBooking:
     state: BookingsBookingState = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
     note: str = strawberry.field(description="The booker's note.")
     mine: bool = strawberry.field(description="Whether the caller made it.")
+    for_partner_member: bool = strawberry.field(
+        description=(
+            "Whether the staff made it for a member of a partner organization (true even after that member's "
+            "profile was withdrawn)."
+        )
+    )
+    organization_id: strawberry.Private[int]
+    partner_member_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description=(
+            "The partner organization's member it was made for, for the staff who book for partners' members; "
+            "null otherwise, and once the partner withdrew the profile (consent withdrawn, account erased, "
+            "partnership ended)."
+        )
+    )
+    async def partner_member(self, info: Info) -> BookingsPartnerMember | None:
+        principal = _principal(info)
+        if self.partner_member_id is None or not services.manages_partner_bookings(principal, self.organization_id):
+            return None
+        return await _partner_members_loader(info).load(self.partner_member_id)
 
 
 @strawberry.type(description="A free period of an item.")
@@ -73,6 +141,9 @@ def _booking(row: Booking, user_id: int | None) -> BookingsBooking:
         state=row.state,
         note=row.note,
         mine=user_id is not None and row.user_id == user_id,  # type: ignore[attr-defined]
+        for_partner_member=row.for_partner_member,
+        organization_id=row.organization_id,  # type: ignore[attr-defined]
+        partner_member_id=row.partner_member_id,  # type: ignore[attr-defined]
     )
 
 
@@ -95,6 +166,27 @@ class Query:
             info, rows, first, after, last, before, order=SOONEST, node=lambda row: _booking(row, principal.user_id)
         )
 
+    @strawberry.field(
+        description=(
+            "The partners' recognised members whose name contains `search` (at least two characters) and whose "
+            "membership is valid today: whom the organization's staff may book for. At most 50, by name."
+        )
+    )
+    async def bookings_partner_members(
+        self,
+        info: Info,
+        organization_slug: Annotated[str, strawberry.argument(description="The organization booking for them.")],
+        search: Annotated[str, strawberry.argument(description="Part of the member's name.")],
+    ) -> list[BookingsPartnerMember]:
+        org = await find_organization(organization_slug[:100], local_only=True)
+        try:
+            if org is None:
+                raise PermissionDenied(N_("Only the organization's staff may book for a partner's member."))
+            rows = await services.partner_members_for(_principal(info), org.id, search[:120])
+        except ServiceError as exc:
+            raise PublicError(exc.errors[0].text(info.context.locale), exc.errors[0].code.value.upper()) from None
+        return [_partner_member(row) for row in rows]
+
 
 @strawberry.input(name="BookingsBookingCreateInput", description="What to book, and when.")
 class BookingCreateInput:
@@ -102,6 +194,14 @@ class BookingCreateInput:
     starts_at: dt.datetime = strawberry.field(description="When the booking starts (with its time zone).")
     ends_at: dt.datetime = strawberry.field(description="When it ends (with its time zone).")
     note: str = strawberry.field(default="", description="A note for the staff.")
+    partner_member_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=(
+            "Book for this recognised member of a partner organization (a `BookingsPartnerMember` id, see "
+            "`bookingsPartnerMembers`) rather than for the caller: for the item's staff, when its rule lets "
+            "partners' members book."
+        ),
+    )
 
 
 @strawberry.input(name="BookingsBookingCancelInput", description="The booking to cancel.")
@@ -117,17 +217,30 @@ class BookingsBookingPayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Book an item for a period; an overlapping booking is refused in `errors`.")
+    @strawberry.mutation(
+        description=(
+            "Book an item for a period, for the caller or (`partnerMemberId`, the item's staff) for a partner's "
+            "member; an overlapping booking or a refused member is refused in `errors`."
+        )
+    )
     async def booking_create(self, info: Info, input: BookingCreateInput) -> BookingsBookingPayload:
         principal = _principal(info)
 
         async def work() -> Booking:
-            data = {
+            data: dict[str, Any] = {
                 "item_id": gql_pk(input.item_id, "Item", "itemId"),
                 "starts_at": input.starts_at,
                 "ends_at": input.ends_at,
                 "note": input.note,
             }
+            if input.partner_member_id is not None:
+                try:
+                    data["partner_member_id"] = gql_pk(
+                        input.partner_member_id, "BookingsPartnerMember", "partnerMemberId"
+                    )
+                except NotFound:  # another type's id: the same answer as an unknown member
+                    data["partner_member_id"] = 0
+                return await services.create_partner_booking(principal, data)
             return await services.create_booking(principal, data)
 
         row, errors = await run_mutation(info, work)
@@ -186,7 +299,7 @@ class ItemBookings:
         return [BookingsPeriod(start=start, end=end) for start, end in periods]
 
 
-types = [BookingsBooking, BookingsPeriod]
+types = [BookingsBooking, BookingsPeriod, BookingsPartnerMember]
 query = Query
 mutation = Mutation
 extends = {"Item": ItemBookings}

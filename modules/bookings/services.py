@@ -19,6 +19,7 @@ from fabcom.api import (
     Input,
     InputError,
     Item,
+    MirrorMember,
     NotFound,
     PermissionDenied,
     Principal,
@@ -31,6 +32,7 @@ from fabcom.api import (
     module_enabled,
     parse,
     plugin_manager,
+    recognised_members,
     record,
     snapshot,
 )
@@ -109,7 +111,9 @@ async def make_bookable(actor: Principal, item_id: int, data: dict[str, Any] | R
 
 @dataclass(frozen=True)
 class BookingRequest:
-    """What a booking rule hook receives."""
+    """What a booking rule hook receives. For a booking made by the staff for a partner
+    organization's member, ``principal`` is the staff member, ``user_id`` is None and
+    ``partner_member`` is the member's mirrored profile."""
 
     rule: BookingRule
     item: Item
@@ -117,6 +121,7 @@ class BookingRequest:
     user_id: int | None
     starts_at: dt.datetime
     ends_at: dt.datetime
+    partner_member: MirrorMember | None = None
 
 
 class BookingInput(Input):
@@ -195,6 +200,15 @@ async def create_booking(actor: Principal, data: dict[str, Any] | BookingInput) 
     rule = await _rule_for(item.id)
     if not actor.is_authenticated or not _may_book(actor, rule):
         raise PermissionDenied(N_("You may not book this item."))
+    _check_period(rule, payload)
+    await _check_hooks(BookingRequest(rule, item, actor, actor.user_id, payload.starts_at, payload.ends_at))
+    state = BookingState.REQUESTED if rule.requires_approval else BookingState.CONFIRMED
+    return await _insert(actor, rule, payload, state, user_id=actor.user_id)
+
+
+def _check_period(rule: BookingRule, payload: BookingInput) -> None:
+    """The rule's limits on the period: not in the past, whole slots, not too long,
+    within opening hours."""
     duration = (payload.ends_at - payload.starts_at).total_seconds() / 60
     if payload.starts_at < clock.now() - dt.timedelta(minutes=5):
         raise ValidationFailed.single(ErrorCode.INVALID, N_("A booking cannot start in the past."), "starts_at")
@@ -211,28 +225,53 @@ async def create_booking(actor: Principal, data: dict[str, Any] | BookingInput) 
         )
     if not _within_opening_hours(rule, payload.starts_at, payload.ends_at):
         raise ValidationFailed.single(ErrorCode.INVALID, N_("This is outside opening hours."), "starts_at")
-    request = BookingRequest(rule, item, actor, actor.user_id, payload.starts_at, payload.ends_at)
+
+
+async def _check_hooks(request: BookingRequest) -> None:
+    """Other modules' rules (``bookings_check_booking``)."""
     for refusal in await call_async(plugin_manager().hook.bookings_check_booking, request=request):
         if refusal:
             raise ValidationFailed.single(ErrorCode.PERMISSION_DENIED, refusal, None)
+
+
+async def _insert(
+    actor: Principal,
+    rule: BookingRule,
+    payload: BookingInput,
+    state: BookingState,
+    *,
+    user_id: int | None = None,
+    partner_member_id: int | None = None,
+) -> Booking:
+    """Write the booking unless the slot is taken, in one transaction."""
     async with in_transaction():
         # Writing the rule row first locks the resource until commit (row lock on
         # PostgreSQL, the write lock on SQLite): the overlap check below then sees every
         # booking committed before, and no other can slip in until this one is done.
         await BookingRule.filter(id=rule.id).update(version=F("version") + 1)
+        # Lock the member's mirror row too: a Delete from the partner processed at the
+        # same time waits for this commit (then nulls the link), instead of purging the
+        # row between the check and the insert.
+        if (
+            partner_member_id is not None
+            and await MirrorMember.filter(id=partner_member_id).select_for_update().first() is None
+        ):
+            raise _not_recognised()
         if await Booking.filter(_overlapping(rule, payload.starts_at, payload.ends_at)).exists():
             raise ValidationFailed.single(
                 ErrorCode.CONFLICT, N_("This slot is already booked. You can join the waiting list."), "starts_at"
             )
         booking = await Booking.create(
             rule_id=rule.id,
-            item_id=item.id,
+            item_id=rule.item_id,  # type: ignore[attr-defined]
             organization_id=rule.organization_id,  # type: ignore[attr-defined]
-            user_id=actor.user_id,
+            user_id=user_id,
+            partner_member_id=partner_member_id,
+            for_partner_member=partner_member_id is not None,
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
             note=payload.note,
-            state=BookingState.REQUESTED if rule.requires_approval else BookingState.CONFIRMED,
+            state=state,
             deposit=rule.deposit if rule.is_loan else Decimal(0),
         )
         await record(
@@ -243,6 +282,101 @@ async def create_booking(actor: Principal, data: dict[str, Any] | BookingInput) 
             after=snapshot(booking),
         )
     return booking
+
+
+class PartnerBookingInput(BookingInput):
+    partner_member_id: int
+
+
+def manages_partner_bookings(actor: Principal, organization_id: int) -> bool:
+    """May ``actor`` book the organization's resources for partners' members? Its staff
+    who manage bookings (``inventory.write``) and may read members (``members.read``,
+    what looking a partner's member up needs): owners, admins and staff."""
+    return actor.can(Action.INVENTORY_WRITE, organization_id) and actor.can(Action.MEMBERS_READ, organization_id)
+
+
+def _not_recognised() -> ValidationFailed:
+    return ValidationFailed.single(
+        ErrorCode.NOT_FOUND,
+        N_(
+            "This person is not a recognised member of a partner organization: they may have withdrawn "
+            "their consent, or the partnership may have ended."
+        ),
+        "partner_member_id",
+    )
+
+
+async def recognised_member_for(
+    actor: Principal, rule: BookingRule, member_id: int, starts_at: dt.datetime, ends_at: dt.datetime
+) -> MirrorMember:
+    """The partner's member ``member_id``, if ``recognised_members`` recognises them for
+    the rule's organization and their membership is valid on every day of the period
+    (in the rule's time zone)."""
+    org_id = rule.organization_id  # type: ignore[attr-defined]
+    member = await MirrorMember.get_or_none(id=member_id)
+    if member is None:
+        raise _not_recognised()
+    zone = ZoneInfo(rule.timezone)
+    first_day, last_day = starts_at.astimezone(zone).date(), ends_at.astimezone(zone).date()
+    # Ask about a day their membership covers (the booking's first day when it does), so
+    # that "not recognised" and "not valid on these dates" are told apart.
+    day = first_day
+    if member.valid_from is not None and day < member.valid_from:
+        day = member.valid_from
+    if member.valid_until is not None and day > member.valid_until:
+        day = member.valid_until
+    found = await recognised_members(
+        actor,
+        org_id,
+        member.display_name,
+        partner_id=member.organization_id,  # type: ignore[attr-defined]
+        on=day,
+    )
+    if member.id not in {m.id for m in found}:
+        raise _not_recognised()
+    if (member.valid_from is not None and first_day < member.valid_from) or (
+        member.valid_until is not None and last_day > member.valid_until
+    ):
+        raise ValidationFailed.single(
+            ErrorCode.OUT_OF_RANGE,
+            N_("This member's membership is not valid on the booking's dates."),
+            "partner_member_id",
+        )
+    return member
+
+
+async def create_partner_booking(actor: Principal, data: dict[str, Any] | PartnerBookingInput) -> Booking:
+    """The staff book a resource (or lend an item) for a recognised member of a partner
+    organization, who has no account here: a ``MirrorMember`` that ``recognised_members``
+    answers for the resource's organization (accepted partner, consent given) with a
+    membership valid on the booking's dates. The resource's rule must let partners'
+    members book; the period rules, other modules' rules and the overlap check (with its
+    concurrency guarantee) are those of ``create_booking``. The booking is confirmed at
+    once (the staff made it). Refused — nothing written — otherwise."""
+    payload = parse(PartnerBookingInput, data)
+    item = await get_item_for(actor, payload.item_id)
+    rule = await _rule_for(item.id)
+    if not actor.is_authenticated or not manages_partner_bookings(actor, rule.organization_id):  # type: ignore[attr-defined]
+        raise PermissionDenied(N_("Only the organization's staff may book for a partner's member."))
+    if not rule.partner_members_allowed:
+        raise ValidationFailed.single(
+            ErrorCode.PERMISSION_DENIED, N_("This resource is not open to partners' members."), "item_id"
+        )
+    member = await recognised_member_for(actor, rule, payload.partner_member_id, payload.starts_at, payload.ends_at)
+    _check_period(rule, payload)
+    await _check_hooks(BookingRequest(rule, item, actor, None, payload.starts_at, payload.ends_at, member))
+    return await _insert(actor, rule, payload, BookingState.CONFIRMED, partner_member_id=member.id)
+
+
+async def partner_members_for(actor: Principal, organization_id: int, name: str) -> list[MirrorMember]:
+    """The search behind the "book for a partner's member" forms: the partners' members
+    ``recognised_members`` answers today for ``name`` (at least two characters), for the
+    staff who may book for them; nobody else learns anything."""
+    if not manages_partner_bookings(actor, organization_id):
+        raise PermissionDenied(N_("Only the organization's staff may book for a partner's member."))
+    if len(name.strip()) < 2:
+        return []
+    return await recognised_members(actor, organization_id, name)
 
 
 # action -> (states it applies to, resulting state, who: "staff" or "booker")
@@ -259,7 +393,9 @@ async def change_booking(actor: Principal, booking_id: int, action: str) -> Book
     booking = await Booking.get_or_none(id=booking_id)
     org_id = booking.organization_id if booking else None  # type: ignore[attr-defined]
     is_staff = org_id is not None and actor.can(Action.INVENTORY_WRITE, org_id)
-    if booking is None or not (is_staff or booking.user_id == actor.user_id):  # type: ignore[attr-defined]
+    # A booking without an account (a partner's member, a deleted user) is the staff's only.
+    is_booker = actor.user_id is not None and booking is not None and booking.user_id == actor.user_id  # type: ignore[attr-defined]
+    if booking is None or not (is_staff or is_booker):
         raise NotFound("booking")
     if not await module_enabled("bookings", booking.organization_id):  # type: ignore[attr-defined]
         raise NotFound("booking")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -11,10 +12,19 @@ from starlette.routing import Route
 
 from fabcom.api import N_, Action, ErrorCode, Item, NotFound, ServiceError, clock, disabled_organizations
 from fabcom.web.pages import current_org, field_errors, page
-from fabcom.web.templating import _, flash, render
+from fabcom.web.templating import _, flash, is_htmx, render
 from modules.bookings.calendar import item_calendar, member_calendar
 from modules.bookings.models import HOLDING_STATES, Booking, BookingRule, BookingState
-from modules.bookings.services import availability, change_booking, create_booking, join_waiting_list, make_bookable
+from modules.bookings.services import (
+    availability,
+    change_booking,
+    create_booking,
+    create_partner_booking,
+    join_waiting_list,
+    make_bookable,
+    manages_partner_bookings,
+    partner_members_for,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 STATE_LABELS = {
@@ -29,6 +39,15 @@ STATE_LABELS = {
 ICS = "text/calendar; charset=utf-8"
 # The services' field names -> the booking form's.
 FORM_FIELDS = {"starts_at": "start", "ends_at": "end"}
+# The same for the desk's "book for a partner's member" form (its fields are prefixed
+# ``pm_``: the desk has another form with an ``item_id``).
+PARTNER_FORM_FIELDS = {
+    "starts_at": "pm_start",
+    "ends_at": "pm_end",
+    "item_id": "pm_item_id",
+    "partner_member_id": "pm_member",
+    "note": "pm_note",
+}
 
 
 async def item_feed(request: Request) -> Response:
@@ -66,7 +85,7 @@ async def _desk_context(org_id: int) -> dict[str, object]:
     rules = await BookingRule.filter(organization_id=org_id).prefetch_related("item").order_by("item__title")
     upcoming = await Booking.filter(
         organization_id=org_id, state__in=HOLDING_STATES, ends_at__gte=now, starts_at__lte=now + dt.timedelta(days=14)
-    ).prefetch_related("item", "user")
+    ).prefetch_related("item", "user", "partner_member__organization")
     bookable_ids = [r.item_id for r in rules]  # type: ignore[attr-defined]
     candidates = (
         await Item.filter(organization_id=org_id, deleted_at__isnull=True)
@@ -77,6 +96,11 @@ async def _desk_context(org_id: int) -> dict[str, object]:
     return {"rules": rules, "upcoming": upcoming, "candidates": candidates}
 
 
+async def _partner_members(request: Request, org_id: int, search: str) -> list[object]:
+    """The search of the "book for a partner's member" form (empty for a short search)."""
+    return list(await partner_members_for(request.state.principal, org_id, search[:120]))
+
+
 @page()
 async def desk(request: Request) -> Response:
     """The staff desk: what is bookable, what is booked in the next two weeks, what to approve."""
@@ -84,11 +108,31 @@ async def desk(request: Request) -> Response:
     principal = request.state.principal
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
+    may_book_for_partners = manages_partner_bookings(principal, org.id)
     if request.method == "POST":
-        form = dict(await request.form())
-        values = form
+        values = {k: str(v) for k, v in (await request.form()).items()}
+    # The partner form's "Search" button (without JavaScript) shows the matches, writes nothing.
+    if request.method == "POST" and not values.get("search_partner"):
+        form = values
         try:
-            if form.get("make_bookable"):
+            if form.get("book_for_partner"):
+                await create_partner_booking(
+                    principal,
+                    {
+                        "item_id": form.get("pm_item_id") or 0,
+                        "partner_member_id": form.get("pm_member") or 0,
+                        "note": form.get("pm_note", ""),
+                        **_period(
+                            {
+                                "day": form.get("pm_day", ""),
+                                "start": form.get("pm_start", ""),
+                                "end": form.get("pm_end", ""),
+                            }
+                        ),
+                    },
+                )
+                message = _(request, N_("Booked for the partner's member."))
+            elif form.get("make_bookable"):
                 if not principal.can(Action.INVENTORY_WRITE, org.id):
                     raise NotFound("item")
                 await make_bookable(
@@ -114,7 +158,16 @@ async def desk(request: Request) -> Response:
                 if isinstance(exc, ServiceError)
                 else {"__all__": _(request, "This value is not valid.")}
             )
+            if form.get("book_for_partner") and isinstance(exc, ServiceError):
+                errors = {PARTNER_FORM_FIELDS.get(k, k): v for k, v in errors.items()}
     context = await _desk_context(org.id)
+    partner_search = values.get("partner_q", request.query_params.get("partner_q", "")) if may_book_for_partners else ""
+    partner_values = {
+        "pm_day": (clock.now().astimezone(PARIS).date() + dt.timedelta(days=1)).isoformat(),
+        "pm_start": "10:00",
+        "pm_end": "11:00",
+        **values,
+    }
     return render(
         request,
         "bookings/desk.html",
@@ -124,8 +177,29 @@ async def desk(request: Request) -> Response:
             "values": values,
             "can_manage": principal.can(Action.INVENTORY_WRITE, org.id),
             "states": STATE_LABELS,
+            "may_book_for_partners": may_book_for_partners,
+            "partner_rules": [r for r in context["rules"] if r.partner_members_allowed],  # type: ignore[attr-defined]
+            "partner_q": partner_search,
+            "partner_values": partner_values,
+            "members": await _partner_members(request, org.id, partner_search) if partner_search else [],
         },
         status_code=400 if errors else 200,
+    )
+
+
+@page()
+async def partner_members(request: Request) -> Response:
+    """The htmx search of the desk's "book for a partner's member" form: the matching
+    recognised members as radio buttons (staff only: others get the 403 page)."""
+    org = await current_org(request)
+    search = request.query_params.get("partner_q", "")
+    members = await _partner_members(request, org.id, search)
+    if not is_htmx(request):
+        return RedirectResponse(f"/m/bookings/o/{org.slug}/?partner_q={quote(search[:120])}#partner-h", status_code=303)
+    return render(
+        request,
+        "bookings/_partner_members.html",
+        {"members": members, "partner_q": search, "partner_values": {}, "errors": {}},
     )
 
 
@@ -212,6 +286,7 @@ async def mine(request: Request) -> Response:
 routes = [
     Route("/o/{slug}/", desk, methods=["GET", "POST"], name="desk"),
     Route("/o/{slug}/items/{item_id:int}", resource, methods=["GET", "POST"], name="resource"),
+    Route("/o/{slug}/partner-members", partner_members, name="partner_members"),
     Route("/mine", mine, methods=["GET", "POST"], name="mine"),
     Route("/items/{item_id}/calendar.ics", item_feed, name="item_calendar"),
     Route("/me/calendar.ics", my_feed, name="my_calendar"),
