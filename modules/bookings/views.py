@@ -101,10 +101,10 @@ async def desk(request: Request) -> Response:
                         "max_duration_minutes": max(int(form.get("slot_minutes") or 60), 480),
                     },
                 )
-                message = _(request, "The item can now be booked.")
+                message = _(request, N_("The item can now be booked."))
             else:
                 await change_booking(principal, int(form.get("booking_id") or 0), form.get("action", ""))
-                message = _(request, "Booking updated.")
+                message = _(request, N_("Booking updated."))
             response = RedirectResponse(f"/m/bookings/o/{org.slug}/", status_code=303)
             flash(request, response, message)
             return response
@@ -112,7 +112,7 @@ async def desk(request: Request) -> Response:
             errors = (
                 field_errors(exc, request.state.locale)
                 if isinstance(exc, ServiceError)
-                else {"__all__": _(request, "This value is not valid.")}
+                else {"__all__": _(request, N_("This value is not valid."))}
             )
     context = await _desk_context(org.id)
     return render(
@@ -189,9 +189,9 @@ async def mine(request: Request) -> Response:
         form = await request.form()
         try:
             await change_booking(principal, int(str(form.get("booking_id") or 0)), "cancel")
-            message = _(request, "Booking cancelled.")
+            message = _(request, N_("Booking cancelled."))
         except (ServiceError, ValueError):
-            message = _(request, "This booking can no longer be changed that way.")
+            message = _(request, N_("This booking can no longer be changed that way."))
         response = RedirectResponse("/m/bookings/mine", status_code=303)
         flash(request, response, message)
         return response

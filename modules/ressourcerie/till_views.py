@@ -236,7 +236,7 @@ async def receipt_pdf(request: Request) -> Response:
     """The same receipt as a PDF."""
     org, sale = await _sale(request)
     if not pdf.available():
-        return Response(_(request, "PDF is not available on this server: print the page instead."), status_code=503)
+        return Response(_(request, N_("PDF is not available on this server: print the page instead.")), status_code=503)
     html = (
         environment(request.state.locale)
         .get_template("ressourcerie/receipt_pdf.html")
@@ -261,7 +261,7 @@ async def closing(request: Request) -> Response:
         day = dt.date.fromisoformat(request.query_params.get("day", "")) if request.query_params.get("day") else None
     except ValueError:
         day = None
-        errors["day"] = _(request, "Enter a valid date.")
+        errors["day"] = _(request, N_("Enter a valid date."))
         status = 400
     day = day or clock.today()
     values: dict[str, str] = {}
