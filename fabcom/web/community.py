@@ -33,7 +33,7 @@ from fabcom.projects.models import Project, Task, TaskStatus
 from fabcom.projects.services import get_project_for, update_task
 from fabcom.web import exports
 from fabcom.web.inventory import _decimal_text
-from fabcom.web.pages import current_org, field_errors, page
+from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page
 from fabcom.web.templating import _, flash, is_htmx, render
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -364,8 +364,26 @@ async def partnership_action(request: Request) -> Response:
     link = await Partnership.get_or_none(id=int(request.path_params["partnership_id"]))
     if link is None or org.id not in (link.organization_id, link.partner_id):  # type: ignore[attr-defined]
         raise NotFound("partnership")
+    action = request.path_params["action"]
+    if action == "block" and not confirmed(await request.form()):
+        await link.fetch_related("organization", "partner")
+        other = link.partner if link.organization_id == org.id else link.organization  # type: ignore[attr-defined]
+        return confirm_page(
+            request,
+            title=_(request, N_("Block {name}?"), name=other.name),
+            consequence=_(
+                request,
+                N_(
+                    "The partnership ends: {name} no longer sees your shared items, you no longer see theirs, "
+                    "their requests stop and they cannot ask to be partners again."
+                ),
+                name=other.name,
+            ),
+            button=_(request, N_("Yes, block {name}"), name=other.name),
+            cancel_url=request.url_for("web:partners", slug=org.slug).path,
+        )
     try:
-        await respond_partnership(request.state.principal, link.id, request.path_params["action"])
+        await respond_partnership(request.state.principal, link.id, action)
     except ServiceError as error:
         message, level = error.text(request.state.locale), "error"
     else:
@@ -396,6 +414,21 @@ async def exchange_new(request: Request) -> Response:
     return response
 
 
+# Answers that cannot be taken back: (title, consequence, button).
+IRREVERSIBLE_EXCHANGE_ACTIONS = {
+    "decline": (
+        N_("Decline the request for “{title}”?"),
+        N_("The partner is told at once, and this request cannot be accepted afterwards."),
+        N_("Yes, decline"),
+    ),
+    "cancel": (
+        N_("Cancel your request for “{title}”?"),
+        N_("The partner is told at once; to get the item later, you will have to ask again."),
+        N_("Yes, cancel the request"),
+    ),
+}
+
+
 @page()
 async def exchange_action(request: Request) -> Response:
     org = await current_org(request, Action.NETWORK_READ)
@@ -403,10 +436,20 @@ async def exchange_action(request: Request) -> Response:
     if exchange is None or org.id not in (exchange.owner_organization_id, exchange.requester_organization_id):  # type: ignore[attr-defined]
         raise NotFound("exchange_request")
     form = await request.form()
-    try:
-        await respond_exchange_request(
-            request.state.principal, exchange.id, request.path_params["action"], str(form.get("message", ""))
+    action = request.path_params["action"]
+    if action in IRREVERSIBLE_EXCHANGE_ACTIONS and not confirmed(form):
+        await exchange.fetch_related("item")
+        title, consequence, button = IRREVERSIBLE_EXCHANGE_ACTIONS[action]
+        return confirm_page(
+            request,
+            title=_(request, title, title=exchange.item.title),
+            consequence=_(request, consequence),
+            button=_(request, button),
+            cancel_url=request.url_for("web:partners", slug=org.slug).path,
+            fields={"message": str(form.get("message", ""))},
         )
+    try:
+        await respond_exchange_request(request.state.principal, exchange.id, action, str(form.get("message", "")))
     except ServiceError as error:
         message, level = error.text(request.state.locale), "error"
     else:
@@ -430,9 +473,31 @@ async def tokens(request: Request) -> Response:
         form = await request.form()
         if form.get("revoke"):
             try:
-                await revoke_api_token(principal, int(str(form.get("revoke"))))
-            except (ServiceError, ValueError):
-                return render(request, "error.html", {"status": 404}, status_code=404)
+                token_id = int(str(form.get("revoke")))
+            except ValueError:
+                raise NotFound("token") from None
+            if not confirmed(form):
+                token = await ApiToken.get_or_none(id=token_id, user_id=principal.user_id, revoked_at__isnull=True)
+                if token is None:
+                    raise NotFound("token")
+                return confirm_page(
+                    request,
+                    title=_(request, N_("Revoke the token “{name}”?"), name=token.name),
+                    consequence=_(
+                        request,
+                        N_(
+                            "The tools using it stop working at once. A revoked token cannot be used again: "
+                            "create a new one if needed."
+                        ),
+                    ),
+                    button=_(request, N_("Yes, revoke the token")),
+                    cancel_url="/account/tokens",
+                    fields={"revoke": str(token.id)},
+                )
+            try:
+                await revoke_api_token(principal, token_id)
+            except ServiceError:
+                raise NotFound("token") from None
             response = RedirectResponse("/account/tokens", status_code=303)
             flash(request, response, _(request, N_("Token revoked.")))
             return response

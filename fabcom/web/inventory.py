@@ -48,7 +48,7 @@ from fabcom.inventory.services import (
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action
 from fabcom.web import exports
-from fabcom.web.pages import current_org, field_errors, page
+from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page
 from fabcom.web.templating import _, flash, is_htmx, render
 
 PAGE_SIZE = 50
@@ -421,6 +421,20 @@ async def item_archive(request: Request) -> Response:
     """Take an item out of the inventory (its ledger stays: it is archived, not erased)."""
     org = await current_org(request, Action.INVENTORY_DELETE)
     item = await org_item(request, org, Action.INVENTORY_DELETE)
+    if not confirmed(await request.form()):
+        return confirm_page(
+            request,
+            title=_(request, N_("Remove “{title}” from the inventory?"), title=item.title),
+            consequence=_(
+                request,
+                N_(
+                    "It leaves the inventory, the searches and the partners' view; its history of movements is kept. "
+                    "It cannot be put back from here."
+                ),
+            ),
+            button=_(request, N_("Yes, remove it")),
+            cancel_url=request.url_for("web:item_detail", slug=org.slug, item_id=item.id).path,
+        )
     await delete_item(request.state.principal, item.id)
     response = RedirectResponse(request.url_for("web:item_list", slug=org.slug).path, status_code=303)
     flash(request, response, _(request, N_("“{title}” removed from the inventory."), title=item.title))

@@ -179,3 +179,39 @@ def first_error(errors: list[FieldError], locale: str) -> str:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+# --- confirming an irreversible action -----------------------------------------------------
+
+
+def confirmed(form: Any) -> bool:
+    """The form carries ``confirm=1``: the person saw the confirmation and said yes."""
+    return str(form.get("confirm", "")) == "1"
+
+
+def confirm_page(
+    request: Request,
+    *,
+    title: str,
+    consequence: str,
+    button: str,
+    cancel_url: str,
+    fields: dict[str, str] | None = None,
+    action: str | None = None,
+) -> Response:
+    """Ask before an irreversible action: a page (a fragment for htmx) repeating the same
+    POST with ``confirm=1`` and ``fields``, or going back to ``cancel_url``. Works without
+    JavaScript; nothing was changed yet."""
+    return render(
+        request,
+        "confirm.html",
+        {
+            "confirm_title": title,
+            "consequence": consequence,
+            "button": button,
+            "cancel_url": cancel_url,
+            "fields": fields or {},
+            "action": action or request.url.path,
+        },
+        fragment="_confirm.html",
+    )

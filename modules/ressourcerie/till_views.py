@@ -28,7 +28,7 @@ from fabcom.api import (
     clock,
     parse,
 )
-from fabcom.web.pages import current_org, field_errors, page
+from fabcom.web.pages import confirmed, current_org, field_errors, page
 from fabcom.web.templating import _, environment, render
 from modules.ressourcerie import pdf
 from modules.ressourcerie.labels import PAYMENT_MODES
@@ -265,17 +265,24 @@ async def closing(request: Request) -> Response:
         status = 400
     day = day or clock.today()
     values: dict[str, str] = {}
+    confirming = False
+    counted_value: Decimal | None = None
     if request.method == "POST":
         form = await request.form()
         values = {k: str(v) for k, v in form.items()}
         try:
             counted = values.get("cash_counted", "").strip()
-            await close_till(
-                principal,
-                org.id,
-                {"day": day, "cash_counted": _decimal(counted, "cash_counted") if counted else None},
-            )
-            return RedirectResponse(f"/m/ressourcerie/o/{org.slug}/till/closing?day={day.isoformat()}", status_code=303)
+            counted_value = _decimal(counted, "cash_counted") if counted else None
+            if not confirmed(form):
+                # Closing cannot be undone: the page shows the figures and asks once more.
+                if not principal.can(Action.INVENTORY_DELETE, org.id):
+                    raise PermissionDenied()
+                confirming = True
+            else:
+                await close_till(principal, org.id, {"day": day, "cash_counted": counted_value})
+                return RedirectResponse(
+                    f"/m/ressourcerie/o/{org.slug}/till/closing?day={day.isoformat()}", status_code=303
+                )
         except PermissionDenied:
             raise  # the 403 page
         except ServiceError as exc:
@@ -302,5 +309,7 @@ async def closing(request: Request) -> Response:
         "errors": errors,
         "values": values,
         "can_close": principal.can(Action.INVENTORY_DELETE, org.id),
+        "confirming": confirming and done is None,
+        "cash_counted": counted_value,
     }
     return render(request, "ressourcerie/closing.html", context, status_code=status)

@@ -176,7 +176,12 @@ async def test_api_token_is_shown_once_and_can_be_revoked(make_client, staff_a):
     assert "fabcom_pat_" in created.text.split('<code class="secret">')[1]
     again = await client.get("/account/tokens")
     assert '<code class="secret">' not in again.text
-    revoked = await client.post_form("/account/tokens", {"revoke": str(token.id)})
+    asked = await client.post_form("/account/tokens", {"revoke": str(token.id)})
+    assert asked.status_code == 200
+    assert "Révoquer le jeton « Site du fablab » ?" in asked.text
+    assert '<input type="hidden" name="confirm" value="1">' in asked.text
+    assert (await ApiToken.get(id=token.id)).revoked_at is None
+    revoked = await client.post_form("/account/tokens", {"revoke": str(token.id), "confirm": "1"})
     assert revoked.status_code == 303
     assert (await ApiToken.get(id=token.id)).revoked_at is not None
 
@@ -210,7 +215,11 @@ async def test_staff_archives_an_item_volunteers_may_not(make_client, make_membe
     volunteer = await make_client(await make_member(org_a, role=Role.VOLUNTEER))
     assert (await volunteer.post_form(f"/o/{org_a.slug}/items/{item.id}/archive")).status_code == 403
     client = await make_client(staff_a)
-    done = await client.post_form(f"/o/{org_a.slug}/items/{item.id}/archive")
+    asked = await client.post_form(f"/o/{org_a.slug}/items/{item.id}/archive")
+    assert asked.status_code == 200
+    assert "Retirer « Cassé » de l’inventaire ?" in asked.text
+    assert (await client.get(f"/o/{org_a.slug}/items/{item.id}")).status_code == 200
+    done = await client.post_form(f"/o/{org_a.slug}/items/{item.id}/archive", {"confirm": "1"})
     assert done.status_code == 303
     assert (await client.get(f"/o/{org_a.slug}/items/{item.id}")).status_code == 404
     from fabcom.inventory.models import Item
