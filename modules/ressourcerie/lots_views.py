@@ -37,7 +37,7 @@ async def lots(request: Request) -> Response:
         form = await request.form()
         values = {k: str(v) for k, v in form.items()}
         try:
-            category = await resolve_category(values.get("category", ""))
+            category = await resolve_category(values.get("category", ""), request.state.locale)
             item = await offer_lot(
                 principal,
                 org.id,

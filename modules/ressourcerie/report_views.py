@@ -122,7 +122,7 @@ async def export(request: Request) -> Response:
             header, rows = report_rows(figures, locale, modes, categories)
             title = gettext(locale, N_("Activity report"))
         else:
-            header, rows = channel_rows(await recycling_by_channel(principal, org.id, start, end), locale)
+            header, rows = channel_rows(await recycling_by_channel(principal, org.id, start, end, locale), locale)
             title = gettext(locale, N_("REP channels"))
     except (ValueError, ServiceError) as exc:
         message = exc.text(locale) if isinstance(exc, ServiceError) else _(request, N_("Enter a valid date."))

@@ -95,8 +95,8 @@ async def _cart(org_id: int, tokens: list[str]) -> list[CartLine]:
     return lines
 
 
-async def _add_lot(values: dict[str, str]) -> CartLine:
-    category = await resolve_category(values.get("category", ""))
+async def _add_lot(values: dict[str, str], locale: str) -> CartLine:
+    category = await resolve_category(values.get("category", ""), locale)
     weight = _decimal(values.get("weight", ""), "weight")
     amount = _decimal(values.get("price", "") or "", "price") if values.get("price", "").strip() else None
     if amount is None:
@@ -186,7 +186,7 @@ async def till(request: Request) -> Response:
                     return Response(status_code=204, headers={"HX-Redirect": target})
                 return RedirectResponse(target, status_code=303)
             else:
-                cart.append(await _add_lot(values))
+                cart.append(await _add_lot(values, request.state.locale))
                 values = {"payment_mode": values.get("payment_mode", "")}
         except ServiceError as exc:
             errors = _errors(exc, request.state.locale)
@@ -218,7 +218,7 @@ async def item_search(request: Request) -> Response:
 async def _sale(request: Request) -> tuple[Any, Sale]:
     org = await current_org(request, Action.INVENTORY_READ)
     number = request.path_params["number"]
-    sale = await Sale.get_or_none(organization_id=org.id, number=number).prefetch_related("lines", "cashier")
+    sale = await Sale.get_or_none(organization_id=org.id, number=number).prefetch_related("lines__category", "cashier")
     if sale is None:
         raise NotFound("sale")
     return org, sale
