@@ -225,3 +225,18 @@ async def test_staff_archives_an_item_volunteers_may_not(make_client, make_membe
     from fabcom.inventory.models import Item
 
     assert (await Item.get(id=item.id)).deleted_at is not None
+
+
+async def test_token_scopes_have_human_names_and_explanations_with_their_code(make_client, staff_a):
+    client = await make_client(staff_a)
+    page = await client.get("/account/tokens")
+    assert 'Lire l’inventaire <code class="scope-code">inventory:read</code>' in page.text
+    assert "Voir les objets de vos structures, leur stock et leurs mouvements" in page.text
+    created = await client.post_form(
+        "/account/tokens", {"name": "Site du fablab", "scopes": "projects:read", "expires_in_days": "30"}
+    )
+    assert 'Lire les projets <code class="scope-code">projects:read</code>' in created.text
+    await client.post_form("/language", {"locale": "en", "next": "/account/tokens"})
+    english = await client.get("/account/tokens")
+    assert 'Read the inventory <code class="scope-code">inventory:read</code>' in english.text
+    assert "Create and edit items, record donations" in english.text
