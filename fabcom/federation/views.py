@@ -15,7 +15,12 @@ from fabcom.errors import NotFound, ServiceError
 from fabcom.federation.exchanges import cancel_mirrored_request, request_mirrored_item
 from fabcom.federation.members import set_partner_recognition
 from fabcom.federation.mirror_models import ExchangeDirection, FederatedExchange, SharedProfile
-from fabcom.federation.network import NetworkFilter, network_items, network_projects_queryset
+from fabcom.federation.network import (
+    NetworkFilter,
+    local_partner_items,
+    network_items,
+    network_projects_queryset,
+)
 from fabcom.federation.vocab import CONTEXT_DOCUMENT
 from fabcom.i18n import N_
 from fabcom.inventory.models import Category
@@ -37,7 +42,9 @@ async def context_document(request: Request) -> Response:
 
 @page()
 async def network_search(request: Request) -> Response:
-    """Search what the partners share (their mirrored items), and ask for one."""
+    """The one search of what partners share with the organization: partners on this site
+    (their inventory) and on other servers (their mirrored items), each row saying where it
+    comes from, and a request for one."""
     org = await current_org(request, Action.NETWORK_READ)
     params = request.query_params
     flt = NetworkFilter(
@@ -46,10 +53,12 @@ async def network_search(request: Request) -> Response:
         organization=params.get("partner", "").strip()[:64] or None,
     )
     rows, _has_more = await network_items(request.state.principal, org.id, flt, limit=50)
+    local = await local_partner_items(request.state.principal, org.id, flt, limit=50)
     exchanges = await FederatedExchange.filter(
         local_organization_id=org.id, direction=ExchangeDirection.OUTGOING
     ).prefetch_related("remote_organization")
-    categories = await Category.filter(parent_id__isnull=True).order_by("position")
+    all_categories = await Category.all().order_by("position")
+    categories = [c for c in all_categories if c.parent_id is None]  # type: ignore[attr-defined]
     projects = (
         await (await network_projects_queryset(request.state.principal, flt, [org.id]))
         .order_by("title", "id")
@@ -58,14 +67,20 @@ async def network_search(request: Request) -> Response:
     )
     context: dict[str, Any] = {
         "mirrors": rows,
+        "local_items": local,
+        "results": sorted(
+            [("local", item) for item in local] + [("remote", mirror) for mirror in rows],
+            key=lambda pair: (pair[1].title.casefold(), pair[0]),
+        ),
         "q": flt.search or "",
         "category": flt.category_code or "",
         "categories": categories,
+        "category_names": {c.code: c.label(request.state.locale) for c in all_categories},
         "remote_exchanges": exchanges[:50],
         "projects": projects,
         "sharing_for_kind": SHARING_FOR_KIND,
     }
-    return render(request, "network_search.html", context, fragment="_mirror_results.html")
+    return render(request, "network_search.html", context, fragment="_network_search_results.html")
 
 
 def _decimal_text(value: str) -> str:

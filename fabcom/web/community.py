@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlencode
 
 import nh3
 from markdown_it import MarkdownIt
@@ -17,10 +18,9 @@ from fabcom.auth.models import ApiToken, User
 from fabcom.auth.services import create_api_token, revoke_api_token
 from fabcom.errors import NotFound, PermissionDenied, ServiceError
 from fabcom.i18n import N_
-from fabcom.inventory.models import Item, ItemStatus, SharingMode, Visibility
 from fabcom.members.models import Membership, MembershipFee, PaymentMethod
 from fabcom.members.services import add_member, invite_member, pending_invitations, record_fee, update_membership
-from fabcom.network.models import ExchangeKind, ExchangeRequest, Partnership
+from fabcom.network.models import ExchangeRequest, Partnership
 from fabcom.network.services import (
     create_exchange_request,
     request_partnership,
@@ -292,46 +292,29 @@ async def member_role(request: Request) -> Response:
 
 
 async def _partners_context(request: Request, org: Organization) -> dict[str, Any]:
-    principal = request.state.principal
     links = await Partnership.filter(Q(organization_id=org.id) | Q(partner_id=org.id)).prefetch_related(
         "organization", "partner"
     )
     exchanges = await ExchangeRequest.filter(
         Q(owner_organization_id=org.id) | Q(requester_organization_id=org.id)
     ).prefetch_related("item", "owner_organization", "requester_organization")
-    q = request.query_params.get("q", "").strip()[:200]
-    accepted = [(link.organization_id, link.partner_id) for link in links if link.status == "accepted"]  # type: ignore[attr-defined]
-    partner_ids = sorted({b if a == org.id else a for a, b in accepted})
-    network: list[Item] = []
-    if partner_ids:
-        qs = Item.filter(
-            organization_id__in=partner_ids,
-            deleted_at__isnull=True,
-            status=ItemStatus.AVAILABLE,
-            quantity__gt=0,
-            visibility__in=[Visibility.PARTNERS, Visibility.PUBLIC],
-        ).filter(principal.visibility_filter("inventory"))
-        if q:
-            qs = qs.filter(title__icontains=q)
-        network = await qs.order_by("title", "id").limit(50).prefetch_related("organization", "category")
-    return {
-        "links": links,
-        "exchanges": exchanges,
-        "network": network,
-        "q": q,
-        "exchange_kinds": list(ExchangeKind),
-        "sharing_for_kind": {
-            "borrow": SharingMode.LEND.value,
-            "receive": SharingMode.GIVE.value,
-            "buy": SharingMode.SELL.value,
-        },
-    }
+    return {"links": links, "exchanges": exchanges}
 
 
 @page()
 async def partners(request: Request) -> Response:
+    """Partnerships and exchange requests. Searching the partners' items is the network
+    search's job (one page for partners here and on other servers): an old search link
+    (``?q=``) lands there."""
     org = await current_org(request, Action.NETWORK_READ)
-    return render(request, "partners.html", await _partners_context(request, org), fragment="_network_results.html")
+    if "q" in request.query_params:
+        target = request.url_for("federation:network", slug=org.slug).path
+        q = request.query_params.get("q", "").strip()[:200]
+        url = target + ("?" + urlencode({"q": q}) if q else "")
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=303)
+    return render(request, "partners.html", await _partners_context(request, org))
 
 
 @page()
@@ -409,7 +392,8 @@ async def exchange_new(request: Request) -> Response:
         message, level = error.text(request.state.locale), "error"
     else:
         message, level = _(request, N_("Request sent.")), "success"
-    response = RedirectResponse(request.url_for("web:partners", slug=org.slug).path, status_code=303)
+    back = "federation:network" if form.get("back") == "network" else "web:partners"
+    response = RedirectResponse(request.url_for(back, slug=org.slug).path, status_code=303)
     flash(request, response, message, level)
     return response
 

@@ -131,13 +131,19 @@ async def test_partner_asks_for_a_shared_item_and_the_owner_accepts(make_client,
     )
     await create_item(staff_b, org_b.id, {"title": "Privée", "initial_quantity": "1"})
     asker = await make_client(await _reload(staff_a))
-    search = await asker.get(f"/o/{org_a.slug}/partners?q=perc")
+    old_link = await asker.get(f"/o/{org_a.slug}/partners?q=perc")
+    assert old_link.status_code == 303
+    assert old_link.headers["location"] == f"/o/{org_a.slug}/network?q=perc"
+    search = await asker.get(f"/o/{org_a.slug}/network?q=perc")
     assert "Perceuse" in search.text
-    assert "Privée" not in (await asker.get(f"/o/{org_a.slug}/partners")).text
+    assert '<span class="badge origin-local">ce site</span>' in search.text
+    assert "Privée" not in (await asker.get(f"/o/{org_a.slug}/network")).text
     sent = await asker.post_form(
-        f"/o/{org_a.slug}/exchanges/new", {"item_id": str(item.id), "kind": "borrow", "quantity": "1"}
+        f"/o/{org_a.slug}/exchanges/new",
+        {"item_id": str(item.id), "kind": "borrow", "quantity": "1", "back": "network"},
     )
     assert sent.status_code == 303
+    assert sent.headers["location"] == f"/o/{org_a.slug}/network"
     request = await ExchangeRequest.get(item_id=item.id)
     assert request.status == "pending"
     # the asker cannot accept its own request
