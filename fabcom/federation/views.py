@@ -4,6 +4,7 @@ consent to be recognised by partners."""
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -70,7 +71,7 @@ async def network_search(request: Request) -> Response:
         "local_items": local,
         "results": sorted(
             [("local", item) for item in local] + [("remote", mirror) for mirror in rows],
-            key=lambda pair: (pair[1].title.casefold(), pair[0]),
+            key=lambda pair: (_sort_key(pair[1].title), pair[0]),
         ),
         "q": flt.search or "",
         "category": flt.category_code or "",
@@ -81,6 +82,11 @@ async def network_search(request: Request) -> Response:
         "sharing_for_kind": SHARING_FOR_KIND,
     }
     return render(request, "network_search.html", context, fragment="_network_search_results.html")
+
+
+def _sort_key(title: str) -> str:
+    """Alphabetical the way people read it: « Écran » among the E, not after Z."""
+    return unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().casefold()
 
 
 def _decimal_text(value: str) -> str:
