@@ -108,7 +108,7 @@ def wants_page(request: Request) -> bool:
     return "json" not in accept or "text/html" in accept
 
 
-async def error_page(request: Request, status: int) -> Response:
+async def error_page(request: Request, status: int, *, title: str = "", text: str = "") -> Response:
     """The 403, 404, 405 or 500 page inside the layout (menu, language switch, a way back);
     an htmx request gets a short fragment. Never a traceback."""
     state = request.scope.setdefault("state", {})
@@ -125,7 +125,8 @@ async def error_page(request: Request, status: int) -> Response:
                 await _org_menu(request, org, await switched_off(org.id))
     except Exception:  # the page of a failure must not fail itself (database down)
         request.state.web_context = {"my_orgs": [], "user": None, "org": None}
-    return render(request, "error.html", {"status": status}, fragment="_error.html", status_code=status)
+    context = {"status": status, "error_title": title, "error_text": text}
+    return render(request, "error.html", context, fragment="_error.html", status_code=status)
 
 
 async def _org_of_path(request: Request) -> Organization | None:

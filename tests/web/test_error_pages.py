@@ -67,3 +67,18 @@ async def test_a_server_error_is_a_calm_page_without_a_traceback(app, staff_a):
     assert "secret internals" not in page.text
     assert "Traceback" not in page.text
     assert '<a class="button" href="/">Back to the home page</a>' in page.text
+
+
+async def test_an_expired_form_is_explained_in_a_page_with_a_way_back(make_client, staff_a, org_a):
+    client = await make_client(staff_a)
+    refused = await client.post(f"/o/{org_a.slug}/notifications/read", data={"csrf_token": "stale"})
+    assert refused.status_code == 403
+    assert '<h1 id="error-h">Ce formulaire a expiré</h1>' in refused.text
+    assert "Rechargez la page et réessayez." in refused.text
+    assert f'<a class="button" href="/o/{org_a.slug}/">Retour au tableau de bord</a>' in refused.text
+    program = await client.post(
+        "/graphql",
+        json={"query": "{ __typename }"},
+        headers={"Content-Type": "text/plain", "Accept": "application/json"},
+    )
+    assert "<html" not in program.text
