@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from fabcom.api import N_, Action, ErrorCode, Item, NotFound, ServiceError, clock, disabled_organizations
-from fabcom.web.pages import current_org, field_errors, page
+from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page
 from fabcom.web.templating import _, flash, render
 from modules.bookings.calendar import item_calendar, member_calendar
 from modules.bookings.models import HOLDING_STATES, Booking, BookingRule, BookingState
@@ -103,6 +103,13 @@ async def desk(request: Request) -> Response:
                 )
                 message = _(request, N_("The item can now be booked."))
             else:
+                if form.get("action") == "cancel" and not confirmed(form):
+                    booking = await Booking.get_or_none(
+                        id=int(form.get("booking_id") or 0), organization_id=org.id
+                    ).prefetch_related("item")
+                    if booking is None:
+                        raise NotFound("booking")
+                    return _confirm_cancel(request, booking, f"/m/bookings/o/{org.slug}/", action="cancel")
                 await change_booking(principal, int(form.get("booking_id") or 0), form.get("action", ""))
                 message = _(request, N_("Booking updated."))
             response = RedirectResponse(f"/m/bookings/o/{org.slug}/", status_code=303)
@@ -181,12 +188,38 @@ async def resource(request: Request) -> Response:
     )
 
 
+def _confirm_cancel(request: Request, booking: Booking, back: str, action: str | None = None) -> Response:
+    """Cancelling frees the slot for someone else (the waiting list moves up): ask first."""
+    fields = {"booking_id": str(booking.id), **({"action": action} if action else {})}
+    return confirm_page(
+        request,
+        title=_(request, N_("Cancel the booking of “{title}”?"), title=booking.item.title),
+        consequence=_(
+            request,
+            N_("The slot is given to the next person waiting, or freed; to come back, book again."),
+        ),
+        button=_(request, N_("Yes, cancel the booking")),
+        cancel_url=back,
+        fields=fields,
+    )
+
+
 @page()
 async def mine(request: Request) -> Response:
     """The signed-in member's own bookings, with a way to cancel them."""
     principal = request.state.principal
     if request.method == "POST":
         form = await request.form()
+        if not confirmed(form):
+            booking_id = str(form.get("booking_id") or "")
+            booking = (
+                await Booking.get_or_none(id=int(booking_id), user_id=principal.user_id).prefetch_related("item")
+                if booking_id.isdigit()
+                else None
+            )
+            if booking is None:
+                raise NotFound("booking")
+            return _confirm_cancel(request, booking, "/m/bookings/mine")
         try:
             await change_booking(principal, int(str(form.get("booking_id") or 0)), "cancel")
             message = _(request, N_("Booking cancelled."))
