@@ -26,7 +26,7 @@ from fabcom.federation.vocab import CONTEXT_DOCUMENT
 from fabcom.i18n import N_
 from fabcom.inventory.models import Category
 from fabcom.permissions import Action
-from fabcom.web.pages import current_org, page
+from fabcom.web.pages import confirm_page, confirmed, current_org, page
 from fabcom.web.templating import _, flash, render
 
 SHARING_FOR_KIND = {"borrow": "lend", "receive": "give", "buy": "sell"}
@@ -127,6 +127,16 @@ async def network_cancel(request: Request) -> Response:
     )
     if exchange is None:
         raise NotFound("exchange_request")
+    if not confirmed(await request.form()):
+        return confirm_page(
+            request,
+            title=_(request, N_("Cancel your request for “{title}”?"), title=exchange.item_title),
+            consequence=_(
+                request, N_("The partner is told at once; to get the item later, you will have to ask again.")
+            ),
+            button=_(request, N_("Yes, cancel the request")),
+            cancel_url=request.url_for("federation:network", slug=org.slug).path,
+        )
     try:
         await cancel_mirrored_request(request.state.principal, exchange.id)
     except ServiceError as error:

@@ -89,6 +89,16 @@ async def test_network_page_shows_partners_items_only_and_sends_a_request(client
     listing = await client.get(f"/o/{org_a.slug}/network")
     assert "Chaise en chêne</strong>" in listing.text
 
+    # cancelling it asks first
+    cancel = f"/o/{org_a.slug}/network/exchanges/{exchange.id}/cancel"
+    asked = await client.post(cancel, data={"csrf_token": csrf})
+    assert asked.status_code == 200
+    assert "Annuler votre demande pour « Chaise en chêne » ?" in asked.text
+    assert (await FederatedExchange.get(id=exchange.id)).status == "pending"
+    cancelled = await client.post(cancel, data={"csrf_token": csrf, "confirm": "1"})
+    assert cancelled.status_code == 303
+    assert (await FederatedExchange.get(id=exchange.id)).status == "cancelled"
+
 
 async def test_one_search_shows_partners_here_and_on_other_servers_with_their_origin(
     client, make_org, org_a, staff_a, network
