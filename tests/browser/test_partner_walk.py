@@ -1,6 +1,7 @@
 """Regressions found walking the UI as a new French volunteer and staff (issue #5), in a
 real browser against a real ``fabcom serve`` with the demo: one network search finds the
-partners' items as you type (htmx) with where they come from; ending a partnership asks
+partners' items as you type (htmx) with where they come from, and a failed live search
+says so; ending a partnership asks
 first, and going back changes nothing; an unknown address is a page in the layout whose
 language switch works; the weighing station in English names categories in English."""
 
@@ -55,6 +56,16 @@ def test_a_new_volunteer_finds_partners_items_asks_before_blocking_and_gets_help
         expect(rows.first).to_contain_text("Fablab des Pentes")
         expect(rows.first.locator(".origin-local")).to_have_text("ce site")
         assert "q=fraiseuse" in page.url  # the search is in the address, to share or go back to
+
+        # a live search that fails (here: a stale address) says so instead of doing nothing
+        page.evaluate(
+            """() => { const input = document.querySelector('#mirror-q');
+                       input.setAttribute('hx-get', '/o/recyclerie-du-canal/no-such-search');
+                       htmx.process(input); }"""
+        )
+        page.get_by_label("Rechercher").fill("perceuse")
+        expect(page.locator("#flashes [role=alert]")).to_contain_text("Page introuvable")
+        expect(page.locator("#mirror-results tbody tr")).to_have_count(2)  # the last results stay
 
         # ending the partnership asks first; going back changes nothing
         page.goto(server + ORG + "/partners")
