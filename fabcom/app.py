@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -29,6 +30,7 @@ from fabcom.ops.views import ops_routes
 from fabcom.privacy.views import privacy_routes
 from fabcom.settings import Settings, load_settings
 from fabcom.web.csrf import CSRFMiddleware
+from fabcom.web.pages import http_error, server_error
 from fabcom.web.routes import web_routes
 from fabcom.web.security import SecurityHeadersMiddleware
 
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(AuthMiddleware),
             Middleware(CSRFMiddleware),
         ],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
     app.state.settings = settings

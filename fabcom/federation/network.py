@@ -9,7 +9,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from fabcom.federation.mirror_models import MirrorItem, MirrorProject
-from fabcom.inventory.models import Category
+from fabcom.inventory.models import Category, Item, ItemStatus, Visibility
 from fabcom.network.models import Partnership, PartnershipStatus
 from fabcom.permissions import Action, Principal
 
@@ -87,3 +87,31 @@ async def network_items(
     queryset = await network_queryset(principal, flt, [organization_id])
     rows = await queryset.order_by("title", "id").limit(limit + 1).prefetch_related("organization")
     return rows[:limit], len(rows) > limit
+
+
+async def local_partner_items(
+    principal: Principal, organization_id: int, flt: NetworkFilter, *, limit: int = 50
+) -> list[Item]:
+    """What the accepted partners *on this site* share (their own inventory, read in place:
+    a local partner has no mirror). The other half of the staff's network search."""
+    from fabcom.orgs.models import Organization
+
+    ids = await partner_ids(principal, [organization_id])
+    local = await Organization.filter(id__in=ids or [0], is_local=True).values_list("id", flat=True)
+    if not local:
+        return []
+    queryset = Item.filter(
+        organization_id__in=list(local),
+        deleted_at__isnull=True,
+        status=ItemStatus.AVAILABLE,
+        quantity__gt=0,
+        visibility__in=[Visibility.PARTNERS, Visibility.PUBLIC],
+    ).filter(principal.visibility_filter("inventory"))
+    if flt.search:
+        for word in flt.search.split()[:10]:
+            queryset = queryset.filter(title__icontains=word)
+    if flt.category_code:
+        queryset = queryset.filter(category__code__in=await category_codes(flt.category_code) or [""])
+    if flt.organization:
+        queryset = queryset.filter(organization__slug=flt.organization)
+    return await queryset.order_by("title", "id").limit(limit).prefetch_related("organization", "category")

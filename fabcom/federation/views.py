@@ -4,6 +4,7 @@ consent to be recognised by partners."""
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,12 +16,17 @@ from fabcom.errors import NotFound, ServiceError
 from fabcom.federation.exchanges import cancel_mirrored_request, request_mirrored_item
 from fabcom.federation.members import set_partner_recognition
 from fabcom.federation.mirror_models import ExchangeDirection, FederatedExchange, SharedProfile
-from fabcom.federation.network import NetworkFilter, network_items, network_projects_queryset
+from fabcom.federation.network import (
+    NetworkFilter,
+    local_partner_items,
+    network_items,
+    network_projects_queryset,
+)
 from fabcom.federation.vocab import CONTEXT_DOCUMENT
 from fabcom.i18n import N_
 from fabcom.inventory.models import Category
 from fabcom.permissions import Action
-from fabcom.web.pages import current_org, page
+from fabcom.web.pages import confirm_page, confirmed, current_org, page
 from fabcom.web.templating import _, flash, render
 
 SHARING_FOR_KIND = {"borrow": "lend", "receive": "give", "buy": "sell"}
@@ -37,7 +43,9 @@ async def context_document(request: Request) -> Response:
 
 @page()
 async def network_search(request: Request) -> Response:
-    """Search what the partners share (their mirrored items), and ask for one."""
+    """The one search of what partners share with the organization: partners on this site
+    (their inventory) and on other servers (their mirrored items), each row saying where it
+    comes from, and a request for one."""
     org = await current_org(request, Action.NETWORK_READ)
     params = request.query_params
     flt = NetworkFilter(
@@ -46,10 +54,12 @@ async def network_search(request: Request) -> Response:
         organization=params.get("partner", "").strip()[:64] or None,
     )
     rows, _has_more = await network_items(request.state.principal, org.id, flt, limit=50)
+    local = await local_partner_items(request.state.principal, org.id, flt, limit=50)
     exchanges = await FederatedExchange.filter(
         local_organization_id=org.id, direction=ExchangeDirection.OUTGOING
     ).prefetch_related("remote_organization")
-    categories = await Category.filter(parent_id__isnull=True).order_by("position")
+    all_categories = await Category.all().order_by("position")
+    categories = [c for c in all_categories if c.parent_id is None]  # type: ignore[attr-defined]
     projects = (
         await (await network_projects_queryset(request.state.principal, flt, [org.id]))
         .order_by("title", "id")
@@ -58,14 +68,25 @@ async def network_search(request: Request) -> Response:
     )
     context: dict[str, Any] = {
         "mirrors": rows,
+        "local_items": local,
+        "results": sorted(
+            [("local", item) for item in local] + [("remote", mirror) for mirror in rows],
+            key=lambda pair: (_sort_key(pair[1].title), pair[0]),
+        ),
         "q": flt.search or "",
         "category": flt.category_code or "",
         "categories": categories,
+        "category_names": {c.code: c.label(request.state.locale) for c in all_categories},
         "remote_exchanges": exchanges[:50],
         "projects": projects,
         "sharing_for_kind": SHARING_FOR_KIND,
     }
-    return render(request, "network_search.html", context, fragment="_mirror_results.html")
+    return render(request, "network_search.html", context, fragment="_network_search_results.html")
+
+
+def _sort_key(title: str) -> str:
+    """Alphabetical the way people read it: « Écran » among the E, not after Z."""
+    return unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().casefold()
 
 
 def _decimal_text(value: str) -> str:
@@ -106,6 +127,16 @@ async def network_cancel(request: Request) -> Response:
     )
     if exchange is None:
         raise NotFound("exchange_request")
+    if not confirmed(await request.form()):
+        return confirm_page(
+            request,
+            title=_(request, N_("Cancel your request for “{title}”?"), title=exchange.item_title),
+            consequence=_(
+                request, N_("The partner is told at once; to get the item later, you will have to ask again.")
+            ),
+            button=_(request, N_("Yes, cancel the request")),
+            cancel_url=request.url_for("federation:network", slug=org.slug).path,
+        )
     try:
         await cancel_mirrored_request(request.state.principal, exchange.id)
     except ServiceError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlencode
 
 import nh3
 from markdown_it import MarkdownIt
@@ -17,10 +18,9 @@ from fabcom.auth.models import ApiToken, User
 from fabcom.auth.services import create_api_token, revoke_api_token
 from fabcom.errors import NotFound, PermissionDenied, ServiceError
 from fabcom.i18n import N_
-from fabcom.inventory.models import Item, ItemStatus, SharingMode, Visibility
 from fabcom.members.models import Membership, MembershipFee, PaymentMethod
 from fabcom.members.services import add_member, invite_member, pending_invitations, record_fee, update_membership
-from fabcom.network.models import ExchangeKind, ExchangeRequest, Partnership
+from fabcom.network.models import ExchangeRequest, Partnership
 from fabcom.network.services import (
     create_exchange_request,
     request_partnership,
@@ -33,7 +33,7 @@ from fabcom.projects.models import Project, Task, TaskStatus
 from fabcom.projects.services import get_project_for, update_task
 from fabcom.web import exports
 from fabcom.web.inventory import _decimal_text
-from fabcom.web.pages import current_org, field_errors, page
+from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page
 from fabcom.web.templating import _, flash, is_htmx, render
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -292,46 +292,29 @@ async def member_role(request: Request) -> Response:
 
 
 async def _partners_context(request: Request, org: Organization) -> dict[str, Any]:
-    principal = request.state.principal
     links = await Partnership.filter(Q(organization_id=org.id) | Q(partner_id=org.id)).prefetch_related(
         "organization", "partner"
     )
     exchanges = await ExchangeRequest.filter(
         Q(owner_organization_id=org.id) | Q(requester_organization_id=org.id)
     ).prefetch_related("item", "owner_organization", "requester_organization")
-    q = request.query_params.get("q", "").strip()[:200]
-    accepted = [(link.organization_id, link.partner_id) for link in links if link.status == "accepted"]  # type: ignore[attr-defined]
-    partner_ids = sorted({b if a == org.id else a for a, b in accepted})
-    network: list[Item] = []
-    if partner_ids:
-        qs = Item.filter(
-            organization_id__in=partner_ids,
-            deleted_at__isnull=True,
-            status=ItemStatus.AVAILABLE,
-            quantity__gt=0,
-            visibility__in=[Visibility.PARTNERS, Visibility.PUBLIC],
-        ).filter(principal.visibility_filter("inventory"))
-        if q:
-            qs = qs.filter(title__icontains=q)
-        network = await qs.order_by("title", "id").limit(50).prefetch_related("organization", "category")
-    return {
-        "links": links,
-        "exchanges": exchanges,
-        "network": network,
-        "q": q,
-        "exchange_kinds": list(ExchangeKind),
-        "sharing_for_kind": {
-            "borrow": SharingMode.LEND.value,
-            "receive": SharingMode.GIVE.value,
-            "buy": SharingMode.SELL.value,
-        },
-    }
+    return {"links": links, "exchanges": exchanges}
 
 
 @page()
 async def partners(request: Request) -> Response:
+    """Partnerships and exchange requests. Searching the partners' items is the network
+    search's job (one page for partners here and on other servers): an old search link
+    (``?q=``) lands there."""
     org = await current_org(request, Action.NETWORK_READ)
-    return render(request, "partners.html", await _partners_context(request, org), fragment="_network_results.html")
+    if "q" in request.query_params:
+        target = request.url_for("federation:network", slug=org.slug).path
+        q = request.query_params.get("q", "").strip()[:200]
+        url = target + ("?" + urlencode({"q": q}) if q else "")
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=303)
+    return render(request, "partners.html", await _partners_context(request, org))
 
 
 @page()
@@ -364,8 +347,26 @@ async def partnership_action(request: Request) -> Response:
     link = await Partnership.get_or_none(id=int(request.path_params["partnership_id"]))
     if link is None or org.id not in (link.organization_id, link.partner_id):  # type: ignore[attr-defined]
         raise NotFound("partnership")
+    action = request.path_params["action"]
+    if action == "block" and not confirmed(await request.form()):
+        await link.fetch_related("organization", "partner")
+        other = link.partner if link.organization_id == org.id else link.organization  # type: ignore[attr-defined]
+        return confirm_page(
+            request,
+            title=_(request, N_("Block {name}?"), name=other.name),
+            consequence=_(
+                request,
+                N_(
+                    "The partnership ends: {name} no longer sees your shared items, you no longer see theirs, "
+                    "their requests stop and they cannot ask to be partners again."
+                ),
+                name=other.name,
+            ),
+            button=_(request, N_("Yes, block {name}"), name=other.name),
+            cancel_url=request.url_for("web:partners", slug=org.slug).path,
+        )
     try:
-        await respond_partnership(request.state.principal, link.id, request.path_params["action"])
+        await respond_partnership(request.state.principal, link.id, action)
     except ServiceError as error:
         message, level = error.text(request.state.locale), "error"
     else:
@@ -391,9 +392,25 @@ async def exchange_new(request: Request) -> Response:
         message, level = error.text(request.state.locale), "error"
     else:
         message, level = _(request, N_("Request sent.")), "success"
-    response = RedirectResponse(request.url_for("web:partners", slug=org.slug).path, status_code=303)
+    back = "federation:network" if form.get("back") == "network" else "web:partners"
+    response = RedirectResponse(request.url_for(back, slug=org.slug).path, status_code=303)
     flash(request, response, message, level)
     return response
+
+
+# Answers that cannot be taken back: (title, consequence, button).
+IRREVERSIBLE_EXCHANGE_ACTIONS = {
+    "decline": (
+        N_("Decline the request for “{title}”?"),
+        N_("The partner is told at once, and this request cannot be accepted afterwards."),
+        N_("Yes, decline"),
+    ),
+    "cancel": (
+        N_("Cancel your request for “{title}”?"),
+        N_("The partner is told at once; to get the item later, you will have to ask again."),
+        N_("Yes, cancel the request"),
+    ),
+}
 
 
 @page()
@@ -403,10 +420,20 @@ async def exchange_action(request: Request) -> Response:
     if exchange is None or org.id not in (exchange.owner_organization_id, exchange.requester_organization_id):  # type: ignore[attr-defined]
         raise NotFound("exchange_request")
     form = await request.form()
-    try:
-        await respond_exchange_request(
-            request.state.principal, exchange.id, request.path_params["action"], str(form.get("message", ""))
+    action = request.path_params["action"]
+    if action in IRREVERSIBLE_EXCHANGE_ACTIONS and not confirmed(form):
+        await exchange.fetch_related("item")
+        title, consequence, button = IRREVERSIBLE_EXCHANGE_ACTIONS[action]
+        return confirm_page(
+            request,
+            title=_(request, title, title=exchange.item.title),
+            consequence=_(request, consequence),
+            button=_(request, button),
+            cancel_url=request.url_for("web:partners", slug=org.slug).path,
+            fields={"message": str(form.get("message", ""))},
         )
+    try:
+        await respond_exchange_request(request.state.principal, exchange.id, action, str(form.get("message", "")))
     except ServiceError as error:
         message, level = error.text(request.state.locale), "error"
     else:
@@ -430,9 +457,31 @@ async def tokens(request: Request) -> Response:
         form = await request.form()
         if form.get("revoke"):
             try:
-                await revoke_api_token(principal, int(str(form.get("revoke"))))
-            except (ServiceError, ValueError):
-                return render(request, "error.html", {"status": 404}, status_code=404)
+                token_id = int(str(form.get("revoke")))
+            except ValueError:
+                raise NotFound("token") from None
+            if not confirmed(form):
+                token = await ApiToken.get_or_none(id=token_id, user_id=principal.user_id, revoked_at__isnull=True)
+                if token is None:
+                    raise NotFound("token")
+                return confirm_page(
+                    request,
+                    title=_(request, N_("Revoke the token “{name}”?"), name=token.name),
+                    consequence=_(
+                        request,
+                        N_(
+                            "The tools using it stop working at once. A revoked token cannot be used again: "
+                            "create a new one if needed."
+                        ),
+                    ),
+                    button=_(request, N_("Yes, revoke the token")),
+                    cancel_url="/account/tokens",
+                    fields={"revoke": str(token.id)},
+                )
+            try:
+                await revoke_api_token(principal, token_id)
+            except ServiceError:
+                raise NotFound("token") from None
             response = RedirectResponse("/account/tokens", status_code=303)
             flash(request, response, _(request, N_("Token revoked.")))
             return response

@@ -14,7 +14,7 @@ import secrets
 
 from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fabcom.i18n import N_, gettext
@@ -23,6 +23,23 @@ CSRF_COOKIE = "fabcom_csrf"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+CSRF_REFUSED = N_("The form has expired or did not come from this site. Reload the page and try again.")
+
+
+async def refusal(request: Request) -> Response:
+    """403: a page in the layout for a person (their form simply expired, most of the time),
+    a line of text for a program."""
+    from fabcom.web.pages import error_page, wants_page  # pages → templating → security
+
+    state = request.scope.get("state", {})
+    message = gettext(state.get("locale", "fr"), CSRF_REFUSED)
+    if not wants_page(request):
+        return PlainTextResponse(message, status_code=403)
+    return await error_page(
+        request, 403, text=message, title=gettext(state.get("locale", "fr"), N_("This form has expired"))
+    )
 
 
 class CSRFMiddleware:
@@ -49,17 +66,6 @@ class CSRFMiddleware:
         state["csrf_token"] = expected
         # ActivityPub inboxes authenticate each request by its HTTP Signature, never by cookie.
         federation = str(scope.get("path", "")).startswith("/ap/")
-        if scope["method"] not in SAFE_METHODS and not federation and not self._exempt(headers):
-            supplied = headers.get(CSRF_HEADER, "")
-            if not supplied:
-                supplied, receive = await self._form_token(scope, receive, headers)
-            if new_cookie or not supplied or not hmac.compare_digest(supplied.encode(), expected.encode()):
-                message = gettext(
-                    state.get("locale", "fr"),
-                    N_("The form has expired or did not come from this site. Reload the page and try again."),
-                )
-                await PlainTextResponse(message, status_code=403)(scope, receive, send)
-                return
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and new_cookie:
@@ -70,6 +76,14 @@ class CSRFMiddleware:
                     (b"set-cookie", f"{CSRF_COOKIE}={new_cookie}; Path=/; HttpOnly; SameSite=Lax{secure}".encode()),
                 ]
             await send(message)
+
+        if scope["method"] not in SAFE_METHODS and not federation and not self._exempt(headers):
+            supplied = headers.get(CSRF_HEADER, "")
+            if not supplied:
+                supplied, receive = await self._form_token(scope, receive, headers)
+            if new_cookie or not supplied or not hmac.compare_digest(supplied.encode(), expected.encode()):
+                await (await refusal(Request(scope, receive)))(scope, receive, send_with_cookie)
+                return
 
         await self.app(scope, receive, send_with_cookie)
 

@@ -24,7 +24,7 @@ from fabcom.members.services import (
 )
 from fabcom.permissions import Action
 from fabcom.web.auth_views import _set_session_cookie
-from fabcom.web.pages import client_ip, current_org, field_errors, layout_context, page
+from fabcom.web.pages import client_ip, confirm_page, confirmed, current_org, field_errors, layout_context, page
 from fabcom.web.templating import _, flash, render
 
 ACTIONS = {
@@ -42,6 +42,19 @@ async def invitation_action(request: Request) -> Response:
     if action is None or invitation is None:
         raise NotFound("invitation")
     service, done = action
+    if request.path_params["action"] == "revoke" and not confirmed(await request.form()):
+        return confirm_page(
+            request,
+            title=_(request, N_("Revoke the invitation of {email}?"), email=invitation.email),
+            consequence=_(
+                request,
+                N_(
+                    "The link sent by e-mail stops working at once. To invite this person later, send a new invitation."
+                ),
+            ),
+            button=_(request, N_("Yes, revoke the invitation")),
+            cancel_url=request.url_for("web:member_list", slug=org.slug).path,
+        )
     try:
         await service(request.state.principal, invitation.id)
     except ServiceError as error:

@@ -8,15 +8,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from fabcom.errors import FieldError, NotFound, PermissionDenied, ServiceError
+from fabcom.i18n import negotiate_locale
 from fabcom.module_system.contributions import MODULE_SCOPE_KEY
 from fabcom.module_system.hooks import call_async_except, plugin_manager
 from fabcom.module_system.services import switched_off
 from fabcom.orgs.models import Organization
-from fabcom.permissions import Action
+from fabcom.permissions import ANONYMOUS, Action
 from fabcom.web.templating import is_htmx, render
 
 View = Callable[[Request], Awaitable[Response]]
@@ -39,9 +41,9 @@ def page(login: bool = True) -> Callable[[View], View]:
             try:
                 return await view(request)
             except NotFound:
-                return render(request, "error.html", {"status": 404}, status_code=404)
+                return await error_page(request, 404)
             except PermissionDenied:
-                return render(request, "error.html", {"status": 403}, status_code=403)
+                return await error_page(request, 403)
 
         return wrapper
 
@@ -79,17 +81,93 @@ async def current_org(request: Request, action: Action | None = None) -> Organiz
         raise NotFound("organization")
     if action is not None and not principal.can(action, org.id):
         raise PermissionDenied()
+    await _org_menu(request, org, off)
+    return org
+
+
+async def _org_menu(request: Request, org: Organization, off: set[str]) -> None:
+    """Put ``org``, the user's role there and its menu (the modules' entries too) in the
+    layout's context."""
+    principal = request.state.principal
     request.state.web_context["org"] = org
     request.state.web_context["role"] = principal.roles[org.id]
     request.state.web_context["can"] = {a.value.replace(".", "_"): principal.can(a, org.id) for a in Action}
     if is_htmx(request):  # a fragment has no menu: the modules' menu hooks are not asked
         request.state.web_context["module_menu"] = []
-        return org
+        return
     entries = await call_async_except(
         plugin_manager().hook.fabcom_menu_items, off, organization=org, principal=principal
     )
     request.state.web_context["module_menu"] = [entry for found in entries for entry in found or []]
-    return org
+
+
+# Paths answered to programs (federation, API, probes, files): their errors stay plain.
+MACHINE_PATHS = ("/ap/", "/.well-known/", "/nodeinfo", "/graphql", "/healthz", "/readyz", "/metrics", "/static/")
+
+
+def wants_page(request: Request) -> bool:
+    """A person's browser (or htmx) asked, rather than a program: errors get a page."""
+    if request.url.path.startswith(MACHINE_PATHS) or request.url.path.endswith((".json", ".jsonld")):
+        return False
+    accept = request.headers.get("accept", "")
+    return "json" not in accept or "text/html" in accept
+
+
+async def error_page(request: Request, status: int, *, title: str = "", text: str = "") -> Response:
+    """The 403, 404, 405 or 500 page inside the layout (menu, language switch, a way back);
+    an htmx request gets a short fragment. Never a traceback."""
+    state = request.scope.setdefault("state", {})
+    if "locale" not in state:  # the error came before the middleware ran (500 only)
+        state["locale"] = negotiate_locale(request.headers.get("accept-language"))
+    principal = state.setdefault("principal", ANONYMOUS)
+    try:
+        if not hasattr(request.state, "web_context"):
+            request.state.web_context = await layout_context(request)
+        context = request.state.web_context
+        if context.get("org") is None and principal.is_authenticated and not is_htmx(request):
+            org = await _org_of_path(request) or (context["my_orgs"][0] if context.get("my_orgs") else None)
+            if org is not None:
+                await _org_menu(request, org, await switched_off(org.id))
+    except Exception:  # the page of a failure must not fail itself (database down)
+        request.state.web_context = {"my_orgs": [], "user": None, "org": None}
+    context = {"status": status, "error_title": title, "error_text": text}
+    return render(request, "error.html", context, fragment="_error.html", status_code=status)
+
+
+async def _org_of_path(request: Request) -> Organization | None:
+    """The organization named in ``/o/<slug>/…`` or ``/m/<module>/o/<slug>/…`` when the user
+    belongs to it."""
+    parts = request.url.path.strip("/").split("/")
+    if len(parts) >= 2 and parts[0] == "o":
+        slug = parts[1]
+    elif len(parts) >= 4 and parts[0] == "m" and parts[2] == "o":
+        slug = parts[3]
+    else:
+        return None
+    org = await Organization.get_or_none(slug=slug[:100], is_local=True)
+    return org if org is not None and org.id in request.state.principal.roles else None
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's HTTP errors (no such route, wrong method…): a page for people."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if not wants_page(request) or status not in ERROR_PAGES:
+        detail = exc.detail if isinstance(exc, HTTPException) else ""
+        return PlainTextResponse(detail or "", status_code=status, headers=getattr(exc, "headers", None))
+    response = await error_page(request, status)
+    if isinstance(exc, HTTPException) and exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: the server's log has the traceback, the person a calm page."""
+    if not wants_page(request):
+        return PlainTextResponse("Internal Server Error", status_code=500)
+    return await error_page(request, 500)
+
+
+ERROR_PAGES = (403, 404, 405, 500)
 
 
 def field_errors(error: ServiceError, locale: str) -> dict[str, str]:
@@ -107,3 +185,39 @@ def first_error(errors: list[FieldError], locale: str) -> str:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+# --- confirming an irreversible action -----------------------------------------------------
+
+
+def confirmed(form: Any) -> bool:
+    """The form carries ``confirm=1``: the person saw the confirmation and said yes."""
+    return str(form.get("confirm", "")) == "1"
+
+
+def confirm_page(
+    request: Request,
+    *,
+    title: str,
+    consequence: str,
+    button: str,
+    cancel_url: str,
+    fields: dict[str, str] | None = None,
+    action: str | None = None,
+) -> Response:
+    """Ask before an irreversible action: a page (a fragment for htmx) repeating the same
+    POST with ``confirm=1`` and ``fields``, or going back to ``cancel_url``. Works without
+    JavaScript; nothing was changed yet."""
+    return render(
+        request,
+        "confirm.html",
+        {
+            "confirm_title": title,
+            "consequence": consequence,
+            "button": button,
+            "cancel_url": cancel_url,
+            "fields": fields or {},
+            "action": action or request.url.path,
+        },
+        fragment="_confirm.html",
+    )

@@ -12,6 +12,8 @@ plain-http development instance must not teach browsers to refuse it later.
 
 from __future__ import annotations
 
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_SECURITY_POLICY = (
@@ -58,13 +60,17 @@ class SecurityHeadersMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
-        except Exception:
-            # A crash answers 500 with the same headers; the exception goes on up to be logged.
+        except Exception as exc:
+            # A crash answers 500 with the same headers (a page in the layout for people,
+            # never a traceback); the exception goes on up to be logged.
             if not started:
-                await send_with_headers(
-                    {"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"text/plain")]}
-                )
-                await send({"type": "http.response.body", "body": b"Internal Server Error"})
+                from fabcom.web.pages import server_error  # pages → templating → this module
+
+                try:
+                    response = await server_error(Request(scope), exc)
+                except Exception:  # the error page itself failed: plain text
+                    response = PlainTextResponse("Internal Server Error", status_code=500)
+                await response(scope, receive, send_with_headers)
             raise
 
 

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from fabcom.errors import NotFound, ServiceError
 from fabcom.i18n import N_
 from fabcom.permissions import Action
-from fabcom.web.pages import current_org, field_errors, page
+from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page
 from fabcom.web.templating import _, flash, render
 from fabcom.webhooks.models import WebhookEndpoint, WebhookEvent
 from fabcom.webhooks.services import (
@@ -80,6 +80,20 @@ async def webhook_action(request: Request) -> Response:
     if action not in ACTIONS or endpoint is None:
         raise NotFound("webhook_endpoint")
     principal = request.state.principal
+    if action == "delete" and not confirmed(await request.form()):
+        return confirm_page(
+            request,
+            title=_(request, N_("Delete the endpoint {url}?"), url=endpoint.url),
+            consequence=_(
+                request,
+                N_(
+                    "No more events are sent there and its deliveries are forgotten; the partner's secret stops "
+                    "working. To pause it instead, use Disable."
+                ),
+            ),
+            button=_(request, N_("Yes, delete the endpoint")),
+            cancel_url=request.url_for("web:webhooks", slug=org.slug).path,
+        )
     try:
         if action in ("disable", "enable"):
             await set_endpoint_active(principal, endpoint.id, action == "enable")

@@ -3,7 +3,7 @@ items (library of things), desks and rooms. The worked example of docs/modules.m
 
 from pydantic_settings import BaseSettings
 
-from fabcom.api import Module
+from fabcom.api import N_, Module
 
 
 class BookingsSettings(BaseSettings):
@@ -17,7 +17,7 @@ module = Module(
     slug="bookings",
     name="Réservations / Bookings",
     version="0.2.0",
-    description="Book machines, desks and rooms; lend items with due dates, deposits and a waiting list.",
+    description=N_("Book machines, desks and rooms; lend items with due dates, deposits and a waiting list."),
     requires=">=0.1.0.dev0,<0.2",
     permissions=("bookings.manage",),
     per_organization=True,

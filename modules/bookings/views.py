@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from fabcom.api import N_, Action, ErrorCode, Item, NotFound, ServiceError, clock, disabled_organizations
-from fabcom.web.pages import current_org, field_errors, page
+from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page
 from fabcom.web.templating import _, flash, is_htmx, render
 from modules.bookings.calendar import item_calendar, member_calendar
 from modules.bookings.models import HOLDING_STATES, Booking, BookingRule, BookingState
@@ -145,10 +145,17 @@ async def desk(request: Request) -> Response:
                         "max_duration_minutes": max(int(form.get("slot_minutes") or 60), 480),
                     },
                 )
-                message = _(request, "The item can now be booked.")
+                message = _(request, N_("The item can now be booked."))
             else:
+                if form.get("action") == "cancel" and not confirmed(form):
+                    booking = await Booking.get_or_none(
+                        id=int(form.get("booking_id") or 0), organization_id=org.id
+                    ).prefetch_related("item")
+                    if booking is None:
+                        raise NotFound("booking")
+                    return _confirm_cancel(request, booking, f"/m/bookings/o/{org.slug}/", action="cancel")
                 await change_booking(principal, int(form.get("booking_id") or 0), form.get("action", ""))
-                message = _(request, "Booking updated.")
+                message = _(request, N_("Booking updated."))
             response = RedirectResponse(f"/m/bookings/o/{org.slug}/", status_code=303)
             flash(request, response, message)
             return response
@@ -156,7 +163,7 @@ async def desk(request: Request) -> Response:
             errors = (
                 field_errors(exc, request.state.locale)
                 if isinstance(exc, ServiceError)
-                else {"__all__": _(request, "This value is not valid.")}
+                else {"__all__": _(request, N_("This value is not valid."))}
             )
             if form.get("book_for_partner") and isinstance(exc, ServiceError):
                 errors = {PARTNER_FORM_FIELDS.get(k, k): v for k, v in errors.items()}
@@ -255,17 +262,43 @@ async def resource(request: Request) -> Response:
     )
 
 
+def _confirm_cancel(request: Request, booking: Booking, back: str, action: str | None = None) -> Response:
+    """Cancelling frees the slot for someone else (the waiting list moves up): ask first."""
+    fields = {"booking_id": str(booking.id), **({"action": action} if action else {})}
+    return confirm_page(
+        request,
+        title=_(request, N_("Cancel the booking of “{title}”?"), title=booking.item.title),
+        consequence=_(
+            request,
+            N_("The slot is given to the next person waiting, or freed; to come back, book again."),
+        ),
+        button=_(request, N_("Yes, cancel the booking")),
+        cancel_url=back,
+        fields=fields,
+    )
+
+
 @page()
 async def mine(request: Request) -> Response:
     """The signed-in member's own bookings, with a way to cancel them."""
     principal = request.state.principal
     if request.method == "POST":
         form = await request.form()
+        if not confirmed(form):
+            booking_id = str(form.get("booking_id") or "")
+            booking = (
+                await Booking.get_or_none(id=int(booking_id), user_id=principal.user_id).prefetch_related("item")
+                if booking_id.isdigit()
+                else None
+            )
+            if booking is None:
+                raise NotFound("booking")
+            return _confirm_cancel(request, booking, "/m/bookings/mine")
         try:
             await change_booking(principal, int(str(form.get("booking_id") or 0)), "cancel")
-            message = _(request, "Booking cancelled.")
+            message = _(request, N_("Booking cancelled."))
         except (ServiceError, ValueError):
-            message = _(request, "This booking can no longer be changed that way.")
+            message = _(request, N_("This booking can no longer be changed that way."))
         response = RedirectResponse("/m/bookings/mine", status_code=303)
         flash(request, response, message)
         return response

@@ -6,7 +6,7 @@ from decimal import Decimal
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
-from fabcom.api import Module
+from fabcom.api import N_, Module
 
 
 class RessourcerieSettings(BaseSettings):
@@ -22,7 +22,7 @@ module = Module(
     slug="ressourcerie",
     name="Ressourcerie",
     version="0.1.0",
-    description="Weigh intakes and outflows, run the shop till, report re-use and recovery rates.",
+    description=N_("Weigh intakes and outflows, run the shop till, report re-use and recovery rates."),
     requires=">=0.1.0.dev0,<0.2",
     permissions=("ressourcerie.weigh", "ressourcerie.sell", "ressourcerie.report"),
     settings=RessourcerieSettings,

@@ -11,7 +11,7 @@ def _plain(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
 
 
-async def resolve_category(typed: str) -> Category:
+async def resolve_category(typed: str, locale: str = "fr") -> Category:
     """A category from what the counter typed: its code (``C_15`` or ``15``) or the first
     letters of its French or English name. Ambiguous or unknown input is refused."""
     typed = typed.strip()
@@ -33,7 +33,7 @@ async def resolve_category(typed: str) -> Category:
                     ErrorCode.INVALID,
                     N_("Several categories start like this: {names}."),
                     "category",
-                    {"names": ", ".join(c.label_fr for c in matches[:5])},
+                    {"names": ", ".join(c.label(locale) for c in matches[:5])},
                 )
             ]
         )

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from fabcom.api import Action, Category, Item, ServiceError
+from fabcom.api import N_, Action, Category, Item, ServiceError
 from fabcom.web.pages import current_org, field_errors, page
 from fabcom.web.templating import _, flash, render
 from modules.ressourcerie.lookup import resolve_category
@@ -37,7 +37,7 @@ async def lots(request: Request) -> Response:
         form = await request.form()
         values = {k: str(v) for k, v in form.items()}
         try:
-            category = await resolve_category(values.get("category", ""))
+            category = await resolve_category(values.get("category", ""), request.state.locale)
             item = await offer_lot(
                 principal,
                 org.id,
@@ -51,7 +51,7 @@ async def lots(request: Request) -> Response:
                 },
             )
             response = RedirectResponse(f"/m/ressourcerie/o/{org.slug}/lots", status_code=303)
-            flash(request, response, _(request, "“{title}” is offered to your partners.", title=item.title))
+            flash(request, response, _(request, N_("“{title}” is offered to your partners."), title=item.title))
             return response
         except ServiceError as exc:
             errors = {

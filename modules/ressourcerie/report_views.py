@@ -83,7 +83,7 @@ async def report(request: Request) -> Response:
     except (ValueError, ServiceError) as exc:
         start, end = clock.today().replace(day=1), clock.today()
         figures = await build_report(principal, org.id, start, end)
-        error = exc.text(locale) if isinstance(exc, ServiceError) else _(request, "Enter a valid date.")
+        error = exc.text(locale) if isinstance(exc, ServiceError) else _(request, N_("Enter a valid date."))
     modes, categories = await _names(org.id, locale)
     settings = await SiteSettings.get_or_none(organization_id=org.id)
     context = {
@@ -122,10 +122,10 @@ async def export(request: Request) -> Response:
             header, rows = report_rows(figures, locale, modes, categories)
             title = gettext(locale, N_("Activity report"))
         else:
-            header, rows = channel_rows(await recycling_by_channel(principal, org.id, start, end), locale)
+            header, rows = channel_rows(await recycling_by_channel(principal, org.id, start, end, locale), locale)
             title = gettext(locale, N_("REP channels"))
     except (ValueError, ServiceError) as exc:
-        message = exc.text(locale) if isinstance(exc, ServiceError) else _(request, "Enter a valid date.")
+        message = exc.text(locale) if isinstance(exc, ServiceError) else _(request, N_("Enter a valid date."))
         return render(request, "ressourcerie/export_refused.html", {"error": message}, status_code=400)
     media_type, write = WRITERS[fmt]
     body = write(header, rows, locale, title)
@@ -143,7 +143,7 @@ async def site_settings(request: Request) -> Response:
     form = await request.form()
     await update_site_settings(request.state.principal, org.id, {"share_figures": form.get("share_figures") == "on"})
     response = RedirectResponse(f"/m/ressourcerie/o/{org.slug}/report", status_code=303)
-    flash(request, response, _(request, "Saved."))
+    flash(request, response, _(request, N_("Saved.")))
     return response
 
 
@@ -186,7 +186,7 @@ async def annual_pdf(request: Request) -> Response:
     """The same annual report as a PDF."""
     org, context = await _annual(request)
     if not pdf.available():
-        return Response(_(request, "PDF is not available on this server: print the page instead."), status_code=503)
+        return Response(_(request, N_("PDF is not available on this server: print the page instead.")), status_code=503)
     html = (
         environment(request.state.locale)
         .get_template("ressourcerie/annual_pdf.html")

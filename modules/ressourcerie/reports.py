@@ -161,7 +161,7 @@ async def build_report(actor: Principal, organization_id: int, start: dt.date, e
 
 
 async def recycling_by_channel(
-    actor: Principal, organization_id: int, start: dt.date, end: dt.date
+    actor: Principal, organization_id: int, start: dt.date, end: dt.date, locale: str = "fr"
 ) -> dict[str, Decimal]:
     """Kg sent to recycling per REP channel (filière), as eco-organismes ask. Refused when
     a recycled category has no channel and no buyer was named: such kg would be lost."""
@@ -174,7 +174,9 @@ async def recycling_by_channel(
         outflow__destination=Destination.RECYCLING,
         outflow__occurred_at__gte=since,
         outflow__occurred_at__lt=until,
-    ).values_list("weight_kg", "category__rep_channel", "category__label_fr", "outflow__buyer")
+    ).values_list(
+        "weight_kg", "category__rep_channel", f"category__label_{'en' if locale == 'en' else 'fr'}", "outflow__buyer"
+    )
     unmapped = sorted({label for _, channel, label, buyer in rows if not channel and not buyer})
     if unmapped:
         raise ValidationFailed(

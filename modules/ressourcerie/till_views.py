@@ -28,7 +28,7 @@ from fabcom.api import (
     clock,
     parse,
 )
-from fabcom.web.pages import current_org, field_errors, page
+from fabcom.web.pages import confirmed, current_org, field_errors, page
 from fabcom.web.templating import _, environment, render
 from modules.ressourcerie import pdf
 from modules.ressourcerie.labels import PAYMENT_MODES
@@ -95,8 +95,8 @@ async def _cart(org_id: int, tokens: list[str]) -> list[CartLine]:
     return lines
 
 
-async def _add_lot(values: dict[str, str]) -> CartLine:
-    category = await resolve_category(values.get("category", ""))
+async def _add_lot(values: dict[str, str], locale: str) -> CartLine:
+    category = await resolve_category(values.get("category", ""), locale)
     weight = _decimal(values.get("weight", ""), "weight")
     amount = _decimal(values.get("price", "") or "", "price") if values.get("price", "").strip() else None
     if amount is None:
@@ -186,7 +186,7 @@ async def till(request: Request) -> Response:
                     return Response(status_code=204, headers={"HX-Redirect": target})
                 return RedirectResponse(target, status_code=303)
             else:
-                cart.append(await _add_lot(values))
+                cart.append(await _add_lot(values, request.state.locale))
                 values = {"payment_mode": values.get("payment_mode", "")}
         except ServiceError as exc:
             errors = _errors(exc, request.state.locale)
@@ -218,7 +218,7 @@ async def item_search(request: Request) -> Response:
 async def _sale(request: Request) -> tuple[Any, Sale]:
     org = await current_org(request, Action.INVENTORY_READ)
     number = request.path_params["number"]
-    sale = await Sale.get_or_none(organization_id=org.id, number=number).prefetch_related("lines", "cashier")
+    sale = await Sale.get_or_none(organization_id=org.id, number=number).prefetch_related("lines__category", "cashier")
     if sale is None:
         raise NotFound("sale")
     return org, sale
@@ -236,7 +236,7 @@ async def receipt_pdf(request: Request) -> Response:
     """The same receipt as a PDF."""
     org, sale = await _sale(request)
     if not pdf.available():
-        return Response(_(request, "PDF is not available on this server: print the page instead."), status_code=503)
+        return Response(_(request, N_("PDF is not available on this server: print the page instead.")), status_code=503)
     html = (
         environment(request.state.locale)
         .get_template("ressourcerie/receipt_pdf.html")
@@ -261,21 +261,28 @@ async def closing(request: Request) -> Response:
         day = dt.date.fromisoformat(request.query_params.get("day", "")) if request.query_params.get("day") else None
     except ValueError:
         day = None
-        errors["day"] = _(request, "Enter a valid date.")
+        errors["day"] = _(request, N_("Enter a valid date."))
         status = 400
     day = day or clock.today()
     values: dict[str, str] = {}
+    confirming = False
+    counted_value: Decimal | None = None
     if request.method == "POST":
         form = await request.form()
         values = {k: str(v) for k, v in form.items()}
         try:
             counted = values.get("cash_counted", "").strip()
-            await close_till(
-                principal,
-                org.id,
-                {"day": day, "cash_counted": _decimal(counted, "cash_counted") if counted else None},
-            )
-            return RedirectResponse(f"/m/ressourcerie/o/{org.slug}/till/closing?day={day.isoformat()}", status_code=303)
+            counted_value = _decimal(counted, "cash_counted") if counted else None
+            if not confirmed(form):
+                # Closing cannot be undone: the page shows the figures and asks once more.
+                if not principal.can(Action.INVENTORY_DELETE, org.id):
+                    raise PermissionDenied()
+                confirming = True
+            else:
+                await close_till(principal, org.id, {"day": day, "cash_counted": counted_value})
+                return RedirectResponse(
+                    f"/m/ressourcerie/o/{org.slug}/till/closing?day={day.isoformat()}", status_code=303
+                )
         except PermissionDenied:
             raise  # the 403 page
         except ServiceError as exc:
@@ -302,5 +309,7 @@ async def closing(request: Request) -> Response:
         "errors": errors,
         "values": values,
         "can_close": principal.can(Action.INVENTORY_DELETE, org.id),
+        "confirming": confirming and done is None,
+        "cash_counted": counted_value,
     }
     return render(request, "ressourcerie/closing.html", context, status_code=status)

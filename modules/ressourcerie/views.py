@@ -28,7 +28,7 @@ from modules.ressourcerie.models import CollectionMode, IntakeLine, Tare
 from modules.ressourcerie.services import ensure_collection_modes, local_day_bounds, record_intake, undo_intake_line
 
 
-async def _day(org_id: int, user_id: int | None) -> dict[str, object]:
+async def _day(org_id: int, user_id: int | None, locale: str) -> dict[str, object]:
     start, end = local_day_bounds(clock.today())
     lines = (
         await IntakeLine.filter(
@@ -39,7 +39,8 @@ async def _day(org_id: int, user_id: int | None) -> dict[str, object]:
     )
     totals: dict[str, Decimal] = {}
     for line in lines:
-        totals[line.category.label_fr] = totals.get(line.category.label_fr, Decimal(0)) + line.net_kg
+        name = line.category.label(locale)  # the counter's language, not always French
+        totals[name] = totals.get(name, Decimal(0)) + line.net_kg
     undo_limit = clock.now() - dt.timedelta(seconds=60)
     last = lines[0] if lines and lines[0].author_id == user_id and lines[0].created_at > undo_limit else None  # type: ignore[attr-defined]
     return {
@@ -68,7 +69,7 @@ async def weighing(request: Request) -> Response:
             if values.get("undo"):
                 await undo_intake_line(principal, int(values["undo"]))
             else:
-                category = await resolve_category(values.get("category", ""))
+                category = await resolve_category(values.get("category", ""), request.state.locale)
                 try:
                     weight = Decimal(values.get("weight", "").replace(",", "."))
                 except InvalidOperation:
@@ -87,7 +88,7 @@ async def weighing(request: Request) -> Response:
             }
             status = 400
     context = {
-        **await _day(org.id, principal.user_id),
+        **await _day(org.id, principal.user_id, request.state.locale),
         "modes": await CollectionMode.filter(organization_id=org.id, active=True),
         "tares": await Tare.filter(organization_id=org.id, active=True),
         "categories": await Category.filter(code__startswith="C_").order_by("code"),

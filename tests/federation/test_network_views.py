@@ -89,6 +89,44 @@ async def test_network_page_shows_partners_items_only_and_sends_a_request(client
     listing = await client.get(f"/o/{org_a.slug}/network")
     assert "Chaise en chêne</strong>" in listing.text
 
+    # cancelling it asks first
+    cancel = f"/o/{org_a.slug}/network/exchanges/{exchange.id}/cancel"
+    asked = await client.post(cancel, data={"csrf_token": csrf})
+    assert asked.status_code == 200
+    assert "Annuler votre demande pour « Chaise en chêne » ?" in asked.text
+    assert (await FederatedExchange.get(id=exchange.id)).status == "pending"
+    cancelled = await client.post(cancel, data={"csrf_token": csrf, "confirm": "1"})
+    assert cancelled.status_code == 303
+    assert (await FederatedExchange.get(id=exchange.id)).status == "cancelled"
+
+
+async def test_one_search_shows_partners_here_and_on_other_servers_with_their_origin(
+    client, make_org, org_a, staff_a, network
+):
+    from fabcom.inventory.services import create_item
+    from fabcom.permissions import load_principal
+
+    here = await make_org("atelier-local", name="Atelier du quartier")
+    await Partnership.create(organization=here, partner=org_a, status=PartnershipStatus.ACCEPTED)
+    await create_item(
+        system_principal(),
+        here.id,
+        {"title": "Chaise pliante", "visibility": "partners", "sharing_modes": ["give"], "initial_quantity": "4"},
+    )
+    await signed_in(client, await load_principal(staff_a.user_id))
+    page = await client.get(f"/o/{org_a.slug}/network", params={"q": "chaise"})
+    rows = page.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert len(rows) == 2
+    assert "Chaise en chêne" in rows[0]
+    assert "Fablab Bellevue" in rows[0]
+    assert '<span class="badge origin-remote">autre serveur</span><br><small>b.example</small>' in rows[0]
+    assert "Mobilier" in rows[0]  # the mirrored item's category, named here
+    assert "Chaise pliante" in rows[1]
+    assert "Atelier du quartier" in rows[1]
+    assert '<span class="badge origin-local">ce site</span>' in rows[1]
+    assert 'action="/o/recyclerie-a/exchanges/new"' in rows[1]
+    assert 'action="/o/recyclerie-a/network/request"' in rows[0]
+
 
 async def test_a_non_partners_mirrored_item_cannot_be_requested_and_volunteers_cannot_ask(
     client, org_a, make_member, network

@@ -131,13 +131,19 @@ async def test_partner_asks_for_a_shared_item_and_the_owner_accepts(make_client,
     )
     await create_item(staff_b, org_b.id, {"title": "Privée", "initial_quantity": "1"})
     asker = await make_client(await _reload(staff_a))
-    search = await asker.get(f"/o/{org_a.slug}/partners?q=perc")
+    old_link = await asker.get(f"/o/{org_a.slug}/partners?q=perc")
+    assert old_link.status_code == 303
+    assert old_link.headers["location"] == f"/o/{org_a.slug}/network?q=perc"
+    search = await asker.get(f"/o/{org_a.slug}/network?q=perc")
     assert "Perceuse" in search.text
-    assert "Privée" not in (await asker.get(f"/o/{org_a.slug}/partners")).text
+    assert '<span class="badge origin-local">ce site</span>' in search.text
+    assert "Privée" not in (await asker.get(f"/o/{org_a.slug}/network")).text
     sent = await asker.post_form(
-        f"/o/{org_a.slug}/exchanges/new", {"item_id": str(item.id), "kind": "borrow", "quantity": "1"}
+        f"/o/{org_a.slug}/exchanges/new",
+        {"item_id": str(item.id), "kind": "borrow", "quantity": "1", "back": "network"},
     )
     assert sent.status_code == 303
+    assert sent.headers["location"] == f"/o/{org_a.slug}/network"
     request = await ExchangeRequest.get(item_id=item.id)
     assert request.status == "pending"
     # the asker cannot accept its own request
@@ -176,7 +182,12 @@ async def test_api_token_is_shown_once_and_can_be_revoked(make_client, staff_a):
     assert "fabcom_pat_" in created.text.split('<code class="secret">')[1]
     again = await client.get("/account/tokens")
     assert '<code class="secret">' not in again.text
-    revoked = await client.post_form("/account/tokens", {"revoke": str(token.id)})
+    asked = await client.post_form("/account/tokens", {"revoke": str(token.id)})
+    assert asked.status_code == 200
+    assert "Révoquer le jeton « Site du fablab » ?" in asked.text
+    assert '<input type="hidden" name="confirm" value="1">' in asked.text
+    assert (await ApiToken.get(id=token.id)).revoked_at is None
+    revoked = await client.post_form("/account/tokens", {"revoke": str(token.id), "confirm": "1"})
     assert revoked.status_code == 303
     assert (await ApiToken.get(id=token.id)).revoked_at is not None
 
@@ -210,9 +221,28 @@ async def test_staff_archives_an_item_volunteers_may_not(make_client, make_membe
     volunteer = await make_client(await make_member(org_a, role=Role.VOLUNTEER))
     assert (await volunteer.post_form(f"/o/{org_a.slug}/items/{item.id}/archive")).status_code == 403
     client = await make_client(staff_a)
-    done = await client.post_form(f"/o/{org_a.slug}/items/{item.id}/archive")
+    asked = await client.post_form(f"/o/{org_a.slug}/items/{item.id}/archive")
+    assert asked.status_code == 200
+    assert "Retirer « Cassé » de l’inventaire ?" in asked.text
+    assert (await client.get(f"/o/{org_a.slug}/items/{item.id}")).status_code == 200
+    done = await client.post_form(f"/o/{org_a.slug}/items/{item.id}/archive", {"confirm": "1"})
     assert done.status_code == 303
     assert (await client.get(f"/o/{org_a.slug}/items/{item.id}")).status_code == 404
     from fabcom.inventory.models import Item
 
     assert (await Item.get(id=item.id)).deleted_at is not None
+
+
+async def test_token_scopes_have_human_names_and_explanations_with_their_code(make_client, staff_a):
+    client = await make_client(staff_a)
+    page = await client.get("/account/tokens")
+    assert 'Lire l’inventaire <code class="scope-code">inventory:read</code>' in page.text
+    assert "Voir les objets de vos structures, leur stock et leurs mouvements" in page.text
+    created = await client.post_form(
+        "/account/tokens", {"name": "Site du fablab", "scopes": "projects:read", "expires_in_days": "30"}
+    )
+    assert 'Lire les projets <code class="scope-code">projects:read</code>' in created.text
+    await client.post_form("/language", {"locale": "en", "next": "/account/tokens"})
+    english = await client.get("/account/tokens")
+    assert 'Read the inventory <code class="scope-code">inventory:read</code>' in english.text
+    assert "Create and edit items, record donations" in english.text

@@ -223,6 +223,26 @@ async def test_labels_sheet_has_one_qr_code_per_item(make_client, staff_a, org_a
     assert "Bureau" in single.text
 
 
+async def test_a_long_inventory_prints_by_sheets_that_keep_the_filters(make_client, staff_a, org_a, monkeypatch):
+    from fabcom.web import inventory
+
+    monkeypatch.setattr(inventory, "LABELS_PER_SHEET", 2)
+    for title in ("Chaise A", "Chaise B", "Chaise C", "Établi"):
+        await create_item(staff_a, org_a.id, {"title": title})
+    client = await make_client(staff_a)
+    first = await client.get(f"/o/{org_a.slug}/items/labels?q=chaise&sort=title")
+    assert first.text.count("<svg") == 2
+    assert "Planche 1 sur 2" in first.text
+    assert '<a href="?q=chaise&amp;sort=title&amp;sheet=2" rel="next">Planche suivante</a>' in first.text
+    second = await client.get(f"/o/{org_a.slug}/items/labels?q=chaise&sort=title&sheet=2")
+    assert second.text.count("<svg") == 1
+    assert "Chaise C" in second.text
+    assert "Établi" not in second.text
+    assert "Planche 2 sur 2" in second.text
+    beyond = await client.get(f"/o/{org_a.slug}/items/labels?q=chaise&sort=title&sheet=99")
+    assert "Planche 2 sur 2" in beyond.text
+
+
 async def test_exports_csv_for_french_excel_xlsx_and_ods(make_client, staff_a, org_a):
     first = await create_item(staff_a, org_a.id, {"title": "=HYPERLINK(1)", "initial_quantity": "1.5", "unit": "kg"})
     await create_item(staff_a, org_a.id, {"title": "Chaise; pliante"})

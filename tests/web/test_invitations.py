@@ -144,7 +144,12 @@ async def test_expired_and_revoked_links_are_refused_with_a_translated_message(
     await mail_jobs.settle()
     late, revoked = (link_in(m) for m in sorted(sink.messages, key=lambda m: m["To"]))
     revoked_row = await Invitation.get(email="revoked@example.org")
-    assert (await admin.post_form(f"/o/{org_a.slug}/invitations/{revoked_row.id}/revoke")).status_code == 303
+    revoke = f"/o/{org_a.slug}/invitations/{revoked_row.id}/revoke"
+    asked = await admin.post_form(revoke)
+    assert asked.status_code == 200
+    assert "Retirer l’invitation de revoked@example.org ?" in asked.text
+    assert (await Invitation.get(id=revoked_row.id)).revoked_at is None
+    assert (await admin.post_form(revoke, {"confirm": "1"})).status_code == 303
     refused = await (await make_client()).get(f"/invitations/{revoked}")
     assert refused.status_code == 410
     assert INVALID_FR in refused.text

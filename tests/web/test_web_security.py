@@ -344,7 +344,7 @@ async def test_hostile_text_on_projects_members_partners_tokens_and_admin_render
         f"{base}/projects/{project.id}",
         f"{base}/members",
         f"{base}/partners",
-        f"{base}/partners?q=script",
+        f"{base}/network?q=script",
         f"{base}/settings",
         "/account/tokens",
         "/admin",

@@ -113,7 +113,11 @@ async def test_disable_then_enable_then_delete(make_client, admin_a, org_a):
     assert await WebhookDelivery.all().count() == 0
     await client.post_form(base + "/enable")
     assert (await WebhookEndpoint.get(id=endpoint.id)).is_active is True
-    await client.post_form(base + "/delete")
+    asked = await client.post_form(base + "/delete")
+    assert asked.status_code == 200
+    assert "Supprimer le point de réception http://127.0.0.1:9/h ?" in asked.text
+    assert await WebhookEndpoint.all().count() == 1
+    await client.post_form(base + "/delete", {"confirm": "1"})
     assert await WebhookEndpoint.all().count() == 0
 
 
@@ -124,10 +128,12 @@ async def test_staff_and_other_organizations_cannot_reach_the_webhooks(make_clie
     staff = await make_client(await make_member(org_a, role=Role.STAFF))
     admin_b = await make_client(await make_member(org_b, role=Role.ADMIN))
     assert (await staff.get(f"/o/{org_a.slug}/settings/webhooks")).status_code == 403
-    assert (await staff.post_form(f"/o/{org_a.slug}/settings/webhooks/{endpoint.id}/delete")).status_code == 403
+    delete = f"/o/{org_a.slug}/settings/webhooks/{endpoint.id}/delete"
+    assert (await staff.post_form(delete, {"confirm": "1"})).status_code == 403
     assert (await admin_b.get(f"/o/{org_a.slug}/settings/webhooks")).status_code == 404
     # an admin of B naming A's endpoint under B's own slug
-    assert (await admin_b.post_form(f"/o/{org_b.slug}/settings/webhooks/{endpoint.id}/delete")).status_code == 404
+    delete_b = f"/o/{org_b.slug}/settings/webhooks/{endpoint.id}/delete"
+    assert (await admin_b.post_form(delete_b, {"confirm": "1"})).status_code == 404
     assert (await admin_b.post_form(f"/o/{org_b.slug}/settings/webhooks/{endpoint.id}/test")).status_code == 404
     assert await WebhookEndpoint.filter(id=endpoint.id, is_active=True).count() == 1
     assert await WebhookDelivery.all().count() == 0

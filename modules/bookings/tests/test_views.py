@@ -35,3 +35,53 @@ async def test_calendar_feeds_over_http(client, login, org_a, staff_a, make_memb
     await login(client, other)
     assert (await client.get(f"/m/bookings/items/{item.id}/calendar.ics")).status_code == 404
     assert (await client.get("/m/bookings/items/999999/calendar.ics")).status_code == 404
+
+
+async def test_cancelling_a_booking_asks_first(client, login, org_a, staff_a):
+    from modules.bookings.models import Booking, BookingState
+
+    item = await create_item(staff_a, org_a.id, {"title": "Imprimante 3D"})
+    await make_bookable(staff_a, item.id, {})
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=1)
+    booking = await create_booking(
+        staff_a, {"item_id": item.id, "starts_at": start, "ends_at": start + dt.timedelta(hours=1)}
+    )
+    state = booking.state
+    await login(client, staff_a)
+    page = await client.get("/m/bookings/mine")
+    marker = '"X-CSRF-Token": "'
+    token = page.text[page.text.index(marker) + len(marker) :].split('"')[0]
+
+    asked = await client.post("/m/bookings/mine", data={"csrf_token": token, "booking_id": str(booking.id)})
+    assert asked.status_code == 200
+    assert "Annuler la réservation de « Imprimante 3D » ?" in asked.text
+    assert (await Booking.get(id=booking.id)).state == state
+    done = await client.post(
+        "/m/bookings/mine", data={"csrf_token": token, "booking_id": str(booking.id), "confirm": "1"}
+    )
+    assert done.status_code == 303
+    assert (await Booking.get(id=booking.id)).state == BookingState.CANCELLED
+
+
+async def test_cancelling_at_the_staff_desk_asks_first_too(client, login, org_a, staff_a):
+    from modules.bookings.models import Booking, BookingState
+
+    item = await create_item(staff_a, org_a.id, {"title": "Découpeuse laser"})
+    await make_bookable(staff_a, item.id, {})
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=2)
+    booking = await create_booking(
+        staff_a, {"item_id": item.id, "starts_at": start, "ends_at": start + dt.timedelta(hours=1)}
+    )
+    await login(client, staff_a)
+    desk = f"/m/bookings/o/{org_a.slug}/"
+    page = await client.get(desk)
+    marker = '"X-CSRF-Token": "'
+    token = page.text[page.text.index(marker) + len(marker) :].split('"')[0]
+    form = {"csrf_token": token, "booking_id": str(booking.id), "action": "cancel"}
+    asked = await client.post(desk, data=form)
+    assert asked.status_code == 200
+    assert "Annuler la réservation de « Découpeuse laser » ?" in asked.text
+    assert '<input type="hidden" name="action" value="cancel">' in asked.text
+    assert (await Booking.get(id=booking.id)).state != BookingState.CANCELLED
+    assert (await client.post(desk, data={**form, "confirm": "1"})).status_code == 303
+    assert (await Booking.get(id=booking.id)).state == BookingState.CANCELLED

@@ -100,3 +100,40 @@ async def test_a_module_connects_a_scale_to_the_weighing_page(client, login, org
     finally:
         plugin_manager().unregister(scale)
     assert f'<script src="/static/m/usbscale/reader.js?org={org_a.slug}" defer></script>' in page.text
+
+
+async def test_the_weighing_station_names_categories_in_the_counters_language(client, login, org_a, staff_a):
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/weighing"
+    token = await csrf(client, url)
+    headers = {"X-CSRF-Token": token, "HX-Request": "true"}
+    await client.post(url, data={"mode_code": "apport_volontaire", "category": "15", "weight": "3"}, headers=headers)
+    french = await client.get(url)
+    assert "<td>Mobilier</td>" in french.text
+    await client.post("/language", data={"csrf_token": token, "locale": "en", "next": url})
+    english = await client.get(url)
+    assert "<td>Furniture</td>" in english.text
+    assert "Mobilier" not in english.text
+    # an ambiguous abbreviation lists the English names too
+    ambiguous = await client.post(
+        url, data={"mode_code": "apport_volontaire", "category": "ch", "weight": "1"}, headers=headers
+    )
+    assert "Several categories start like this:" in ambiguous.text
+    assert "Shoes" in ambiguous.text
+    assert "Chaussures" not in ambiguous.text
+
+
+async def test_a_receipt_names_a_weighed_lot_in_the_readers_language(client, login, org_a, staff_a):
+    from modules.ressourcerie.services import record_sale
+
+    sale = await record_sale(
+        staff_a,
+        org_a.id,
+        {"payment_mode": "cash", "lines": [{"category_code": "C_22", "weight_kg": "1", "amount": "3"}]},
+    )
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till/receipts/{sale.number}"
+    assert "<td>Vêtements</td>" in (await client.get(url)).text
+    token = await csrf(client, url)
+    await client.post("/language", data={"csrf_token": token, "locale": "en", "next": url})
+    assert "<td>Clothes</td>" in (await client.get(url)).text

@@ -150,6 +150,9 @@ async def test_recycling_per_rep_channel(org_a, staff_a, day):
         "Ces catégories n’ont pas de filière REP et aucun repreneur n’a été indiqué : Livres. "
         "Indiquez le repreneur sur ces sorties."
     )
+    with pytest.raises(ValidationFailed) as in_english:
+        await recycling_by_channel(staff_a, org_a.id, today, today, "en")
+    assert "named: Books." in in_english.value.text("en")
     await Outflow.filter(buyer="", destination="recycling", lines__category__code="C_11").update(
         buyer="Papeterie Dupuis"
     )

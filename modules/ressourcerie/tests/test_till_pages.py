@@ -134,7 +134,15 @@ async def test_cash_closing_totals_and_gap(client, login, org_a, staff_a):
     assert bad.status_code == 400
     assert "Saisissez un nombre valide." in bad.text
     assert await CashClosing.all().count() == 0
-    closed = await client.post(url, data={"csrf_token": token, "cash_counted": "18,50"}, follow_redirects=True)
+    asked = await client.post(url, data={"csrf_token": token, "cash_counted": "18,50"})
+    assert asked.status_code == 200
+    assert "Clôturer la caisse du" in asked.text
+    assert "-1,00\u00a0€" in asked.text  # the gap, shown before closing
+    assert '<input type="hidden" name="confirm" value="1">' in asked.text
+    assert await CashClosing.all().count() == 0
+    closed = await client.post(
+        url, data={"csrf_token": token, "cash_counted": "18,50", "confirm": "1"}, follow_redirects=True
+    )
     assert closed.status_code == 200
     closing = await CashClosing.get(organization_id=org_a.id, day=clock.today())
     assert closing.totals == {"card": "30.00", "cash": "19.50", "cheque": "15.00"}
