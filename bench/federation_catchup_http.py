@@ -10,6 +10,9 @@ mirrors what A shares.
 - **incremental**: 100 changed items out of 100,000 already caught up.
 
 Statements executed on B are counted (they grow with the number of pages, not items).
+``FABCOM_BENCH_PROFILE=1`` profiles one catch-up with pyinstrument on both sides: B in
+this process, A by running ``fabcom serve`` under pyinstrument (its report is written to
+``FABCOM_BENCH_PROFILE_A``, default ``bench-profile-a.txt``, when A stops).
 
 Run: ``FABCOM_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres python -m bench.federation_catchup_http``
 (falls back to ``FABCOM_TEST_POSTGRES_URL``). Creates and drops its own two databases."""
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -35,6 +39,7 @@ import orjson
 ITEMS = int(os.environ.get("BENCH_ITEMS", "10000"))
 TOTAL = int(os.environ.get("BENCH_TOTAL", "100000"))
 CHANGED = 100
+PROFILE_A = os.environ.get("FABCOM_BENCH_PROFILE_A", "bench-profile-a.txt")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
@@ -131,6 +136,7 @@ async def main() -> None:
     from fabcom.federation.mirror import ingest
     from fabcom.federation.mirror_models import MirrorItem
     from fabcom.federation.models import ActorKey, RemoteActor
+    from fabcom.federation.outbox import PAGE_SIZE
     from fabcom.inventory.services import seed_categories
     from fabcom.migrations_api import apply_migrations
     from fabcom.network.models import Partnership, PartnershipStatus
@@ -187,8 +193,10 @@ async def main() -> None:
                 "FABCOM_REDIS_URL": "",
                 "FABCOM_FEDERATION_ALLOW_PRIVATE_ADDRESSES": "1",
             }
+            profile = bool(os.environ.get("FABCOM_BENCH_PROFILE"))
+            under = ["-m", "pyinstrument", "-r", "text", "-o", PROFILE_A] if profile else []
             process = subprocess.Popen(
-                [sys.executable, "-m", "fabcom", "serve", "--port", str(port_a)],
+                [sys.executable, *under, "-m", "fabcom", "serve", "--port", str(port_a)],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -220,6 +228,17 @@ async def main() -> None:
                 await MirrorItem.all().delete()
                 await RemoteActor.filter(id=actor.id).update(catch_up_next="")
 
+            if profile:
+                from pyinstrument import Profiler
+
+                await reset()
+                profiler = Profiler(async_mode="enabled")
+                profiler.start()
+                await catch_up(actor.organization_id)
+                profiler.stop()
+                print("--- B: one catch-up of", ITEMS, "items")
+                print(profiler.output_text(unicode=False, color=False, show_all=False))
+
             fabcom_ms, floor_ms, statements = [], [], []
             for _ in range(ROUNDS):
                 await reset()
@@ -245,14 +264,14 @@ async def main() -> None:
                 floor_ms.append((time.perf_counter() - start) * 1000)
                 assert await MirrorItem.all().count() == ITEMS
 
-            pages = -(-ITEMS // 500)
+            pages = -(-ITEMS // PAGE_SIZE)
             print(f"catch-up of {ITEMS:,} shared items, median of {ROUNDS} rounds (PostgreSQL)")
             print("| path | time | × floor | statements on B |")
             print("| --- | ---: | ---: | ---: |")
             f, o = statistics.median(fabcom_ms), statistics.median(floor_ms)
             print(f"| floor: asyncpg export + orjson + one bulk upsert | {o:.0f} ms | 1.0 | – |")
             print(
-                f"| fabcom: paged outbox over HTTP ({pages} pages of 500) | {f:.0f} ms | {f / o:.1f} | {statistics.median(statements):.0f} |"
+                f"| fabcom: paged outbox over HTTP ({pages} pages of {PAGE_SIZE}) | {f:.0f} ms | {f / o:.1f} | {statistics.median(statements):.0f} |"
             )
 
             # Incremental: 100 changes out of TOTAL items already caught up.
@@ -278,7 +297,7 @@ async def main() -> None:
             )
         finally:
             if process is not None:
-                process.terminate()
+                process.send_signal(signal.SIGINT)  # a clean stop (pyinstrument writes its report)
                 process.wait(timeout=15)
             await Tortoise.close_connections()
             config.use(None)
