@@ -70,7 +70,16 @@ def reset_client() -> None:
     _redis_clients.clear()
 
 
+_PLAIN_HTTP_URL = re.compile(r"https?://([A-Za-z0-9.:\[\]-]+)(?:[/?#]|$)")
+
+
 def host_of(uri: str) -> str:
+    """The host (with its port) of an id, lower-cased. Checked for every activity of a
+    catch-up page: a plain ``http(s)://host[:port]/…`` is read with one regex, anything
+    else (user info, odd characters) by ``urlsplit``."""
+    plain = _PLAIN_HTTP_URL.match(uri)
+    if plain is not None:
+        return plain.group(1).lower()
     return urlsplit(uri).netloc.lower()
 
 
