@@ -3,7 +3,7 @@ mirrors what A shares.
 
 - **fabcom**: A is a real ``fabcom serve`` process on loopback with 10,000 shared items
   in its outbox; B (this process, its own database) runs ``catch_up_partner`` end to end:
-  signed GETs of 500-activity pages, A checks each signature (authorized fetch), B checks
+  signed GETs of pages of ``outbox.PAGE_SIZE`` activities, A checks each signature (authorized fetch), B checks
   each activity's origin and mirrors the page with one batch upsert.
 - **floor**: the same rows exported straight from A's database with asyncpg, parsed with
   orjson and written into B's mirror with one bulk upsert (fedo's ``ingest``).
