@@ -152,6 +152,15 @@ async def raw_floor(dsn: str, source_org: int, mirror_org: int) -> None:
         await upsert(ObjectKind.ITEM, rows)
 
 
+def cpu_ms(pid: int | None = None) -> float:
+    """CPU time (user + system) used so far by this process, or by process ``pid``: unlike
+    wall time, it does not depend on how busy the shared machine is."""
+    if pid is None:
+        return time.process_time() * 1000
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 class StatementCounter:
     """Counts the statements B's connection executes."""
 
@@ -287,17 +296,20 @@ async def main() -> None:
                 print(profiler.output_text(unicode=False, color=False, show_all=False))
 
             fabcom_ms, floor_ms, raw_ms, statements = [], [], [], []
+            cpu_a, cpu_b, cpu_floor, cpu_raw = [], [], [], []
             for _ in range(ROUNDS):
                 await reset()
                 before = counter.count
-                start = time.perf_counter()
+                start, a0, b0 = time.perf_counter(), cpu_ms(process.pid), cpu_ms()
                 applied = await catch_up(actor.organization_id)
                 fabcom_ms.append((time.perf_counter() - start) * 1000)
+                cpu_a.append(cpu_ms(process.pid) - a0)
+                cpu_b.append(cpu_ms() - b0)
                 statements.append(counter.count - before)
                 assert applied == ITEMS and await MirrorItem.all().count() == ITEMS, applied
 
                 await reset()
-                start = time.perf_counter()
+                start, b0 = time.perf_counter(), cpu_ms()
                 conn = await asyncpg.connect(dsn_a)
                 try:
                     raw = await conn.fetch(
@@ -309,12 +321,14 @@ async def main() -> None:
                 activities = [orjson.loads(r[0]) for r in raw]
                 await ingest(activities, sender)
                 floor_ms.append((time.perf_counter() - start) * 1000)
+                cpu_floor.append(cpu_ms() - b0)
                 assert await MirrorItem.all().count() == ITEMS
 
                 await reset()
-                start = time.perf_counter()
+                start, b0 = time.perf_counter(), cpu_ms()
                 await raw_floor(dsn_a, org_a.id, actor.organization_id)
                 raw_ms.append((time.perf_counter() - start) * 1000)
+                cpu_raw.append(cpu_ms() - b0)
                 assert await MirrorItem.all().count() == ITEMS
 
             pages = -(-ITEMS // PAGE_SIZE)
@@ -328,6 +342,12 @@ async def main() -> None:
                 f"| fabcom: paged outbox over HTTP ({pages} pages of {PAGE_SIZE}) | {f:.0f} ms | {f / o:.1f} |"
                 f" {f / r:.1f} | {statistics.median(statements):.0f} |"
             )
+            med = statistics.median
+            print(
+                f"CPU time, median: fabcom A {med(cpu_a):.0f} ms + B {med(cpu_b):.0f} ms;"
+                f" floor with validation {med(cpu_floor):.0f} ms; raw floor {med(cpu_raw):.0f} ms"
+                " (PostgreSQL's own CPU not counted)"
+            )
 
             # Incremental: 100 changes out of TOTAL items already caught up.
             await reset()
@@ -335,14 +355,15 @@ async def main() -> None:
             start = time.perf_counter()
             applied = await catch_up(actor.organization_id, max_pages=10_000)
             full_ms = (time.perf_counter() - start) * 1000
-            incremental_ms, incremental_statements = [], []
+            incremental_ms, incremental_statements, incremental_cpu = [], [], []
             for round_ in range(ROUNDS):
                 changed = documents(1 + round_ * CHANGED, CHANGED, actor_a, base_a, kind="Update")
                 await add_outbox(dsn_a, org_a.id, changed)
                 before = counter.count
-                start = time.perf_counter()
+                start, a0, b0 = time.perf_counter(), cpu_ms(process.pid), cpu_ms()
                 applied = await catch_up(actor.organization_id)
                 incremental_ms.append((time.perf_counter() - start) * 1000)
+                incremental_cpu.append(cpu_ms(process.pid) - a0 + cpu_ms() - b0)
                 incremental_statements.append(counter.count - before)
                 assert applied == CHANGED, applied
             print(f"| first catch-up of {TOTAL:,} items | {full_ms:.0f} ms | – | – |")
@@ -350,6 +371,7 @@ async def main() -> None:
                 f"| incremental: {CHANGED} changed of {TOTAL:,} | {statistics.median(incremental_ms):.0f} ms | – |"
                 f" {statistics.median(incremental_statements):.0f} |"
             )
+            print(f"incremental CPU time A + B, median: {statistics.median(incremental_cpu):.0f} ms")
         finally:
             if process is not None:
                 process.send_signal(signal.SIGINT)  # a clean stop (pyinstrument writes its report)

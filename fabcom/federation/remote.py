@@ -8,6 +8,7 @@ The federation layer is the only writer of ``RemoteActor`` and of mirror organiz
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -104,9 +105,11 @@ async def _rate_limit(host: str) -> None:
     each process counts for itself."""
     url = config.settings().redis_url
     if url:
+        from redis.exceptions import RedisError
+
         try:
             count = await _count_in_redis(url, host)
-        except Exception as exc:
+        except (RedisError, OSError) as exc:
             logger.warning("fetch rate limit: Redis unavailable (%s), counting in this process", exc)
         else:
             if count > FETCHES_PER_HOST_PER_MINUTE:
@@ -116,8 +119,6 @@ async def _rate_limit(host: str) -> None:
 
 
 async def _count_in_redis(url: str, host: str) -> int:
-    import asyncio
-
     import redis.asyncio as redis
 
     # A client per event loop: its connections belong to the loop that opened them.
