@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import nh3
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fabcom.federation.models import Audience
 
@@ -528,8 +528,9 @@ class ReceivedObject(_Received):
     url: str | None = None
     image: Any = None
     attributedTo: Annotated[str, Field(max_length=500)] | Annotated[list[Any], Field(max_length=5)] = ""
-    published: dt.datetime | None = None
-    updated: dt.datetime | None = None
+    # Aware datetimes only (checked by pydantic itself: no Python call per object).
+    published: AwareDatetime | None = None
+    updated: AwareDatetime | None = None
     to: Annotated[list[str], Field(max_length=200)] | str = Field(default_factory=list)
     cc: Annotated[list[str], Field(max_length=200)] | str = Field(default_factory=list)
     resource: ReceivedResource | None = None
@@ -538,13 +539,6 @@ class ReceivedObject(_Received):
     memberOf: str = Field(default="", max_length=500)
     validFrom: dt.date | None = None
     validUntil: dt.date | None = None
-
-    @field_validator("published", "updated")
-    @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("datetime without a time zone")
-        return value
 
     @property
     def types(self) -> list[str]:
