@@ -3,13 +3,18 @@ mirrors what A shares.
 
 - **fabcom**: A is a real ``fabcom serve`` process on loopback with 10,000 shared items
   in its outbox; B (this process, its own database) runs ``catch_up_partner`` end to end:
-  signed GETs of 500-activity pages, A checks each signature (authorized fetch), B checks
+  signed GETs of pages of ``outbox.PAGE_SIZE`` activities, A checks each signature (authorized fetch), B checks
   each activity's origin and mirrors the page with one batch upsert.
 - **floor**: the same rows exported straight from A's database with asyncpg, parsed with
   orjson and written into B's mirror with one bulk upsert (fedo's ``ingest``).
+- **raw floor**: the issue's floor, trusting every field: the rows exported with asyncpg,
+  parsed with orjson, one bulk upsert without validation.
 - **incremental**: 100 changed items out of 100,000 already caught up.
 
 Statements executed on B are counted (they grow with the number of pages, not items).
+``FABCOM_BENCH_PROFILE=1`` profiles one catch-up with pyinstrument on both sides: B in
+this process, A by running ``fabcom serve`` under pyinstrument (its report is written to
+``FABCOM_BENCH_PROFILE_A``, default ``bench-profile-a.txt``, when A stops).
 
 Run: ``FABCOM_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres python -m bench.federation_catchup_http``
 (falls back to ``FABCOM_TEST_POSTGRES_URL``). Creates and drops its own two databases."""
@@ -19,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -35,6 +41,7 @@ import orjson
 ITEMS = int(os.environ.get("BENCH_ITEMS", "10000"))
 TOTAL = int(os.environ.get("BENCH_TOTAL", "100000"))
 CHANGED = 100
+PROFILE_A = os.environ.get("FABCOM_BENCH_PROFILE_A", "bench-profile-a.txt")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
@@ -100,6 +107,60 @@ async def add_outbox(dsn: str, organization_id: int, activities: list[dict[str, 
         await conn.close()
 
 
+async def raw_floor(dsn: str, source_org: int, mirror_org: int) -> None:
+    """The issue's floor: A's rows exported with asyncpg, parsed with orjson, written into
+    B's mirror with one bulk upsert, trusting every field (no pydantic, no origin check, no nh3)."""
+    from tortoise.transactions import in_transaction
+
+    from fabcom.federation.mirror import Json, upsert
+    from fabcom.federation.vocab import ObjectKind
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        raw = await conn.fetch(
+            "SELECT payload::text FROM fabcom_outbox_activity WHERE organization_id = $1 ORDER BY id", source_org
+        )
+    finally:
+        await conn.close()
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for record in raw:
+        obj = orjson.loads(record[0])["object"]
+        resource = obj["resource"]
+        rows.append(
+            {
+                "uri": obj["id"],
+                "organization_id": mirror_org,
+                "title": obj["name"],
+                "content": obj["content"],
+                "search_text": f"{obj['name']} {obj['content']}".lower(),
+                "category_code": None,
+                "quantity": Decimal(resource["accountingQuantity"]["hasNumericalValue"]),
+                "unit": "piece",
+                "condition": resource.get("condition", ""),
+                "status": resource.get("itemStatus", "available"),
+                "sharing_modes": ["give"],
+                "visibility": "partners",
+                "url": obj.get("url", ""),
+                "image_url": "",
+                "remote_updated_at": dt.datetime.fromisoformat(obj["updated"]),
+                "document": Json(orjson.dumps(obj).decode()),
+                "received_at": now,
+            }
+        )
+    async with in_transaction():
+        await upsert(ObjectKind.ITEM, rows)
+
+
+def cpu_ms(pid: int | None = None) -> float:
+    """CPU time (user + system) used so far by this process, or by process ``pid``: unlike
+    wall time, it does not depend on how busy the shared machine is."""
+    if pid is None:
+        return time.process_time() * 1000
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 class StatementCounter:
     """Counts the statements B's connection executes."""
 
@@ -131,6 +192,7 @@ async def main() -> None:
     from fabcom.federation.mirror import ingest
     from fabcom.federation.mirror_models import MirrorItem
     from fabcom.federation.models import ActorKey, RemoteActor
+    from fabcom.federation.outbox import PAGE_SIZE
     from fabcom.inventory.services import seed_categories
     from fabcom.migrations_api import apply_migrations
     from fabcom.network.models import Partnership, PartnershipStatus
@@ -187,8 +249,10 @@ async def main() -> None:
                 "FABCOM_REDIS_URL": "",
                 "FABCOM_FEDERATION_ALLOW_PRIVATE_ADDRESSES": "1",
             }
+            profile = bool(os.environ.get("FABCOM_BENCH_PROFILE"))
+            under = ["-m", "pyinstrument", "-r", "text", "-o", PROFILE_A] if profile else []
             process = subprocess.Popen(
-                [sys.executable, "-m", "fabcom", "serve", "--port", str(port_a)],
+                [sys.executable, *under, "-m", "fabcom", "serve", "--port", str(port_a)],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -220,18 +284,32 @@ async def main() -> None:
                 await MirrorItem.all().delete()
                 await RemoteActor.filter(id=actor.id).update(catch_up_next="")
 
-            fabcom_ms, floor_ms, statements = [], [], []
+            if profile:
+                from pyinstrument import Profiler
+
+                await reset()
+                profiler = Profiler(async_mode="enabled")
+                profiler.start()
+                await catch_up(actor.organization_id)
+                profiler.stop()
+                print("--- B: one catch-up of", ITEMS, "items")
+                print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+            fabcom_ms, floor_ms, raw_ms, statements = [], [], [], []
+            cpu_a, cpu_b, cpu_floor, cpu_raw = [], [], [], []
             for _ in range(ROUNDS):
                 await reset()
                 before = counter.count
-                start = time.perf_counter()
+                start, a0, b0 = time.perf_counter(), cpu_ms(process.pid), cpu_ms()
                 applied = await catch_up(actor.organization_id)
                 fabcom_ms.append((time.perf_counter() - start) * 1000)
+                cpu_a.append(cpu_ms(process.pid) - a0)
+                cpu_b.append(cpu_ms() - b0)
                 statements.append(counter.count - before)
                 assert applied == ITEMS and await MirrorItem.all().count() == ITEMS, applied
 
                 await reset()
-                start = time.perf_counter()
+                start, b0 = time.perf_counter(), cpu_ms()
                 conn = await asyncpg.connect(dsn_a)
                 try:
                     raw = await conn.fetch(
@@ -243,16 +321,32 @@ async def main() -> None:
                 activities = [orjson.loads(r[0]) for r in raw]
                 await ingest(activities, sender)
                 floor_ms.append((time.perf_counter() - start) * 1000)
+                cpu_floor.append(cpu_ms() - b0)
                 assert await MirrorItem.all().count() == ITEMS
 
-            pages = -(-ITEMS // 500)
+                await reset()
+                start, b0 = time.perf_counter(), cpu_ms()
+                await raw_floor(dsn_a, org_a.id, actor.organization_id)
+                raw_ms.append((time.perf_counter() - start) * 1000)
+                cpu_raw.append(cpu_ms() - b0)
+                assert await MirrorItem.all().count() == ITEMS
+
+            pages = -(-ITEMS // PAGE_SIZE)
             print(f"catch-up of {ITEMS:,} shared items, median of {ROUNDS} rounds (PostgreSQL)")
-            print("| path | time | × floor | statements on B |")
-            print("| --- | ---: | ---: | ---: |")
-            f, o = statistics.median(fabcom_ms), statistics.median(floor_ms)
-            print(f"| floor: asyncpg export + orjson + one bulk upsert | {o:.0f} ms | 1.0 | – |")
+            f, o, r = statistics.median(fabcom_ms), statistics.median(floor_ms), statistics.median(raw_ms)
+            print("| path | time | × floor with validation | × raw floor | statements on B |")
+            print("| --- | ---: | ---: | ---: | ---: |")
+            print(f"| raw floor: asyncpg export + orjson + one bulk upsert, no validation | {r:.0f} ms | – | 1.0 | 1 |")
+            print(f"| floor with validation: the same through `mirror.ingest` | {o:.0f} ms | 1.0 | {o / r:.1f} | – |")
             print(
-                f"| fabcom: paged outbox over HTTP ({pages} pages of 500) | {f:.0f} ms | {f / o:.1f} | {statistics.median(statements):.0f} |"
+                f"| fabcom: paged outbox over HTTP ({pages} pages of {PAGE_SIZE}) | {f:.0f} ms | {f / o:.1f} |"
+                f" {f / r:.1f} | {statistics.median(statements):.0f} |"
+            )
+            med = statistics.median
+            print(
+                f"CPU time, median: fabcom A {med(cpu_a):.0f} ms + B {med(cpu_b):.0f} ms;"
+                f" floor with validation {med(cpu_floor):.0f} ms; raw floor {med(cpu_raw):.0f} ms"
+                " (PostgreSQL's own CPU not counted)"
             )
 
             # Incremental: 100 changes out of TOTAL items already caught up.
@@ -261,14 +355,15 @@ async def main() -> None:
             start = time.perf_counter()
             applied = await catch_up(actor.organization_id, max_pages=10_000)
             full_ms = (time.perf_counter() - start) * 1000
-            incremental_ms, incremental_statements = [], []
+            incremental_ms, incremental_statements, incremental_cpu = [], [], []
             for round_ in range(ROUNDS):
                 changed = documents(1 + round_ * CHANGED, CHANGED, actor_a, base_a, kind="Update")
                 await add_outbox(dsn_a, org_a.id, changed)
                 before = counter.count
-                start = time.perf_counter()
+                start, a0, b0 = time.perf_counter(), cpu_ms(process.pid), cpu_ms()
                 applied = await catch_up(actor.organization_id)
                 incremental_ms.append((time.perf_counter() - start) * 1000)
+                incremental_cpu.append(cpu_ms(process.pid) - a0 + cpu_ms() - b0)
                 incremental_statements.append(counter.count - before)
                 assert applied == CHANGED, applied
             print(f"| first catch-up of {TOTAL:,} items | {full_ms:.0f} ms | – | – |")
@@ -276,9 +371,10 @@ async def main() -> None:
                 f"| incremental: {CHANGED} changed of {TOTAL:,} | {statistics.median(incremental_ms):.0f} ms | – |"
                 f" {statistics.median(incremental_statements):.0f} |"
             )
+            print(f"incremental CPU time A + B, median: {statistics.median(incremental_cpu):.0f} ms")
         finally:
             if process is not None:
-                process.terminate()
+                process.send_signal(signal.SIGINT)  # a clean stop (pyinstrument writes its report)
                 process.wait(timeout=15)
             await Tortoise.close_connections()
             config.use(None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fabcom.federation import config
-from fabcom.federation.keys import application_key, organization_key
+from fabcom.federation.keys import application_key, organization_keys
 from fabcom.orgs.models import Organization
 
 CONTEXT: list[Any] = [
@@ -14,6 +14,18 @@ CONTEXT: list[Any] = [
     config.SECURITY_CONTEXT,
     {"manuallyApprovesFollowers": "as:manuallyApprovesFollowers"},
 ]
+# FEP-521a's terms, spelled out as https://w3id.org/security/multikey/v1 defines them (so a
+# JSON-LD reader needs no third remote context).
+MULTIKEY_TERMS: dict[str, Any] = {
+    "Multikey": "https://w3id.org/security#Multikey",
+    "assertionMethod": {"@id": "https://w3id.org/security#assertionMethod", "@type": "@id", "@container": "@set"},
+    "controller": {"@id": "https://w3id.org/security#controller", "@type": "@id"},
+    "publicKeyMultibase": {
+        "@id": "https://w3id.org/security#publicKeyMultibase",
+        "@type": "https://w3id.org/security#multibase",
+    },
+}
+ORGANIZATION_CONTEXT: list[Any] = [*CONTEXT[:2], {**CONTEXT[2], **MULTIKEY_TERMS}]
 
 
 def web_url(org: Organization) -> str:
@@ -22,9 +34,9 @@ def web_url(org: Organization) -> str:
 
 async def organization_actor(org: Organization) -> dict[str, Any]:
     uri = config.org_actor_uri(org.slug)
-    key = await organization_key(org.id, org.slug)
+    key, multikey = await organization_keys(org.id, org.slug)
     document: dict[str, Any] = {
-        "@context": CONTEXT,
+        "@context": ORGANIZATION_CONTEXT,
         "id": uri,
         "type": "Group",
         "preferredUsername": org.slug,
@@ -40,6 +52,7 @@ async def organization_actor(org: Organization) -> dict[str, Any]:
         "discoverable": True,
         "published": org.created_at.isoformat().replace("+00:00", "Z"),
         "publicKey": {"id": key.key_id, "owner": uri, "publicKeyPem": key.public_key_pem},
+        "assertionMethod": [multikey.document()],
     }
     return document
 

@@ -48,7 +48,9 @@ ANSWERS = {
 RECEIVED: dict[str, tuple[set[str], str]] = {
     "accepted": ({"pending"}, "accepted"),
     "declined": ({"pending", "accepted"}, "declined"),
-    "handed_over": ({"accepted"}, "handed_over"),
+    # From pending too: the owner's Accept and its "handed over" are separate deliveries,
+    # not ordered, and only an owner that accepted can hand over (a late Accept is ignored).
+    "handed_over": ({"pending", "accepted"}, "handed_over"),
     "returned": ({"handed_over"}, "returned"),
 }
 

@@ -35,14 +35,18 @@ class OutboxActivity(Model):
 
 
 class ActorKey(Model):
-    """The RSA keypair a local actor signs with: ``owner`` is ``org:<id>`` for an
-    organization, ``application`` for the instance's own actor. Generated on first need;
-    the private key never leaves this table."""
+    """The keys of a local actor: ``owner`` is ``org:<id>`` for an organization,
+    ``application`` for the instance's own actor. The RSA keypair signs (HTTP Signatures);
+    the Ed25519 keypair is published as a FEP-521a ``Multikey`` (``assertionMethod``).
+    Generated on first need; the private keys never leave this table."""
 
     id = fields.IntField(primary_key=True)
     owner = fields.CharField(max_length=40, unique=True)
     private_key_pem = fields.TextField()
     public_key_pem = fields.TextField()
+    # Empty until first needed (rows from before 0013 get theirs then).
+    ed25519_private_key_pem = fields.TextField(default="")
+    ed25519_public_multibase = fields.CharField(max_length=100, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -8,6 +8,7 @@ The federation layer is the only writer of ``RemoteActor`` and of mirror organiz
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -43,6 +44,8 @@ ORGANIZATION_TYPES = {"Group", "Organization", "Application", "Service", "Person
 transport: httpx.AsyncBaseTransport | None = None
 _client: httpx.AsyncClient | None = None
 _fetches: dict[str, deque[float]] = defaultdict(deque)
+_redis_clients: dict[tuple[str, int], Any] = {}
+RATE_WINDOW_S = 60
 
 
 class FetchError(Exception):
@@ -65,9 +68,19 @@ def reset_client() -> None:
     global _client
     _client = None
     _fetches.clear()
+    _redis_clients.clear()
+
+
+_PLAIN_HTTP_URL = re.compile(r"https?://([A-Za-z0-9.:\[\]-]+)(?:[/?#]|$)")
 
 
 def host_of(uri: str) -> str:
+    """The host (with its port) of an id, lower-cased. Checked for every activity of a
+    catch-up page: a plain ``http(s)://host[:port]/…`` is read with one regex, anything
+    else (user info, odd characters) by ``urlsplit``."""
+    plain = _PLAIN_HTTP_URL.match(uri)
+    if plain is not None:
+        return plain.group(1).lower()
     return urlsplit(uri).netloc.lower()
 
 
@@ -85,10 +98,47 @@ async def check_address(url: str) -> None:
         raise Refused(f"{url} resolves to a private or local address")
 
 
-def _rate_limit(host: str) -> None:
+async def _rate_limit(host: str) -> None:
+    """At most ``FETCHES_PER_HOST_PER_MINUTE`` actor and key fetches from one host. With
+    ``FABCOM_REDIS_URL`` the count is shared by every process of the instance (a fixed
+    one-minute window per host in Redis); without Redis, or while Redis does not answer,
+    each process counts for itself."""
+    url = config.settings().redis_url
+    if url:
+        from redis.exceptions import RedisError
+
+        try:
+            count = await _count_in_redis(url, host)
+        except (RedisError, OSError) as exc:
+            logger.warning("fetch rate limit: Redis unavailable (%s), counting in this process", exc)
+        else:
+            if count > FETCHES_PER_HOST_PER_MINUTE:
+                raise FetchError(f"too many fetches from {host}; try again later")
+            return
+    _rate_limit_in_memory(host)
+
+
+async def _count_in_redis(url: str, host: str) -> int:
+    import redis.asyncio as redis
+
+    # A client per event loop: its connections belong to the loop that opened them.
+    slot = (url, id(asyncio.get_running_loop()))
+    client = _redis_clients.get(slot)
+    if client is None:
+        client = _redis_clients[slot] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    window = int(time.time() // RATE_WINDOW_S)
+    key = f"fabcom:federation:fetches:{host}:{window}"
+    async with client.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, RATE_WINDOW_S * 2)
+        count, _ = await pipe.execute()
+    return int(count)
+
+
+def _rate_limit_in_memory(host: str) -> None:
     now = time.monotonic()
     window = _fetches[host]
-    while window and now - window[0] > 60:
+    while window and now - window[0] > RATE_WINDOW_S:
         window.popleft()
     if len(window) >= FETCHES_PER_HOST_PER_MINUTE:
         raise FetchError(f"too many fetches from {host}; try again later")
@@ -236,7 +286,7 @@ async def fetch_actor(uri: str, *, refresh: bool = False) -> RemoteActor:
         age = (now - existing.fetched_at).total_seconds()
         if (not refresh and age < ACTOR_FRESH_FOR_S) or (refresh and age < REFETCH_AFTER_S):
             return existing
-    _rate_limit(host_of(uri))
+    await _rate_limit(host_of(uri))
     fields = parse_actor(await signed_get(uri), uri)
     return await store_actor(fields)
 

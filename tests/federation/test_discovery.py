@@ -3,8 +3,11 @@ organization (content negotiation) and the instance's Application actor."""
 
 from __future__ import annotations
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
 from fabcom import __version__
-from fabcom.federation.keys import load_public_key
+from fabcom.federation.keys import base58btc, ed25519_multibase, generate_keypair, load_public_key
 from fabcom.federation.models import ActorKey
 from fabcom.orgs.models import Organization
 
@@ -48,7 +51,7 @@ async def test_an_organization_is_a_group_actor_with_its_own_rsa_2048_key(client
     assert response.headers["content-type"] == AP
     actor = response.json()
     uri = f"{BASE}/ap/o/recyclerie-a"
-    assert {k: v for k, v in actor.items() if k not in ("publicKey", "published", "@context")} == {
+    assert {k: v for k, v in actor.items() if k not in ("publicKey", "assertionMethod", "published", "@context")} == {
         "id": uri,
         "type": "Group",
         "preferredUsername": "recyclerie-a",
@@ -70,7 +73,60 @@ async def test_an_organization_is_a_group_actor_with_its_own_rsa_2048_key(client
     # the key is made once and kept
     again = (await client.get("/ap/o/recyclerie-a", headers={"accept": AP})).json()
     assert again["publicKey"] == actor["publicKey"]
+    assert again["assertionMethod"] == actor["assertionMethod"]
     assert await ActorKey.all().count() == 1
+
+
+async def test_an_organization_also_publishes_an_ed25519_multikey(client, org_a, fed_settings):
+    actor = (await client.get("/ap/o/recyclerie-a", headers={"accept": AP})).json()
+
+    uri = f"{BASE}/ap/o/recyclerie-a"
+    [multikey] = actor["assertionMethod"]
+    assert {k: v for k, v in multikey.items() if k != "publicKeyMultibase"} == {
+        "id": f"{uri}#ed25519-key",
+        "type": "Multikey",
+        "controller": uri,
+    }
+    assert multikey["publicKeyMultibase"].startswith("z6Mk")
+    # the published key is the public half of the stored private key (decoded independently)
+    raw = base58_decode(multikey["publicKeyMultibase"][1:])
+    assert raw[:2] == b"\xed\x01"
+    private = serialization.load_pem_private_key((await ActorKey.get()).ed25519_private_key_pem.encode(), None)
+    assert raw[2:] == private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert actor["@context"][2]["assertionMethod"]["@id"] == "https://w3id.org/security#assertionMethod"
+    assert actor["@context"][2]["publicKeyMultibase"]["@id"] == "https://w3id.org/security#publicKeyMultibase"
+    assert actor["@context"][:2] == ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"]
+
+
+async def test_a_key_from_before_ed25519_gets_one_once_and_keeps_its_rsa_key(client, org_a, fed_settings):
+    private_pem, public_pem = generate_keypair()
+    await ActorKey.create(owner=f"org:{org_a.id}", private_key_pem=private_pem, public_key_pem=public_pem)
+
+    first = (await client.get("/ap/o/recyclerie-a", headers={"accept": AP})).json()
+    again = (await client.get("/ap/o/recyclerie-a", headers={"accept": AP})).json()
+
+    assert first["publicKey"]["publicKeyPem"] == public_pem
+    assert first["assertionMethod"] == again["assertionMethod"]
+    row = await ActorKey.get()
+    assert row.ed25519_public_multibase == first["assertionMethod"][0]["publicKeyMultibase"]
+    assert row.private_key_pem == private_pem
+
+
+def test_the_multibase_of_an_ed25519_key_matches_an_independent_implementation():
+    # Computed with bovine 0.5.19 (bovine.crypto.multibase.encode_public_key_to_multibase).
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32))).public_key()
+
+    assert ed25519_multibase(key) == "z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd"
+    assert base58btc(b"\0\0\x01") == "112"
+
+
+def base58_decode(text: str) -> bytes:
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    number = 0
+    for char in text:
+        number = number * 58 + alphabet.index(char)
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    return b"\0" * (len(text) - len(text.lstrip("1"))) + body
 
 
 async def test_the_actor_is_served_as_ld_json_when_asked_and_a_browser_is_sent_to_the_web_page(

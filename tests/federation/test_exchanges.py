@@ -238,6 +238,22 @@ async def test_asking_for_a_mirrored_item_sends_an_agreement_to_its_owner_only(o
     assert (await StockMovement.get(item_id=received.id)).kind == "transfer_in"
 
 
+async def test_a_handed_over_that_overtakes_the_accept_is_applied_once(org_a, staff_a, mirrored):
+    exchange = await request_mirrored_item(
+        staff_a, org_a.id, {"mirror_item_id": mirrored.id, "kind": "receive", "quantity": "2"}
+    )
+    owner = sender(remote_of(mirrored))
+
+    assert await dispatch(answer("Update", exchange.agreement_uri, exchangeStatus="handed_over"), owner)
+    assert await dispatch(answer("Accept", exchange.agreement_uri), owner)  # arrives late
+
+    exchange = await FederatedExchange.get(id=exchange.id)
+    assert exchange.status == "handed_over"
+    [received] = await Item.filter(organization_id=org_a.id, title="Ponceuse")
+    assert (received.id, received.quantity) == (exchange.received_item_id, 2)  # type: ignore[attr-defined]
+    assert await StockMovement.filter(item_id=received.id).count() == 1
+
+
 def remote_of(mirror: MirrorItem):
     class _Org:
         id = mirror.organization_id  # type: ignore[attr-defined]

@@ -252,3 +252,54 @@ async def test_a_late_older_version_does_not_bring_a_deleted_object_back_but_a_n
     assert [r.title for r in await MirrorItem.all()] == ["Chaise revenue"]
     tombstone = await MirrorTombstone.get()
     assert (tombstone.uri, tombstone.organization_id) == (f"{B}/ap/items/1", remote_b.organization_id)  # type: ignore[attr-defined]
+
+
+# --- sanitising: nh3 unless the HTML is safe as it is ------------------------------------------------
+
+SAFE_AS_IS = [
+    "",
+    "Une chaise en bois",
+    "<p>Avec 10 disques.</p>",
+    "<p>Deux lignes<br>ici</p>\n<p>et l&#39;eau &amp; &lt;b&gt;</p>",
+]
+HOSTILE_OR_UNUSUAL = [
+    '<p onclick="x()">a</p>',
+    "<P>a</P>",
+    "<p>a",
+    "<script>alert(1)</script>",
+    '<p><a href="javascript:alert(1)">a</a></p>',
+    "<p>a</p><img src=x onerror=alert(1)>",
+    "<p>a &lt;b> c</p>",
+    "<p>&#0;</p>",
+    "a & b",
+    "<p><br/></p>",
+    "<style>p{}</style><p>a</p>",
+    "<p>a</p >",
+    "<p>x\x00y</p>",
+]
+
+
+@pytest.mark.parametrize("html", SAFE_AS_IS)
+def test_html_that_is_safe_as_it_is_is_kept_without_nh3(html, monkeypatch):
+    monkeypatch.setattr(vocab.nh3, "clean", lambda *a, **k: pytest.fail("nh3 called"))
+
+    assert vocab.clean_html(html) == html
+
+
+@pytest.mark.parametrize("html", HOSTILE_OR_UNUSUAL)
+def test_any_other_html_goes_through_nh3(html):
+    calls = []
+    real = vocab.nh3.clean
+
+    def spy(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vocab.nh3, "clean", spy)
+        cleaned = vocab.clean_html(html)
+
+    assert calls == [html]
+    assert cleaned == real(html, link_rel="noopener noreferrer nofollow")
+    for danger in ("<script", "onclick", "onerror", "javascript:", "<style"):
+        assert danger not in cleaned
