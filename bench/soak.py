@@ -55,6 +55,7 @@ RATES = dict(
     zip(("graphql", "htmx", "search"), map(float, os.environ.get("BENCH_RATES", "20,100,5").split(",")), strict=True)
 )
 TIMEOUT_S = 10.0
+IDLE_S = 3.0  # uvicorn closes a keep-alive connection idle for 5 s
 
 
 @dataclass
@@ -101,22 +102,35 @@ class Pool:
     """Keep-alive HTTP/1.1 connections on asyncio streams: a load generator must cost
     much less than the server it measures, and httpx's pool does not at 125 requests a
     second on a shared 2-core machine. A request takes an idle connection or opens one
-    (the open loop never waits for a free connection)."""
+    (the open loop never waits for a free connection); a connection idle for a while, or
+    closed by the server meanwhile, is replaced by a fresh one, as browsers do."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.opened = 0
 
     async def request(self, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> Answer:
-        if self.idle:
-            reader, writer = self.idle.pop()
-        else:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-            self.opened += 1
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        message = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+        while self.idle:
+            reader, writer, since = self.idle.pop()
+            if time.monotonic() - since > IDLE_S:  # the server may have closed it already
+                writer.close()
+                continue
+            try:
+                return await self._exchange(reader, writer, message)
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                if getattr(exc, "partial", b""):
+                    raise
+                writer.close()  # closed by the server while idle: as a browser would, try a fresh one
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        self.opened += 1
+        return await self._exchange(reader, writer, message)
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, message: bytes) -> Answer:
+        writer.write(message)
         head = await reader.readuntil(b"\r\n\r\n")
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         fields = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines if h)}
@@ -132,11 +146,11 @@ class Pool:
         if fields.get("connection", "").lower() == "close":
             writer.close()
         else:
-            self.idle.append((reader, writer))
+            self.idle.append((reader, writer, time.monotonic()))
         return Answer(int(status_line.split()[1]), content)
 
     def close(self) -> None:
-        for _, writer in self.idle:
+        for _, writer, _since in self.idle:
             writer.close()
 
 

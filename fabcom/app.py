@@ -86,6 +86,8 @@ async def after_start(app: Starlette, settings: Settings, graphql: LazyGraphQLEn
         startup_failure.append(str(exc))
         logger.critical("%s", exc)
         os.kill(os.getpid(), signal.SIGTERM)
+    except Exception:  # the next /graphql request tries again; say it now, not then
+        logger.exception("building the GraphQL schema failed")
     # Start-up objects (models, catalogues, the schema) leave the collector's generations:
     # fewer and shorter GC pauses under load, hence a tighter tail latency.
     gc.freeze()
