@@ -298,8 +298,12 @@ def one_backend(label: str, database_url: str) -> list[str]:
         routes, seconds, connections = asyncio.run(soak(f"http://127.0.0.1:{port}", token, SOAK_S))
         load_after = os.getloadavg()
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        process.terminate()  # graceful: uvicorn finishes the requests still queued
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     rows = []
     for r in routes:
         errors = f"{len(r.errors)}" + (f" ({statistics.mode(r.errors)})" if r.errors else "")
@@ -311,7 +315,10 @@ def one_backend(label: str, database_url: str) -> list[str]:
     print(
         f"{label}: {seconds:.0f} s, {WEB_WORKERS} web processes, {connections} connections, load average "
         f"{load_before[0]:.1f} → {load_after[0]:.1f}",
+        *rows,
+        sep="\n",
         file=sys.stderr,
+        flush=True,
     )
     return rows
 
