@@ -70,6 +70,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.federation_catchup
 	$(BIN)/python -m bench.federation_catchup_http
 	$(BIN)/python -m bench.federation_fanout
+	$(BIN)/python -m bench.startup_memory
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

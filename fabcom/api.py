@@ -8,7 +8,7 @@ See docs/modules.md for the guide and the reference of every hook.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise.transactions import in_transaction
 
@@ -22,11 +22,6 @@ from fabcom.federation.members import recognised_members
 from fabcom.federation.mirror_models import MirrorMember
 from fabcom.federation.models import Audience
 from fabcom.federation.publish import publish
-from fabcom.gql.context import PublicError
-from fabcom.gql.ids import global_id
-from fabcom.gql.mutations import MutationError, gql_pk, run_mutation
-from fabcom.gql.pagination import Order
-from fabcom.gql.types import Connection, connect
 from fabcom.i18n import N_, gettext
 from fabcom.inventory.models import Category, Item
 from fabcom.inventory.services import create_item, get_item_for, record_movement
@@ -49,6 +44,39 @@ from fabcom.orgs.models import Organization
 from fabcom.orgs.services import find_organization
 from fabcom.permissions import ANONYMOUS, Action, Principal, system_principal
 from fabcom.validation import Input, InputError, parse
+
+if TYPE_CHECKING:
+    from fabcom.gql.context import PublicError
+    from fabcom.gql.ids import global_id
+    from fabcom.gql.mutations import MutationError, gql_pk, run_mutation
+    from fabcom.gql.pagination import Order
+    from fabcom.gql.types import Connection, connect
+
+# The GraphQL helpers are imported on first use (PEP 562): a module's manifest, models and
+# views import this file at start-up, and building the GraphQL types is most of the
+# application's import time, which ``/healthz`` should not wait for (the schema itself is
+# built on the first ``/graphql`` request or just after start-up).
+_LAZY = {
+    "PublicError": "fabcom.gql.context",
+    "global_id": "fabcom.gql.ids",
+    "MutationError": "fabcom.gql.mutations",
+    "gql_pk": "fabcom.gql.mutations",
+    "run_mutation": "fabcom.gql.mutations",
+    "Order": "fabcom.gql.pagination",
+    "Connection": "fabcom.gql.types",
+    "connect": "fabcom.gql.types",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def module_settings(slug: str) -> Any:

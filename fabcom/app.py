@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -18,12 +22,11 @@ from fabcom import __version__
 from fabcom.auth.middleware import AuthMiddleware
 from fabcom.db import close_database, open_database
 from fabcom.federation import config as federation_config
-from fabcom.federation.catchup import catch_up_on_start
 from fabcom.federation.routes import federation_routes
 from fabcom.federation.views import federation_object_routes
-from fabcom.gql.views import graphql_routes
+from fabcom.gql.routes import LazyGraphQLEndpoint, graphql_routes
 from fabcom.module_system.contributions import module_routes
-from fabcom.module_system.registry import build_registry
+from fabcom.module_system.registry import ModuleError, build_registry
 from fabcom.ops.logs import RequestContextMiddleware
 from fabcom.ops.metrics import metrics
 from fabcom.ops.views import ops_routes
@@ -36,6 +39,13 @@ from fabcom.web.security import SecurityHeadersMiddleware
 
 if TYPE_CHECKING:
     from fabcom.jobs.embedded import EmbeddedRunner
+
+logger = logging.getLogger("fabcom.app")
+# Set when a module's GraphQL contribution was refused after start-up: ``fabcom serve``
+# then exits with this message and a non-zero code.
+startup_failure: list[str] = []
+# How long after the server starts listening the job runner starts and the schema is built.
+AFTER_START_DELAY_S = 0.2
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -56,15 +66,33 @@ async def readyz(request: Request) -> JSONResponse:
 
 async def start_embedded_jobs(settings: Settings) -> EmbeddedRunner | None:
     """Without Redis, this process runs the outbox itself (with Redis, `fabcom worker` does)."""
-    from fabcom.jobs.embedded import EmbeddedRunner
-    from fabcom.jobs.registry import load_jobs
-
-    load_jobs(enabled=settings.modules)
     if settings.redis_url:
         return None
+    from fabcom.jobs.embedded import EmbeddedRunner
+
     runner = EmbeddedRunner(settings)
     await runner.start()
     return runner
+
+
+async def after_start(app: Starlette, settings: Settings, graphql: LazyGraphQLEndpoint) -> None:
+    """What can wait until the server listens (``/healthz`` and the pages answer first):
+    the embedded job runner (jobs enqueued meanwhile wait in the outbox a moment) and the
+    GraphQL schema. A module whose GraphQL contribution is refused stops the process with
+    the module's one-line message, as the other module checks do before start-up."""
+    await asyncio.sleep(AFTER_START_DELAY_S)
+    app.state.job_runner = await start_embedded_jobs(settings)
+    try:
+        await graphql.warm_up(delay_s=0)
+    except ModuleError as exc:
+        startup_failure.append(str(exc))
+        logger.critical("%s", exc)
+        os.kill(os.getpid(), signal.SIGTERM)
+    except Exception:  # the next /graphql request tries again; say it now, not then
+        logger.exception("building the GraphQL schema failed")
+    # Start-up objects (models, catalogues, the schema) leave the collector's generations:
+    # fewer and shorter GC pauses under load, hence a tighter tail latency.
+    gc.freeze()
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -75,18 +103,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from fabcom.federation.catchup import catch_up_on_start
+        from fabcom.jobs.registry import load_jobs
+
         await open_database(settings)
-        runner = await start_embedded_jobs(settings)
-        app.state.job_runner = runner
+        # Before serving: a request may enqueue any job, of the core or of a module.
+        load_jobs(enabled=settings.modules)
         await catch_up_on_start()
-        # Start-up objects (schema, models, catalogues) leave the collector's generations:
-        # fewer and shorter GC pauses under load, hence a tighter tail latency.
+        app.state.job_runner = None
+        background = asyncio.create_task(after_start(app, settings, graphql))
         gc.freeze()
         try:
             yield
         finally:
-            if runner is not None:
-                await runner.stop()
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
+            if app.state.job_runner is not None:
+                await app.state.job_runner.stop()
             await close_database()
 
     routes: list[BaseRoute] = [
@@ -95,7 +129,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/metrics", metrics, name="metrics"),
     ]
     routes += module_routes(build_registry(settings.modules))
-    routes += graphql_routes(settings)
+    graphql = LazyGraphQLEndpoint(settings)
+    routes += graphql_routes(graphql)
     routes += federation_routes()
     routes += federation_object_routes()
     routes += privacy_routes()

@@ -111,6 +111,10 @@ def serve(
         log_config=logging_config(),  # JSON lines when stderr is not a terminal, in every worker process
         access_log=False,  # fabcom.access logs each request with its id, route and duration
     )
+    from fabcom.app import startup_failure
+
+    if startup_failure:  # a module's GraphQL contribution was refused just after start-up
+        raise fail(startup_failure[0], EXIT_BAD_CONFIG)
 
 
 @app.command()

@@ -13,7 +13,7 @@ import re
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError, OperationType, parse
@@ -27,10 +27,12 @@ from fabcom.gql.context import Context, PublicError
 from fabcom.gql.limits import MAX_TOKENS, analyse
 from fabcom.gql.pagination import count_store
 from fabcom.gql.ratelimit import budget_key, charge
-from fabcom.gql.schema import build_schema
 from fabcom.module_system.registry import build_registry
 from fabcom.permissions import Principal
 from fabcom.settings import Settings
+
+if TYPE_CHECKING:
+    import strawberry
 
 logger = logging.getLogger("fabcom.gql")
 MAX_BODY_BYTES = 100_000
@@ -105,9 +107,20 @@ class GraphQLEndpoint:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        # Built once, from the enabled modules: the core's schema plus their schema.py.
-        self.schema = build_schema(build_registry(settings.modules))
+        self._schema: strawberry.Schema | None = None
         self.slots = asyncio.Semaphore(settings.api_max_concurrency)
+
+    @property
+    def schema(self) -> strawberry.Schema:
+        """Built once, from the enabled modules (the core's schema plus their schema.py),
+        on first use rather than at import: importing the GraphQL types and building the
+        schema is about half of the process's start-up, and ``/healthz`` and the pages do
+        not need it. ``warm_up`` builds it in the background just after start-up."""
+        if self._schema is None:
+            from fabcom.gql.schema import build_schema
+
+            self._schema = build_schema(build_registry(self.settings.modules))
+        return self._schema
 
     async def handle(self, request: Request) -> Response:
         state = request.state
@@ -234,7 +247,8 @@ def graphiql_page(request: Request) -> HTMLResponse:
 
 
 def graphql_routes(settings: Settings) -> list[BaseRoute]:
-    """The routes to mount in the application."""
+    """The routes to mount in the application (``fabcom.gql.routes`` mounts the same
+    ones with this module imported on first use)."""
     endpoint = GraphQLEndpoint(settings)
     return [
         Route("/graphql", endpoint.handle, methods=["GET", "POST"], name="graphql"),

@@ -19,12 +19,18 @@ References between documents are archive-local ids (``fabcom_item/3``: the third
 in id order), ``organization`` for the exported organization, ``members/2`` for a
 person, ``category:<code>`` for the shared taxonomy. Links to other organizations
 (partners, counterparties) are not exported. Instance-specific values — database ids,
-``created_at``/``updated_at``, stored file names, the export time — are left out or
-change; everything else survives an export → import → export round trip unchanged.
+``created_at``/``updated_at``, stored file names, the export time, the token of a
+member's shared profile — are left out or change; everything else survives an export →
+import → export round trip unchanged.
 
-Properties are fabcom's own names under ``@vocab`` (``https://fabcom.org/ns#``) next to
-the ActivityStreams and ValueFlows contexts; federation's vocabulary
-(``fabcom.federation.vocab``) should become the one source of these names.
+The vocabulary is federation's (``fabcom.federation.vocab``): every document's
+``@context`` is ActivityStreams plus the context federation publishes at
+``/ap/context.jsonld`` (inlined, so the archive does not depend on the old instance's
+address), and the properties federation names are written under its names (an item's
+``name``, ``itemStatus``, ``sharingMode``; a project's ``name``, ``projectStatus``,
+``startTime``, ``due``). Other columns keep their own names, in federation's ``fabcom:``
+namespace (``@vocab``). A person's ``recognisedByPartners`` is their consent to be
+recognised by the organization's partners (``fabcom.federation.members``).
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from tortoise.transactions import in_transaction
 from fabcom import __version__, clock
 from fabcom.audit.services import record
 from fabcom.auth.models import User
+from fabcom.federation.vocab import AS_CONTEXT, CONTEXT_DOCUMENT
 from fabcom.inventory.models import Attachment, Category, Item, Location, StockMovement
 from fabcom.members.models import Membership, MembershipFee
 from fabcom.module_system.hooks import call_async, plugin_manager
@@ -57,10 +64,16 @@ from fabcom.projects.models import Participant, Project, ProjectNeed, Task
 
 FORMAT = "fabcom-organization-export"
 VERSION = 1
-CONTEXT: list[Any] = [
-    "https://www.w3.org/ns/activitystreams",
-    {"vf": "https://w3id.org/valueflows/ont/vf#", "@vocab": "https://fabcom.org/ns#"},
-]
+# Federation's context (the document served at /ap/context.jsonld), inlined; the columns
+# federation has no term for are in its ``fabcom:`` namespace.
+CONTEXT: list[Any] = [AS_CONTEXT, CONTEXT_DOCUMENT["@context"], {"@vocab": "urn:fabcom:"}]
+# Columns written under federation's term for the same thing (vocab.item_object,
+# vocab.project_object); an import also accepts the column's own name.
+TERMS: dict[str, dict[str, str]] = {
+    "fabcom_item": {"title": "name", "status": "itemStatus", "sharing_modes": "sharingMode"},
+    "fabcom_project": {"title": "name", "status": "projectStatus", "starts_on": "startTime", "ends_on": "due"},
+    "fabcom_project_need": {"skill": "name"},
+}
 # Core tables in load order (a table only points at tables before it).
 CORE_MODELS: list[type[Model]] = [
     Location,
@@ -189,8 +202,9 @@ class ExportContext:
                     doc["type"] = TYPES[table]
                 for name, f in _fk_fields(model).items():
                     doc[name] = self.ref(f.related_model, getattr(row, str(f.source_field)))
+                terms = TERMS.get(table, {})
                 for name in _data_fields(model):
-                    doc[name] = _plain(getattr(row, name))
+                    doc[terms.get(name, name)] = _plain(getattr(row, name))
                 if model is Attachment:
                     doc["url"] = await self._attach(row)  # type: ignore[arg-type]
                 docs.append(doc)
@@ -232,6 +246,9 @@ async def export_organization(
     ctx = ExportContext(org, uploads_dir=uploads_dir)
     ctx.categories = {int(pk): str(code) for pk, code in await Category.all().values_list("id", "code")}
     memberships = await Membership.filter(organization_id=org.id).prefetch_related("user").order_by("id")
+    from fabcom.federation.mirror_models import SharedProfile
+
+    consenting = set(await SharedProfile.filter(organization_id=org.id).values_list("user_id", flat=True))
     people = []
     for n, membership in enumerate(memberships, 1):
         user = membership.user
@@ -243,6 +260,7 @@ async def export_organization(
                 "name": user.display_name,
                 "email": user.email,
                 "locale": user.locale,
+                "recognisedByPartners": user.id in consenting,
             }
         )
     ctx.documents["organization.jsonld"] = {
@@ -342,9 +360,13 @@ class ImportContext:
                 kwargs: dict[str, Any] = {}
                 for name, f in _fk_fields(model).items():
                     kwargs[str(f.source_field)] = self.resolve(f.related_model, doc.get(name))
+                terms = TERMS.get(table, {})
                 for name in _data_fields(model):
-                    if name in doc:
-                        kwargs[name] = _value(model._meta.fields_map[name], doc[name], f"{table}.{name}")
+                    key = terms.get(name, name)
+                    if key not in doc and name in doc:
+                        key = name  # written with the column's own name
+                    if key in doc:
+                        kwargs[name] = _value(model._meta.fields_map[name], doc[key], f"{table}.{key}")
                 if model is Attachment:
                     kwargs["stored_name"] = self._write_file(doc.get("url"))
                 try:
@@ -365,6 +387,21 @@ class ImportContext:
         path.write_bytes(self.files[name])
         self.written_files.append(path)
         return stored
+
+
+async def _import_consents(ctx: ImportContext) -> None:
+    """The members who consented to be recognised by the partners still do in the new
+    organization (given through federation's own service, as the member would)."""
+    from fabcom.federation.members import set_partner_recognition
+    from fabcom.permissions import load_principal
+
+    for person in _ordered_items(ctx.documents["members.jsonld"], "members.jsonld"):
+        consent = person.get("recognisedByPartners", False)
+        if not isinstance(consent, bool):
+            raise ArchiveError(f"{person.get('id')}: recognisedByPartners must be true or false")
+        if consent:
+            user_id = ctx.users[str(person["id"])]
+            await set_partner_recognition(await load_principal(user_id), ctx.organization.id, True)
 
 
 def _ordered_items(document: Any, name: str) -> list[dict[str, Any]]:
@@ -492,6 +529,7 @@ async def import_organization(data: bytes, uploads_dir: Path, slug: str | None =
                     )
                 ctx.users[str(person["id"])] = user.id
             await ctx.import_models("", CORE_MODELS)
+            await _import_consents(ctx)
             await call_async(plugin_manager().hook.fabcom_org_import, context=ctx)
             for name in documents:
                 if name.startswith("modules/") and name.split("/")[2].removesuffix(".jsonld") not in ctx.ids:

@@ -18,6 +18,9 @@ from tortoise import connections
 
 from fabcom.auth.models import User
 from fabcom.auth.services import create_user
+from fabcom.federation import vocab
+from fabcom.federation.members import set_partner_recognition
+from fabcom.federation.mirror_models import SharedProfile
 from fabcom.inventory.models import Attachment, Item, StockMovement
 from fabcom.inventory.services import add_photo, create_item, record_movement
 from fabcom.members.models import Membership, MembershipFee, Role
@@ -52,6 +55,7 @@ async def filled(db, org_a, staff_a):
     await add_member(system, org_a.id, {"user_id": owner.id, "role": Role.OWNER})
     member = await create_user(system, {"email": "adherent@example.org", "display_name": "Adhérent", "locale": "en"})
     membership = await add_member(system, org_a.id, {"user_id": member.id, "role": Role.MEMBER})
+    await set_partner_recognition(await load_principal(member.id), org_a.id, True)  # at /account/partners
     await record_fee(
         system,
         membership.id,
@@ -121,19 +125,27 @@ async def test_export_import_export_round_trips_into_a_fresh_instance(filled, db
     assert "modules/bookings/bookings_booking.jsonld" in manifest["documents"]
     assert "modules/ressourcerie/ressourcerie_intake_line.jsonld" in manifest["documents"]
     item = before["fabcom_item.jsonld"]["orderedItems"][0]
-    assert (item["type"], item["title"], item["category"], item["quantity"]) == (
+    assert (item["type"], item["name"], item["itemStatus"], item["category"], item["quantity"]) == (
         "vf:EconomicResource",
         "Chaise",
+        "available",
         "category:C_15",
         "3.000",
     )
-    assert before["fabcom_item.jsonld"]["@context"][0] == "https://www.w3.org/ns/activitystreams"
+    project = before["fabcom_project.jsonld"]["orderedItems"][0]
+    assert (project["type"], project["name"], project["projectStatus"]) == ("vf:Plan", "Atelier", "idea")
+    # Federation's vocabulary: its published context, inlined, in every document.
+    for name, document in before.items():
+        if name.endswith(".jsonld"):
+            assert document["@context"][:2] == [vocab.AS_CONTEXT, vocab.CONTEXT_DOCUMENT["@context"]], name
     assert [c["id"] for c in before["categories.jsonld"]["orderedItems"]] == ["category:C_15"]
     members = before["members.jsonld"]["orderedItems"]
-    assert [(m["type"], m["email"]) for m in members][-2:] == [
-        ("Person", "owner@example.org"),
-        ("Person", "adherent@example.org"),
+    assert [(m["type"], m["email"], m["recognisedByPartners"]) for m in members][-2:] == [
+        ("Person", "owner@example.org", False),
+        ("Person", "adherent@example.org", True),
     ]
+    # The consent given at /account/partners holds in the new organization, and only it.
+    assert [p.user_id for p in await SharedProfile.all()] == [(await User.get(email="adherent@example.org")).id]
 
 
 async def test_members_are_matched_by_email_with_existing_accounts(filled, db):

@@ -1,0 +1,56 @@
+"""Start-up: ``/healthz`` does not wait for the GraphQL schema, which is built on the
+first API call or just after the server listens; a module whose GraphQL contribution is
+refused still stops the process with the module's one line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+
+from starlette.applications import Starlette
+
+from fabcom import app as app_module
+from fabcom.gql.routes import LazyGraphQLEndpoint
+from fabcom.module_system.registry import ModuleError
+
+
+def graphql_endpoint(app: Starlette) -> LazyGraphQLEndpoint:
+    route = next(r for r in app.routes if getattr(r, "path", None) == "/graphql")
+    return route.endpoint.__self__  # type: ignore[attr-defined]
+
+
+async def test_health_answers_before_the_schema_is_built_and_the_first_query_builds_it(app, client):
+    endpoint = graphql_endpoint(app)
+
+    health = await client.get("/healthz")
+
+    assert health.status_code == 200
+    assert endpoint._endpoint is None  # nothing of GraphQL built yet
+    answer = await client.post("/graphql", json={"query": "{ categories(first: 1) { totalCount } }"})
+    assert answer.status_code == 200
+    assert "errors" not in answer.json()
+    assert answer.json()["data"]["categories"]["totalCount"] > 0
+    assert endpoint._endpoint is not None
+
+
+class RefusedEndpoint(LazyGraphQLEndpoint):
+    async def warm_up(self, delay_s: float = 0.2) -> None:
+        raise ModuleError("module 'clashy': GraphQL name 'ExtraThing' is already defined by module 'extra'")
+
+
+async def test_a_module_refused_when_the_schema_is_built_stops_the_process_with_one_line(db, monkeypatch, caplog):
+    signals: list[tuple[int, int]] = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: signals.append((pid, sig)))
+    monkeypatch.setattr(app_module, "AFTER_START_DELAY_S", 0)
+    monkeypatch.setattr(app_module, "startup_failure", [])
+    app = Starlette()
+    caplog.set_level(logging.CRITICAL, logger="fabcom.app")
+
+    await app_module.after_start(app, db.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}), RefusedEndpoint(db))
+
+    message = "module 'clashy': GraphQL name 'ExtraThing' is already defined by module 'extra'"
+    assert app_module.startup_failure == [message]
+    assert [r.getMessage() for r in caplog.records if r.name == "fabcom.app"] == [message]
+    assert signals == [(os.getpid(), signal.SIGTERM)]
+    assert app.state.job_runner is None  # with Redis configured, `fabcom worker` runs the jobs
