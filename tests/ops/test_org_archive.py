@@ -183,56 +183,58 @@ MINIMAL = {
 }
 
 
-@pytest.mark.parametrize(
-    ("archive", "message"),
-    [
-        (b"not a zip", "not a zip archive"),
-        (zip_of({**MINIMAL}), "manifest.json is missing: not a fabcom organization export"),
-        (
-            zip_of({"manifest.json": manifest(version=2), **MINIMAL}),
-            "archive format version 2; this fabcom reads version 1",
+# Each archive is named by its message: the zips carry their creation time, and ids made
+# from their bytes would differ between xdist workers collecting a second apart.
+BAD_ARCHIVES = [
+    (b"not a zip", "not a zip archive"),
+    (zip_of({**MINIMAL}), "manifest.json is missing: not a fabcom organization export"),
+    (
+        zip_of({"manifest.json": manifest(version=2), **MINIMAL}),
+        "archive format version 2; this fabcom reads version 1",
+    ),
+    (
+        zip_of({"manifest.json": manifest(format="other"), **MINIMAL}),
+        "manifest.json: not a fabcom organization export",
+    ),
+    (
+        zip_of({"manifest.json": manifest(), "organization.jsonld": MINIMAL["organization.jsonld"]}),
+        "members.jsonld is listed in the manifest but missing",
+    ),
+    (
+        zip_of({"manifest.json": manifest(), **MINIMAL, "../evil.jsonld": b"{}"}),
+        "unexpected file name in the archive: '../evil.jsonld'",
+    ),
+    (
+        zip_of({"manifest.json": manifest(), **MINIMAL, "/etc/cron.d/x": b"x"}),
+        "unexpected file name in the archive: '/etc/cron.d/x'",
+    ),
+    (
+        zip_of({"manifest.json": manifest(), **MINIMAL, "attachments/../../x.png": b"x"}),
+        "unexpected file name in the archive: 'attachments/../../x.png'",
+    ),
+    (
+        zip_of({"manifest.json": manifest(), **MINIMAL, "attachments/1.png": b"\0" * (50 * 1024 * 1024)}),
+        "attachments/1.png: compressed more than 200:1 (a zip bomb?)",
+    ),
+    (
+        zip_of({"manifest.json": manifest(attachments={"attachments/1.png": "0" * 64}), **MINIMAL}),
+        "attachments/1.png is listed in the manifest but missing",
+    ),
+    (
+        zip_of(
+            {
+                "manifest.json": manifest(attachments={"attachments/1.png": "0" * 64}),
+                **MINIMAL,
+                "attachments/1.png": b"png",
+            }
         ),
-        (
-            zip_of({"manifest.json": manifest(format="other"), **MINIMAL}),
-            "manifest.json: not a fabcom organization export",
-        ),
-        (
-            zip_of({"manifest.json": manifest(), "organization.jsonld": MINIMAL["organization.jsonld"]}),
-            "members.jsonld is listed in the manifest but missing",
-        ),
-        (
-            zip_of({"manifest.json": manifest(), **MINIMAL, "../evil.jsonld": b"{}"}),
-            "unexpected file name in the archive: '../evil.jsonld'",
-        ),
-        (
-            zip_of({"manifest.json": manifest(), **MINIMAL, "/etc/cron.d/x": b"x"}),
-            "unexpected file name in the archive: '/etc/cron.d/x'",
-        ),
-        (
-            zip_of({"manifest.json": manifest(), **MINIMAL, "attachments/../../x.png": b"x"}),
-            "unexpected file name in the archive: 'attachments/../../x.png'",
-        ),
-        (
-            zip_of({"manifest.json": manifest(), **MINIMAL, "attachments/1.png": b"\0" * (50 * 1024 * 1024)}),
-            "attachments/1.png: compressed more than 200:1 (a zip bomb?)",
-        ),
-        (
-            zip_of({"manifest.json": manifest(attachments={"attachments/1.png": "0" * 64}), **MINIMAL}),
-            "attachments/1.png is listed in the manifest but missing",
-        ),
-        (
-            zip_of(
-                {
-                    "manifest.json": manifest(attachments={"attachments/1.png": "0" * 64}),
-                    **MINIMAL,
-                    "attachments/1.png": b"png",
-                }
-            ),
-            "attachments/1.png: checksum mismatch",
-        ),
-        (zip_of({"manifest.json": b"{nope", **MINIMAL}), "manifest.json is not valid JSON"),
-    ],
-)
+        "attachments/1.png: checksum mismatch",
+    ),
+    (zip_of({"manifest.json": b"{nope", **MINIMAL}), "manifest.json is not valid JSON"),
+]
+
+
+@pytest.mark.parametrize(("archive", "message"), BAD_ARCHIVES, ids=[message for _, message in BAD_ARCHIVES])
 def test_bad_archives_are_refused_with_a_clear_error(archive, message):
     with pytest.raises(ArchiveError) as refused:
         read_archive(archive)
