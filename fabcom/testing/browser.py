@@ -3,17 +3,16 @@ migrated SQLite database with the demo data, for Playwright to drive."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
+from fabcom.testing.cache import FABCOM, fabcom_env, prepare_var_dir
 from fabcom.testing.processes import free_port
 from fabcom.testing.services import services_required
 
@@ -26,7 +25,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-FABCOM = [sys.executable, "-m", "fabcom"]
 
 
 def require_chromium() -> None:
@@ -38,26 +36,28 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def demo_server(var_dir: Path, modules: str = "", setup: Sequence[tuple[list[str], str | None]] = ()) -> Iterator[str]:
-    """``fabcom migrate``, ``fabcom demo``, then each ``(arguments, standard input)`` of
-    ``setup``, then ``fabcom serve`` on a free port until the block ends; yields its URL."""
-    env = {
-        **os.environ,
-        "FABCOM_VAR_DIR": str(var_dir),
-        "FABCOM_DATABASE_URL": "",
-        "FABCOM_REDIS_URL": "",
-        "FABCOM_MODULES": modules,
-    }
-    for args, given in [(["migrate"], None), (["demo"], None), *setup]:
+def demo_server(
+    var_dir: Path,
+    modules: str = "",
+    setup: Sequence[tuple[list[str], str | None]] = (),
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """A copy of the run's demo instance for ``modules`` in ``var_dir`` (as ``fabcom
+    migrate`` then ``fabcom demo`` leave it), then each ``(arguments, standard input)`` of
+    ``setup``, then ``fabcom serve`` on a free port, with ``env`` added to its
+    environment, until the block ends; yields its URL."""
+    prepare_var_dir(var_dir, modules, demo=True)
+    server_env = {**fabcom_env(var_dir, modules), **(env or {})}
+    for args, given in setup:
         done = subprocess.run(  # noqa: S603 - our own command line
-            FABCOM + args, env=env, input=given, capture_output=True, text=True, timeout=600, check=False
+            FABCOM + args, env=server_env, input=given, capture_output=True, text=True, timeout=600, check=False
         )
         assert done.returncode == 0, done.stderr
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env["FABCOM_BASE_URL"] = base
+    server_env["FABCOM_BASE_URL"] = base
     process = subprocess.Popen(  # noqa: S603 - our own command line
-        [*FABCOM, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*FABCOM, "serve", "--port", str(port)], env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + 60

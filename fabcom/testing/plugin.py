@@ -7,8 +7,10 @@ PostgreSQL too; all installed first-party modules are enabled, so their tables e
 
 from __future__ import annotations
 
+import asyncio
 import graphlib
 import itertools
+import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -26,26 +28,59 @@ from fabcom.auth.services import open_session
 from fabcom.db import close_database, open_database
 from fabcom.inventory.services import seed_categories
 from fabcom.members.models import Membership, Role
-from fabcom.migrations_api import apply_migrations
 from fabcom.module_system.registry import active_registry, discover
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Principal, load_principal
 from fabcom.settings import Settings
-from fabcom.testing.services import POSTGRES_ENV, create_postgres_database, drop_postgres_database, require
+from fabcom.testing import cache
+from fabcom.testing.services import POSTGRES_ENV, drop_postgres_database, require
 
 # Kept between tests: the shipped taxonomy and the migration history.
 KEPT_TABLES = {"fabcom_category", "tortoise_migrations"}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_OWNS_CACHE] = cache.start_run()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_OWNS_CACHE, False):
+        cache.end_run()
+
+
+_OWNS_CACHE = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="session")
+async def _migrated_databases() -> AsyncIterator[dict[str, Settings]]:
+    """The migrated database of each backend for this test process, kept until its end.
+    Under ``pytest-xdist --dist loadfile`` a worker's files alternate backends, so pytest
+    sets ``database`` up again for nearly every file: it must not migrate each time."""
+    migrated: dict[str, Settings] = {}
+    yield migrated
+    for settings in migrated.values():
+        if not settings.is_sqlite:
+            await drop_postgres_database(settings.database_url)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Settings]:
-    """A migrated database for the whole session, one per backend (tests are grouped by it)."""
-    var_dir = tmp_path_factory.mktemp(f"var-{request.param}")
-    url = ""
-    if request.param == "postgres":
-        url = await create_postgres_database(require(POSTGRES_ENV, "PostgreSQL"))
-    settings = Settings(var_dir=var_dir, database_url=url, secret_key="test-secret", modules=sorted(discover()))
-    await apply_migrations(settings)
+async def database(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    _migrated_databases: dict[str, Settings],
+) -> AsyncIterator[Settings]:
+    """A migrated database, one per backend, open while the tests of that backend run."""
+    settings = _migrated_databases.get(request.param)
+    if settings is None:
+        var_dir = tmp_path_factory.mktemp(f"var-{request.param}")
+        modules = sorted(discover())
+        url = ""
+        if request.param == "postgres":
+            url = await cache.migrated_postgres_database(require(POSTGRES_ENV, "PostgreSQL"), ",".join(modules))
+        else:
+            await asyncio.to_thread(cache.prepare_var_dir, var_dir, ",".join(modules))
+        settings = Settings(var_dir=var_dir, database_url=url, secret_key="test-secret", modules=modules)
+        _migrated_databases[request.param] = settings
     await open_database(settings)
     await seed_categories()
     try:
@@ -55,15 +90,14 @@ async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         # Tortoise caches INSERT statements per connection name and table, not per
         # dialect: forget SQLite's "?" placeholders before PostgreSQL's turn.
         EXECUTOR_CACHE.clear()
-        if url:
-            await drop_postgres_database(url)
 
 
 @pytest.fixture
 async def db(database: Settings) -> AsyncIterator[Settings]:
-    """An empty database (but for the taxonomy) for one test."""
+    """An empty instance (but for the taxonomy) for one test: no rows, no uploads."""
     yield database
     await connections.get("default").execute_script("".join(f'DELETE FROM "{t}";' for t in _tables_children_first()))
+    shutil.rmtree(database.uploads_dir, ignore_errors=True)
 
 
 def _tables_children_first() -> list[str]:

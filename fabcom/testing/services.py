@@ -48,15 +48,17 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
-async def create_postgres_database(url: str, prefix: str = "fabcom_t") -> str:
-    """Create a fresh database on the server of ``url``; returns its URL. Each test run
-    gets its own, so parallel runs and server-process tests never share state."""
+async def create_postgres_database(url: str, prefix: str = "fabcom_t", template: str = "") -> str:
+    """Create a fresh database on the server of ``url`` (a copy of the database at URL
+    ``template`` if given); returns its URL. Each test run gets its own, so parallel runs
+    and server-process tests never share state."""
     import asyncpg
 
     name = f"{prefix}_{secrets.token_hex(4)}"
+    copy = f' TEMPLATE "{urlsplit(template).path.lstrip("/")}"' if template else ""
     conn = await asyncpg.connect(_asyncpg_dsn(url))
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await conn.close()
     return with_database(url, name)

@@ -9,29 +9,16 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import openpyxl
 import pytest
 from PIL import Image
 
-from fabcom.testing.services import services_required
+from fabcom.testing.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, require_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "fabcom-demo-2026"
 STAFF = "lucas@recyclerie-du-canal.example"
 OTHER_ORG_STAFF = "julie@fablab-des-pentes.example"  # Fablab des Pentes: a partner, but the item is private
@@ -39,47 +26,11 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 FABCOM = [sys.executable, "-m", "fabcom"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        if services_required():
-            pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    var = tmp_path_factory.mktemp("browser-var")
-    env = {**os.environ, "FABCOM_VAR_DIR": str(var), "FABCOM_DATABASE_URL": "", "FABCOM_REDIS_URL": ""}
-    for args in (["migrate"], ["demo", "--if-empty"]):
-        done = subprocess.run(FABCOM + args, env=env, capture_output=True, text=True, timeout=300, check=False)
-        assert done.returncode == 0, done.stderr
-    port = _free_port()
-    env["FABCOM_BASE_URL"] = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [*FABCOM, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "fabcom serve exited early"
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("fabcom serve did not answer /healthz within 30 s")
+    require_chromium()
+    with demo_server(tmp_path_factory.mktemp("browser-var"), os.environ.get("FABCOM_MODULES", "")) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def shoot(page, name: str, full_page: bool) -> None:

@@ -12,6 +12,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+from fabcom.testing.cache import prepare_var_dir
 from fabcom.testing.services import POSTGRES_ENV, create_postgres_database, drop_postgres_database, require
 
 
@@ -31,8 +32,11 @@ def instance(tmp_path: Path, name: str, database_url: str = "") -> dict[str, str
 
 
 def demo_with_uploads(env: dict[str, str]) -> None:
-    assert fabcom(["migrate"], env).returncode == 0
-    assert fabcom(["demo"], env).returncode == 0
+    if env["FABCOM_DATABASE_URL"]:
+        assert fabcom(["migrate"], env).returncode == 0
+        assert fabcom(["demo"], env).returncode == 0
+    else:
+        prepare_var_dir(Path(env["FABCOM_VAR_DIR"]), env["FABCOM_MODULES"], demo=True)
     uploads = Path(env["FABCOM_VAR_DIR"]) / "uploads"
     (uploads / "2026").mkdir(parents=True)
     (uploads / "a1b2.png").write_bytes(b"\x89PNG fake photo one")

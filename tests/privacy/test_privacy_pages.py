@@ -12,6 +12,7 @@ from fabcom.auth.services import create_user, open_session
 from fabcom.members.models import Role
 from fabcom.members.services import add_member
 from fabcom.permissions import system_principal
+from fabcom.testing.cache import prepare_var_dir
 
 PASSWORD = "a long passphrase 2026"
 
@@ -102,8 +103,7 @@ def test_the_admin_exports_then_erases_a_person_from_the_command_line(tmp_path):
             [*fabcom, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False
         )
 
-    assert run("migrate").returncode == 0
-    assert run("demo").returncode == 0
+    prepare_var_dir(tmp_path / "var", os.environ.get("FABCOM_MODULES", ""), demo=True)
     email = "paul@example.org"
     exported = run("user", "export", email, "-o", str(tmp_path / "paul.json"))
     assert exported.returncode == 0, exported.stderr

@@ -3,65 +3,19 @@ the day's total right — against a real ``fabcom serve`` with the ressourcerie 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 
-from fabcom.testing.processes import free_port
-from fabcom.testing.services import services_required
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-FABCOM = [sys.executable, "-m", "fabcom"]
+from fabcom.testing.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, require_chromium
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        if services_required():
-            pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    env = {
-        **os.environ,
-        "FABCOM_VAR_DIR": str(tmp_path_factory.mktemp("weighing")),
-        "FABCOM_DATABASE_URL": "",
-        "FABCOM_REDIS_URL": "",
-        "FABCOM_MODULES": "ressourcerie",
-    }
-    for args in (["migrate"], ["demo"]):
-        done = subprocess.run(FABCOM + args, env=env, capture_output=True, text=True, timeout=600, check=False)
-        assert done.returncode == 0, done.stderr
-    port = free_port()
-    process = subprocess.Popen(
-        [*FABCOM, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+    require_chromium()
+    with demo_server(tmp_path_factory.mktemp("weighing"), "ressourcerie") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_five_weighings_by_keyboard_one_undone(server):
@@ -69,7 +23,7 @@ def test_five_weighings_by_keyboard_one_undone(server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_context(locale="fr-FR", viewport={"width": 800, "height": 1000}).new_page()  # a tablet
         page.goto(server + "/login")
         page.get_by_label("Adresse e-mail").fill("lucas@recyclerie-du-canal.example")
@@ -124,7 +78,7 @@ def test_a_sale_at_the_till_by_keyboard(server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 800}).new_page()  # a phone
         page.goto(server + "/login")
         page.get_by_label("Adresse e-mail").fill("lucas@recyclerie-du-canal.example")
@@ -179,7 +133,7 @@ def test_the_report_draws_its_charts_under_the_csp(server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_context(locale="fr-FR", viewport={"width": 800, "height": 1000}).new_page()
         refused: list[str] = []
         page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
@@ -207,7 +161,7 @@ def test_a_scale_reading_fills_the_weight_and_enter_records_it(server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_context(locale="fr-FR", viewport={"width": 800, "height": 1000}).new_page()
         page.goto(server + "/login")
         page.get_by_label("Adresse e-mail").fill("lucas@recyclerie-du-canal.example")
