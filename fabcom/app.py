@@ -77,19 +77,23 @@ async def start_embedded_jobs(settings: Settings) -> EmbeddedRunner | None:
 
 async def after_start(app: Starlette, settings: Settings, graphql: LazyGraphQLEndpoint) -> None:
     """What can wait until the server listens (``/healthz`` and the pages answer first):
-    the embedded job runner (jobs enqueued meanwhile wait in the outbox a moment) and the
-    GraphQL schema. A module whose GraphQL contribution is refused stops the process with
-    the module's one-line message, as the other module checks do before start-up."""
+    the GraphQL schema, then the embedded job runner (jobs enqueued meanwhile wait in the
+    outbox a moment). The schema comes first because an API client is waiting for it and
+    no job is: the runner's start (arq, an HTTP client and its TLS context) would otherwise
+    delay the first GraphQL answer by ~0.1 s of CPU. A module whose GraphQL contribution
+    is refused stops the process with the module's one-line message, as the other module
+    checks do before start-up, and no job runner is started."""
     await asyncio.sleep(AFTER_START_DELAY_S)
-    app.state.job_runner = await start_embedded_jobs(settings)
     try:
         await graphql.warm_up(delay_s=0)
     except ModuleError as exc:
         startup_failure.append(str(exc))
         logger.critical("%s", exc)
         os.kill(os.getpid(), signal.SIGTERM)
+        return
     except Exception:  # the next /graphql request tries again; say it now, not then
         logger.exception("building the GraphQL schema failed")
+    app.state.job_runner = await start_embedded_jobs(settings)
     # Start-up objects (models, catalogues, the schema) leave the collector's generations:
     # fewer and shorter GC pauses under load, hence a tighter tail latency.
     gc.freeze()

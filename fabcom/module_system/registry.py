@@ -8,10 +8,12 @@ the same slug. Once frozen at start-up nothing can be added to it.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 
 from pydantic import ValidationError
@@ -44,6 +46,35 @@ def _with_package(manifest: Module, package: str) -> Module:
     return manifest
 
 
+# The ``fabcom.modules`` entry points last read, and the state of ``sys.path`` they were read in.
+_entry_points_cache: tuple[tuple[tuple[str, int], ...], tuple[EntryPoint, ...]] | None = None
+
+
+def _path_state() -> tuple[tuple[str, int], ...]:
+    """Each ``sys.path`` folder with its modification time: installing or removing a
+    distribution adds or removes a ``*.dist-info`` folder there, which changes it."""
+    state = []
+    for folder in sys.path:
+        try:
+            state.append((folder, os.stat(folder or ".").st_mtime_ns))
+        except OSError:
+            state.append((folder, -1))
+    return tuple(state)
+
+
+def _module_entry_points() -> tuple[EntryPoint, ...]:
+    """The ``fabcom.modules`` entry points of the installed distributions. Reading them
+    opens the metadata of every installed distribution (~10-20 ms), and ``fabcom serve``
+    builds the registry five times while it starts (the command's check, the routes, the
+    database, the jobs, the GraphQL schema): the answer is kept while ``sys.path`` and
+    its folders are unchanged."""
+    global _entry_points_cache
+    state = _path_state()
+    if _entry_points_cache is None or _entry_points_cache[0] != state:
+        _entry_points_cache = (state, tuple(entry_points(group=ENTRY_POINT_GROUP)))
+    return _entry_points_cache[1]
+
+
 def discover() -> dict[str, Module]:
     """Every installed module: the first-party ones under ``modules/`` and those that
     other distributions expose in the ``fabcom.modules`` entry-point group."""
@@ -63,7 +94,7 @@ def discover() -> dict[str, Module]:
             add(_with_package(_manifest_of(importlib.import_module(package), package), package), package)
         except ManifestError as exc:
             raise ModuleError(str(exc)) from None
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+    for entry_point in _module_entry_points():
         try:
             loaded = entry_point.load()
         except ManifestError as exc:

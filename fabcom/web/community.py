@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import nh3
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -36,13 +36,23 @@ from fabcom.web.inventory import _decimal_text
 from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page
 from fabcom.web.templating import _, flash, is_htmx, render
 
-_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    # Imported and built on the first project page, not at start-up: markdown-it costs
+    # ~30-45 ms of CPU to import, paid by every web process before its first answer.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def render_markdown(text: str) -> Markup:
     """Markdown to HTML, then sanitised by nh3: no script, no event handler, no
     ``javascript:`` link, links marked ``rel="noopener noreferrer nofollow"``."""
-    return Markup(nh3.clean(_markdown.render(text or ""), link_rel="noopener noreferrer nofollow"))  # noqa: S704 - sanitised by nh3
+    return Markup(nh3.clean(_markdown().render(text or ""), link_rel="noopener noreferrer nofollow"))  # noqa: S704 - sanitised by nh3
 
 
 # --- projects -----------------------------------------------------------------------------

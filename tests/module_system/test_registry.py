@@ -117,6 +117,15 @@ def test_a_separately_installed_distribution_is_discovered(installed_distributio
     assert found["extra_reports"].package == package.name
 
 
+def test_a_distribution_installed_after_a_first_discovery_is_found(installed_distribution):
+    # Discovery keeps the entry points it read while sys.path's folders are unchanged.
+    before = discover()
+    installed_distribution("extra_reports")
+
+    assert "extra_reports" not in before
+    assert discover()["extra_reports"].version == "0.3.0"
+
+
 def test_two_modules_with_one_slug_are_refused(installed_distribution, tmp_path):
     installed_distribution("extra_reports")
     # a second distribution claiming the same slug

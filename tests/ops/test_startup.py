@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from fabcom import app as app_module
 from fabcom.gql.routes import LazyGraphQLEndpoint
 from fabcom.module_system.registry import ModuleError
+from fabcom.settings import Settings
 
 
 def graphql_endpoint(app: Starlette) -> LazyGraphQLEndpoint:
@@ -47,10 +48,45 @@ async def test_a_module_refused_when_the_schema_is_built_stops_the_process_with_
     app = Starlette()
     caplog.set_level(logging.CRITICAL, logger="fabcom.app")
 
-    await app_module.after_start(app, db.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}), RefusedEndpoint(db))
+    started: list[str] = []
+
+    async def start_jobs(settings: Settings) -> None:  # stands in for the embedded runner
+        started.append("jobs")
+
+    monkeypatch.setattr(app_module, "start_embedded_jobs", start_jobs)
+
+    await app_module.after_start(app, db, RefusedEndpoint(db))
 
     message = "module 'clashy': GraphQL name 'ExtraThing' is already defined by module 'extra'"
     assert app_module.startup_failure == [message]
     assert [r.getMessage() for r in caplog.records if r.name == "fabcom.app"] == [message]
     assert signals == [(os.getpid(), signal.SIGTERM)]
-    assert app.state.job_runner is None  # with Redis configured, `fabcom worker` runs the jobs
+    assert started == []  # the process is stopping: no job runner is started
+
+
+class RecordingEndpoint(LazyGraphQLEndpoint):
+    def __init__(self, settings: Settings, order: list[str]) -> None:
+        super().__init__(settings)
+        self.order = order
+
+    async def warm_up(self, delay_s: float = 0.2) -> None:
+        self.order.append("schema")
+
+
+async def test_after_start_builds_the_schema_before_starting_the_job_runner(db, monkeypatch):
+    # An API client may be waiting for the schema; no job is waiting for the runner.
+    order: list[str] = []
+    monkeypatch.setattr(app_module, "AFTER_START_DELAY_S", 0)
+    monkeypatch.setattr(app_module.gc, "freeze", lambda: None)  # keep the test process's collector as it is
+
+    async def start_jobs(settings: Settings) -> str:
+        order.append("jobs")
+        return "runner"
+
+    monkeypatch.setattr(app_module, "start_embedded_jobs", start_jobs)
+    app = Starlette()
+
+    await app_module.after_start(app, db, RecordingEndpoint(db, order))
+
+    assert order == ["schema", "jobs"]
+    assert app.state.job_runner == "runner"
