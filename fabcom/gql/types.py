@@ -181,6 +181,10 @@ def organization_uri(ctx: Context, org: orgs.Organization) -> str:
     return org.remote_uri or f"{ctx.base_url}/o/{org.slug}"
 
 
+def _item_uri(root: Any, info: Info) -> str:
+    return f"{organization_uri(_ctx(info), root.organization)}/items/{root.id}"
+
+
 # --- inventory ---------------------------------------------------------------------------
 
 
@@ -242,22 +246,15 @@ class Item(relay.Node):
     def is_type_of(cls, obj: Any, info: Any) -> bool:
         return isinstance(obj, inventory.Item | cls)
 
-    @strawberry.field(description="Canonical URI of the item.")
-    def uri(self, info: Info) -> str:
-        org = self.organization  # type: ignore[attr-defined]
-        return f"{organization_uri(_ctx(info), org)}/items/{self.id}"
-
-    @strawberry.field(description="The organization that holds it.")
-    def organization(self) -> Organization:
-        return _related(self, "organization")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="Its category in the shared taxonomy.")
-    def category(self) -> Category | None:
-        return _related(self, "category")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="Where it is kept.")
-    def location(self) -> Location | None:
-        return _related(self, "location")  # type: ignore[no-any-return]
+    # The relations are plain fields: graphql-core reads the row's attribute, with no
+    # resolver call per item (they are loaded with the page, ``loaders.prepare_items``;
+    # an unfetched one is Tortoise's awaitable, which the executor awaits). ``uri`` is
+    # declared the same way, its resolver given to ``strawberry.field``, because
+    # Strawberry lists such fields before the methods: the schema keeps its order.
+    uri: str = strawberry.field(resolver=_item_uri, description="Canonical URI of the item.")
+    organization: Organization = strawberry.field(description="The organization that holds it.")
+    category: Category | None = strawberry.field(description="Its category in the shared taxonomy.")
+    location: Location | None = strawberry.field(description="Where it is kept.")
 
     @strawberry.field(description="Its photos, in order (a few at most, so a plain list).")
     def photos(self) -> list[Photo]:
@@ -403,13 +400,8 @@ class Partnership(relay.Node):
     def is_type_of(cls, obj: Any, info: Any) -> bool:
         return isinstance(obj, network.Partnership | cls)
 
-    @strawberry.field(description="The organization that asked.")
-    def organization(self) -> Organization:
-        return _related(self, "organization")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The organization asked.")
-    def partner(self) -> Organization:
-        return _related(self, "partner")  # type: ignore[no-any-return]
+    organization: Organization = strawberry.field(description="The organization that asked.")
+    partner: Organization = strawberry.field(description="The organization asked.")
 
 
 @strawberry.type(description="A partner organization's request for an item.")
