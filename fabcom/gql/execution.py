@@ -21,8 +21,10 @@ graphql-core's full path, which reports it as before.
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from graphql import GraphQLLeafType, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, Undefined, is_leaf_type
@@ -31,9 +33,14 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from tortoise.models import Model
 
+# Asked of every field's value, several times over: the common values answer at once.
+_NEVER_AWAITED = frozenset({type(None), bool, int, float, str, list, dict, Decimal, dt.datetime, dt.date})
+
 
 def is_awaitable(value: Any) -> bool:
     """graphql-core's predicate, except that a Tortoise row is not awaited."""
+    if type(value) in _NEVER_AWAITED:
+        return False
     return not isinstance(value, Model) and optimized_is_awaitable(value)
 
 

@@ -94,6 +94,7 @@ async def connect(
     *,
     order: Order | None = None,
     prepare: Any = None,
+    load: Any = None,
     node: Any = None,
 ) -> Any:
     """The shape every list resolver shares: a keyset page of ``queryset`` (already
@@ -106,6 +107,7 @@ async def connect(
         before=before,
         order=order or Order(),
         prepare=prepare,
+        load=load,
         count=wants_total(info),
     )
     return connection(page, node)
@@ -127,6 +129,8 @@ def _related(root: Any, name: str) -> Any:
 
 def _reverse(root: Any, name: str) -> Any:
     relation = getattr(root, name)
+    if isinstance(relation, list):  # a plain row's (``loaders.item_rows``)
+        return relation
     return list(relation) if relation._fetched else relation.all()
 
 
@@ -158,7 +162,7 @@ class Organization(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, orgs.Organization | cls)
+        return isinstance(obj, orgs.Organization | loaders.OrganizationRow | cls)
 
     @strawberry.field(description="Canonical URI (its federation identity).")
     def uri(self, info: Info) -> str:
@@ -174,7 +178,7 @@ class Organization(relay.Node):
         before: str | None = None,
     ) -> Connection[Item]:
         queryset = loaders.items_queryset(_ctx(info).principal).filter(organization_id=self.id)
-        return await connect(info, queryset, first, after, last, before, prepare=loaders.prepare_items)  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before, load=loaders.item_rows)  # type: ignore[no-any-return]
 
 
 def organization_uri(ctx: Context, org: orgs.Organization) -> str:
@@ -198,7 +202,7 @@ class Category(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, inventory.Category | cls)
+        return isinstance(obj, inventory.Category | loaders.CategoryRow | cls)
 
     @strawberry.field(description="The label in the language of the request.")
     def label(self, info: Info) -> str:
@@ -244,13 +248,14 @@ class Item(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, inventory.Item | cls)
+        return isinstance(obj, inventory.Item | loaders.ItemRow | cls)
 
     # The relations are plain fields: graphql-core reads the row's attribute, with no
-    # resolver call per item (they are loaded with the page, ``loaders.prepare_items``;
-    # an unfetched one is Tortoise's awaitable, which the executor awaits). ``uri`` is
-    # declared the same way, its resolver given to ``strawberry.field``, because
-    # Strawberry lists such fields before the methods: the schema keeps its order.
+    # resolver call per item. A page's rows carry them (``loaders.item_rows``), as do
+    # ``prepare_items``'s models; a model's unfetched relation is Tortoise's awaitable,
+    # which the executor awaits. ``uri`` is declared the same way, its resolver given to
+    # ``strawberry.field``, because Strawberry lists such fields before the methods: the
+    # schema keeps its order.
     uri: str = strawberry.field(resolver=_item_uri, description="Canonical URI of the item.")
     organization: Organization = strawberry.field(description="The organization that holds it.")
     category: Category | None = strawberry.field(description="Its category in the shared taxonomy.")
