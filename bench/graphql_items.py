@@ -8,7 +8,10 @@
     equivalent query, when ``node_modules/.bin/postgraphile`` is found (set
     ``BENCH_POSTGRAPHILE`` to its path).
 
-Every answer's body is checked (GraphQL answers 200 even when it fails). Settings:
+Every answer's body is checked (GraphQL answers 200 even when it fails). Each fabcom and
+PostGraphile series also reports the server process's CPU time per request (user +
+system, from ``/proc``), which holds better than wall-clock times on a busy machine.
+Settings:
 ``FABCOM_BENCH_POSTGRES_URL`` (a server where the user may create databases),
 ``BENCH_ITEMS`` (100000), ``BENCH_REQUESTS`` (400 per series).
 """
@@ -71,14 +74,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def summary(name: str, latencies: list[float], wall: float) -> dict[str, Any]:
+def summary(name: str, latencies: list[float], wall: float, cpu_s: float | None = None) -> dict[str, Any]:
     ordered = sorted(latencies)
     return {
         "name": name,
         "p50_ms": statistics.median(ordered) * 1000,
         "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
         "rps": len(ordered) / wall,
+        "cpu_ms": None if cpu_s is None else cpu_s / len(ordered) * 1000,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def seed(url: str) -> None:
@@ -172,7 +182,7 @@ async def floor(url: str, with_total: bool) -> dict[str, Any]:
     return summary(f"floor: asyncpg {label} + orjson (in-process)", latencies, wall)
 
 
-async def load(name: str, url: str, query: str, concurrency: int, check: Any) -> dict[str, Any]:
+async def load(name: str, url: str, query: str, concurrency: int, check: Any, pid: int) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client:
 
         async def one() -> float:
@@ -195,10 +205,10 @@ async def load(name: str, url: str, query: str, concurrency: int, check: Any) ->
                 remaining -= 1
                 latencies.append(await one())
 
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu_seconds(pid)
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        wall = time.perf_counter() - start
-    return summary(f"{name}, c={concurrency}", latencies, wall)
+        wall, cpu = time.perf_counter() - start, cpu_seconds(pid) - cpu_start
+    return summary(f"{name}, c={concurrency}", latencies, wall, cpu)
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -257,6 +267,7 @@ async def main() -> None:
                     FABCOM_QUERY,
                     concurrency,
                     fabcom_page_ok,
+                    server.pid,
                 )
             )
         for concurrency in (1, 8):
@@ -267,6 +278,7 @@ async def main() -> None:
                     FABCOM_QUERY_PAGE,
                     concurrency,
                     fabcom_page_ok,
+                    server.pid,
                 )
             )
         binary = os.environ.get("BENCH_POSTGRAPHILE") or shutil.which("postgraphile")
@@ -287,6 +299,7 @@ async def main() -> None:
                         POSTGRAPHILE_QUERY,
                         concurrency,
                         postgraphile_page_ok,
+                        pgl.pid,
                     )
                 )
         else:
@@ -297,10 +310,16 @@ async def main() -> None:
             server.wait(timeout=30)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-    print("\n| series | p50 ms | p99 ms | req/s | p50 / floor |\n| --- | --: | --: | --: | --: |")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    print(
+        "\n| series | p50 ms | p99 ms | req/s | server CPU ms / req | p50 / floor |\n| --- | --: | --: | --: | --: | --: |"
+    )
     for r in results:
         base = results[1 if "no count" in r["name"] or "no totalCount" in r["name"] else 0]["p50_ms"]
-        print(f"| {r['name']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rps']:.1f} | {r['p50_ms'] / base:.1f} |")
+        cpu = "" if r["cpu_ms"] is None else f"{r['cpu_ms']:.2f}"
+        print(
+            f"| {r['name']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rps']:.1f} | {cpu} | {r['p50_ms'] / base:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Reads for the API: each applies ``fabcom.permissions`` and loads relations in bulk,
 so a page costs a fixed number of SQL queries whatever its size.
 
-Functions return model rows (or pages of them); ``types`` exposes them. An object the
-actor may not see is treated exactly like a missing one: ``None`` or absent from lists.
+Functions return model rows (or pages of them); ``types`` exposes them. Pages of items,
+the API's busiest list, are read as plain rows (``item_rows``) rather than Tortoise
+models. An object the actor may not see is treated exactly like a missing one: ``None``
+or absent from lists.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from fabcom.inventory.models import Category, Item, StockMovement
+from fabcom.inventory.models import Attachment, Category, Item, Location, StockMovement
 from fabcom.members.models import Membership
 from fabcom.network.models import ExchangeRequest, Partnership
 from fabcom.orgs.models import Organization
@@ -28,6 +31,82 @@ def items_queryset(principal: Principal) -> QuerySet[Item]:
 def prepare_items(queryset: QuerySet[Item]) -> QuerySet[Item]:
     """Every relation the Item type exposes, in 2 queries for the whole page."""
     return queryset.select_related("organization", "category", "location").prefetch_related("photos")
+
+
+class Row:
+    """A row read with ``values()``: its columns (by field name) as attributes. Building a
+    Tortoise model sets each field through ``Model.__setattr__`` and wires its relations:
+    for a page of 100 items with their organization, category, location and photos, that
+    was about half of the CPU time of reading the page."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    @property
+    def pk(self) -> Any:
+        return self.id  # type: ignore[attr-defined]
+
+
+class ItemRow(Row):
+    """An item of a page, with ``organization``, ``category``, ``location`` (rows, or
+    ``None``) and ``photos`` (a list of rows)."""
+
+
+class OrganizationRow(Row):
+    pass
+
+
+class CategoryRow(Row):
+    @property
+    def parent(self) -> Any:
+        """Not read with the page (as with a model row): an awaitable the executor awaits."""
+        return None if self.parent_id is None else Category.filter(id=self.parent_id).first()  # type: ignore[attr-defined]
+
+
+class LocationRow(Row):
+    pass
+
+
+class PhotoRow(Row):
+    pass
+
+
+def _columns(model: type[Model]) -> list[str]:
+    return list(model._meta.fields_db_projection)
+
+
+# relation -> (model, row class): joined with the page, like ``select_related``
+_JOINED: dict[str, tuple[type[Model], type[Row]]] = {
+    "organization": (Organization, OrganizationRow),
+    "category": (Category, CategoryRow),
+    "location": (Location, LocationRow),
+}
+
+
+async def item_rows(queryset: QuerySet[Item]) -> list[ItemRow]:
+    """The items of ``queryset`` (a page: filtered, ordered, limited) as rows with every
+    relation the Item type exposes: one JOIN for the page, one query for the photos."""
+    item_columns = _columns(Item)
+    joined = [
+        (relation, row_class, [(f"{relation}__{column}", column) for column in _columns(model)])
+        for relation, (model, row_class) in _JOINED.items()
+    ]
+    names = item_columns + [key for _, _, keys in joined for key, _ in keys]
+    rows: list[ItemRow] = []
+    for values in await queryset.values(*names):
+        row = ItemRow({column: values[column] for column in item_columns})
+        for relation, row_class, keys in joined:
+            related = None if values[f"{relation}_id"] is None else row_class({c: values[k] for k, c in keys})
+            setattr(row, relation, related)
+        rows.append(row)
+    photos: dict[int, list[PhotoRow]] = {row.pk: [] for row in rows}
+    if photos:
+        found = Attachment.filter(item_id__in=list(photos)).order_by("position", "id").values(*_columns(Attachment))
+        for values in await found:
+            photos[values["item_id"]].append(PhotoRow(values))
+    for row in rows:
+        row.photos = photos[row.pk]  # type: ignore[attr-defined]
+    return rows
 
 
 def projects_queryset(principal: Principal) -> QuerySet[Project]:

@@ -7,7 +7,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -150,11 +150,14 @@ async def paginate(
     before: str | None,
     order: Order = Order(),
     prepare: Callable[[QuerySet], QuerySet] | None = None,
+    load: Callable[[QuerySet], Awaitable[list[Any]]] | None = None,
     count: bool = True,
 ) -> Page:
     """One page of ``queryset`` (already filtered for visibility) and its total.
     ``prepare`` adds ``select_related``/``prefetch_related`` to the page query only;
-    ``count=False`` skips the ``COUNT(*)`` (the client did not ask for ``totalCount``)."""
+    ``load`` reads the page query's rows (by default, its models; rows need ``pk`` and the
+    sort field as attributes); ``count=False`` skips the ``COUNT(*)`` (the client did not
+    ask for ``totalCount``)."""
     check_window(first, last)
     forward = first is not None
     size = first if forward else last
@@ -167,7 +170,7 @@ async def paginate(
     page_qs = page_qs.order_by(*_ordering(order, forward)).limit(size + 1)
     if prepare is not None:
         page_qs = prepare(page_qs)
-    rows = list(await page_qs)
+    rows = list(await (page_qs if load is None else load(page_qs)))
     more = len(rows) > size
     rows = rows[:size]
     if not forward:

@@ -160,7 +160,7 @@ class Query:
     ) -> Connection[Item]:
         queryset = await filtered_items(_ctx(info), filter)
         order = order_by.as_order() if order_by is not None else Order()
-        return await connect(info, queryset, first, after, last, before, order=order, prepare=loaders.prepare_items)  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before, order=order, load=loaders.item_rows)  # type: ignore[no-any-return]
 
     @strawberry.field(description="An item by its global ID; null when it does not exist or you may not see it.")
     async def item(self, info: Info, id: strawberry.ID) -> Item | None:

@@ -94,6 +94,7 @@ async def connect(
     *,
     order: Order | None = None,
     prepare: Any = None,
+    load: Any = None,
     node: Any = None,
 ) -> Any:
     """The shape every list resolver shares: a keyset page of ``queryset`` (already
@@ -106,6 +107,7 @@ async def connect(
         before=before,
         order=order or Order(),
         prepare=prepare,
+        load=load,
         count=wants_total(info),
     )
     return connection(page, node)
@@ -127,6 +129,8 @@ def _related(root: Any, name: str) -> Any:
 
 def _reverse(root: Any, name: str) -> Any:
     relation = getattr(root, name)
+    if isinstance(relation, list):  # a plain row's (``loaders.item_rows``)
+        return relation
     return list(relation) if relation._fetched else relation.all()
 
 
@@ -158,7 +162,7 @@ class Organization(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, orgs.Organization | cls)
+        return isinstance(obj, orgs.Organization | loaders.OrganizationRow | cls)
 
     @strawberry.field(description="Canonical URI (its federation identity).")
     def uri(self, info: Info) -> str:
@@ -174,11 +178,15 @@ class Organization(relay.Node):
         before: str | None = None,
     ) -> Connection[Item]:
         queryset = loaders.items_queryset(_ctx(info).principal).filter(organization_id=self.id)
-        return await connect(info, queryset, first, after, last, before, prepare=loaders.prepare_items)  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before, load=loaders.item_rows)  # type: ignore[no-any-return]
 
 
 def organization_uri(ctx: Context, org: orgs.Organization) -> str:
     return org.remote_uri or f"{ctx.base_url}/o/{org.slug}"
+
+
+def _item_uri(root: Any, info: Info) -> str:
+    return f"{organization_uri(_ctx(info), root.organization)}/items/{root.id}"
 
 
 # --- inventory ---------------------------------------------------------------------------
@@ -194,7 +202,7 @@ class Category(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, inventory.Category | cls)
+        return isinstance(obj, inventory.Category | loaders.CategoryRow | cls)
 
     @strawberry.field(description="The label in the language of the request.")
     def label(self, info: Info) -> str:
@@ -240,24 +248,18 @@ class Item(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, inventory.Item | cls)
+        return isinstance(obj, inventory.Item | loaders.ItemRow | cls)
 
-    @strawberry.field(description="Canonical URI of the item.")
-    def uri(self, info: Info) -> str:
-        org = self.organization  # type: ignore[attr-defined]
-        return f"{organization_uri(_ctx(info), org)}/items/{self.id}"
-
-    @strawberry.field(description="The organization that holds it.")
-    def organization(self) -> Organization:
-        return _related(self, "organization")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="Its category in the shared taxonomy.")
-    def category(self) -> Category | None:
-        return _related(self, "category")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="Where it is kept.")
-    def location(self) -> Location | None:
-        return _related(self, "location")  # type: ignore[no-any-return]
+    # The relations are plain fields: graphql-core reads the row's attribute, with no
+    # resolver call per item. A page's rows carry them (``loaders.item_rows``), as do
+    # ``prepare_items``'s models; a model's unfetched relation is Tortoise's awaitable,
+    # which the executor awaits. ``uri`` is declared the same way, its resolver given to
+    # ``strawberry.field``, because Strawberry lists such fields before the methods: the
+    # schema keeps its order.
+    uri: str = strawberry.field(resolver=_item_uri, description="Canonical URI of the item.")
+    organization: Organization = strawberry.field(description="The organization that holds it.")
+    category: Category | None = strawberry.field(description="Its category in the shared taxonomy.")
+    location: Location | None = strawberry.field(description="Where it is kept.")
 
     @strawberry.field(description="Its photos, in order (a few at most, so a plain list).")
     def photos(self) -> list[Photo]:
@@ -403,13 +405,8 @@ class Partnership(relay.Node):
     def is_type_of(cls, obj: Any, info: Any) -> bool:
         return isinstance(obj, network.Partnership | cls)
 
-    @strawberry.field(description="The organization that asked.")
-    def organization(self) -> Organization:
-        return _related(self, "organization")  # type: ignore[no-any-return]
-
-    @strawberry.field(description="The organization asked.")
-    def partner(self) -> Organization:
-        return _related(self, "partner")  # type: ignore[no-any-return]
+    organization: Organization = strawberry.field(description="The organization that asked.")
+    partner: Organization = strawberry.field(description="The organization asked.")
 
 
 @strawberry.type(description="A partner organization's request for an item.")

@@ -1,0 +1,142 @@
+"""The executor's short path for plain scalar fields and Relay IDs (``fabcom.gql.execution``)
+answers exactly what graphql-core's full path answers: values, nulls, errors and their paths."""
+
+from __future__ import annotations
+
+import asyncio
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import SchemaExtension
+from strawberry.permission import BasePermission
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from fabcom.gql.execution import ExecutionContext, plain_scalars
+from fabcom.gql.schema import schema as fabcom_schema
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Deny(BasePermission):
+    message = "Not for you."
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
+class Later:
+    """An awaitable attribute (each ``await`` gives "awaited")."""
+
+    def __await__(self) -> Any:
+        async def value() -> str:
+            return "awaited"
+
+        return value().__await__()
+
+
+class Row:
+    """A database row the way the types receive one: attributes, no Strawberry object."""
+
+    def __init__(self, pk: Any, name: Any, colour: Any = Colour.RED, size: Any = 1, note: Any = None) -> None:
+        self.id, self.name, self.colour, self.size, self.note, self.secret = pk, name, colour, size, note, "s"
+
+
+@strawberry.type
+class Thing(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    colour: Colour
+    size: int
+    note: str | None
+    secret: str = strawberry.field(permission_classes=[Deny])
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, Row | cls)
+
+
+ROWS = [
+    Row(1, "plain"),
+    Row(2, "with a note", Colour.BLUE, 2, "a note"),
+    Row(3, None),  # null for a non-null field
+    Row(4, ["a", "list"]),  # a value String refuses
+    Row(5, "big", size=2**40),  # out of Int's range
+    Row(6, "bad colour", colour="green"),  # not a value of the enum
+    Row(7, Later()),  # an awaitable: awaited, like graphql-core does
+    Row(None, "no id"),
+]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def things(self) -> list[Thing | None]:
+        return ROWS  # type: ignore[return-value]
+
+
+def _run(query: str, context_class: type, extensions: list[Any] | None = None) -> dict[str, Any]:
+    schema = strawberry.Schema(query=Query, execution_context_class=context_class, extensions=extensions or [])
+    result = asyncio.run(schema.execute(query))
+    return {
+        "data": result.data,
+        "errors": sorted((e.message, tuple(e.path or ())) for e in result.errors or []),
+    }
+
+
+QUERY = "{ things { id name colour size note short: name ...on Thing { again: name } } }"
+
+
+def test_short_path_answers_like_graphql_core():
+    short = _run(QUERY, ExecutionContext)
+    full = _run(QUERY, StrawberryGraphQLCoreExecutionContext)
+    assert short == full
+    assert short["data"]["things"][0] == {
+        "id": relay.to_base64("Thing", 1),
+        "name": "plain",
+        "colour": "RED",
+        "size": 1,
+        "note": None,
+        "short": "plain",
+        "again": "plain",
+    }
+    assert short["data"]["things"][6]["name"] == "awaited"
+    assert len(short["errors"]) == 5  # null name, list name, big size, bad colour, no id
+
+
+def test_fields_with_a_permission_still_run_it():
+    answer = _run("{ things { name secret } }", ExecutionContext)
+    assert {message for message, _ in answer["errors"]} >= {"Not for you."}
+    assert all(thing is None or thing["secret"] is None for thing in answer["data"]["things"])
+
+
+def test_a_resolve_hook_sees_every_field():
+    def fields_seen(context_class: type) -> list[str]:
+        seen: list[str] = []
+
+        class Watch(SchemaExtension):
+            def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+                seen.append(info.field_name)
+                return _next(root, info, *args, **kwargs)
+
+        _run("{ things { name size } }", context_class, [Watch])
+        return seen
+
+    seen = fields_seen(ExecutionContext)
+    assert seen == fields_seen(StrawberryGraphQLCoreExecutionContext)
+    assert seen.count("name") == len(ROWS)
+
+
+def test_the_items_page_fields_take_the_short_path():
+    """Names Strawberry's internals: a Strawberry upgrade that renames them shows here
+    (the API would still answer, only slower)."""
+    plain = plain_scalars(fabcom_schema._schema)
+    for field in [("Item", "id"), ("Item", "title"), ("Item", "unit"), ("ItemEdge", "cursor"), ("Category", "code")]:
+        assert field in plain, field
+    for field in [("Item", "uri"), ("Category", "label"), ("Photo", "url")]:  # resolvers that compute
+        assert field not in plain, field
