@@ -163,6 +163,7 @@ async def main() -> None:
             )
 
         for name, work in (("full page", full), ("htmx fragment", fragment)):
+            await work()  # warm: the pool's connections opened, the category tree built
             with StatementCounter() as counter:
                 await work()
             print(f"{name}: {counter.statements} SQL statements in {counter.round_trips} round trips")
