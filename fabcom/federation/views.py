@@ -4,7 +4,6 @@ consent to be recognised by partners."""
 
 from __future__ import annotations
 
-import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +24,7 @@ from fabcom.federation.network import (
 from fabcom.federation.vocab import CONTEXT_DOCUMENT
 from fabcom.i18n import N_
 from fabcom.inventory.models import Category
+from fabcom.network.shared import by_title, local_partner_projects
 from fabcom.permissions import Action
 from fabcom.web.pages import confirm_page, confirmed, current_org, page
 from fabcom.web.templating import _, flash, render
@@ -66,27 +66,20 @@ async def network_search(request: Request) -> Response:
         .limit(20)
         .prefetch_related("organization")
     )
+    local_projects = await local_partner_projects(request.state.principal, org.id, flt, limit=20)
     context: dict[str, Any] = {
         "mirrors": rows,
         "local_items": local,
-        "results": sorted(
-            [("local", item) for item in local] + [("remote", mirror) for mirror in rows],
-            key=lambda pair: (_sort_key(pair[1].title), pair[0]),
-        ),
+        "results": by_title(local, rows),
         "q": flt.search or "",
         "category": flt.category_code or "",
         "categories": categories,
         "category_names": {c.code: c.label(request.state.locale) for c in all_categories},
         "remote_exchanges": exchanges[:50],
-        "projects": projects,
+        "projects": by_title(local_projects, projects),
         "sharing_for_kind": SHARING_FOR_KIND,
     }
     return render(request, "network_search.html", context, fragment="_network_search_results.html")
-
-
-def _sort_key(title: str) -> str:
-    """Alphabetical the way people read it: « Écran » among the E, not after Z."""
-    return unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().casefold()
 
 
 def _decimal_text(value: str) -> str:

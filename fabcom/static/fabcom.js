@@ -2,6 +2,19 @@
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
+// On a phone the menu scrolls sideways: show the current page's entry, not the first ones.
+// (scrollLeft, not scrollIntoView: the page itself must not move.)
+const here = document.querySelector(".main-nav [aria-current=page]");
+if (here) {
+  const list = here.closest("ul");  // scrolls only when it overflows: nothing happens on a wide screen
+  const offset = here.getBoundingClientRect().left - list.getBoundingClientRect().left;
+  list.scrollLeft += offset - (list.clientWidth - here.offsetWidth) / 2;
+}
+// The browser scrolls a focused link into view only when it is wholly hidden: a keyboard
+// user tabbing along the menu sees each entry whole.
+document.addEventListener("focusin", (event) => {
+  if (event.target.closest(".main-nav")) event.target.scrollIntoView({ block: "nearest", inline: "nearest" });
+});
 // After htmx swaps a page of results, keep the focus where the user was typing.
 document.addEventListener("htmx:afterSwap", (event) => {
   const error = event.detail.target.querySelector("[aria-invalid=true]");

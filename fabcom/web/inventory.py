@@ -18,7 +18,7 @@ import segno
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -50,7 +50,7 @@ from fabcom.inventory.services import (
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action
 from fabcom.web import exports
-from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page
+from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page, together
 from fabcom.web.templating import _, flash, is_htmx, render
 
 PAGE_SIZE = 50
@@ -74,23 +74,20 @@ def list_params(request: Request) -> dict[str, str]:
     return {name: request.query_params.get(name, "").strip()[:200] for name in FILTERS}
 
 
-async def filtered_items(org: Organization, params: dict[str, str]) -> QuerySet[Item]:
-    """The organization's items matching the list's filters, sorted."""
-    qs = Item.filter(organization_id=org.id, deleted_at__isnull=True)
+def filtered_items(params: dict[str, str], **organization: Any) -> QuerySet[Item]:
+    """The items of the organization named by ``organization`` (``organization_id=``, or
+    conditions on ``organization__…``) matching the list's filters, sorted. Builds the
+    query only: a category filter is a subquery, so the page is still one statement."""
+    qs = Item.filter(**organization, deleted_at__isnull=True)
     is_sqlite = Item._meta.db.capabilities.dialect == "sqlite"
     if params["q"]:
         # The API's full-text search (words matched as prefixes, in the title, description
         # and category): an index answers it, where a substring match reads every row.
         condition = search_condition(params["q"], is_sqlite)
         qs = qs.annotate(_matches=condition).filter(_matches=True) if condition is not None else qs
-    if params["category"]:
-        category = await Category.get_or_none(code=params["category"])
-        ids = (
-            [category.id, *await Category.filter(parent_id=category.id).values_list("id", flat=True)]
-            if category
-            else [-1]
-        )
-        qs = qs.filter(category_id__in=ids)
+    if params["category"]:  # the category and its subcategories
+        code = params["category"]
+        qs = qs.filter(category_id__in=Subquery(Category.filter(Q(code=code) | Q(parent__code=code)).values("id")))
     if params["status"] in ItemStatus.__members__.values():
         qs = qs.filter(status=params["status"])
     elif not params["status"]:
@@ -315,34 +312,60 @@ async def keyset_page(
 
 @page()
 async def item_list(request: Request) -> Response:
-    org = await current_org(request, Action.INVENTORY_READ)
     params = list_params(request)
-    qs = await filtered_items(org, params)
+    sort = params["sort"]
     after = request.query_params.get("after", "")[:400] or None
     before = request.query_params.get("before", "")[:400] or None
-    # The page, the count and (for the full page) the filter form's choices go to the
-    # database together (pooled connections on PostgreSQL). Counting stops past COUNT_CAP:
-    # the index scan ends there.
-    rows = keyset_page(qs, params["sort"], after, before, PAGE_SIZE)
-    counted = qs.limit(COUNT_CAP + 1).values_list("id", flat=True)
-    form: dict[str, Any] = {}
-    if is_htmx(request):  # the fragment has no filter form: skip its choices
-        (items, next_cursor, previous_cursor), ids = await asyncio.gather(rows, counted)
+    count: dict[str, Any]
+    if is_htmx(request):
+        # Search as you type, a filter or a page changed: the rows and the pager, nothing
+        # else (no layout, no filter form, no count). The organization is looked up while
+        # the page is read, by a query limited to the organizations where the user may read
+        # the inventory: it finds nothing when the URL names another, which then answers 404.
+        principal = request.state.principal
+        qs = filtered_items(
+            params,
+            organization__slug=request.path_params["slug"],
+            organization__is_local=True,
+            organization_id__in=principal.orgs_where(Action.INVENTORY_READ),
+        )
+        org, (items, next_cursor, previous_cursor) = await together(
+            current_org(request, Action.INVENTORY_READ), keyset_page(qs, sort, after, before, PAGE_SIZE)
+        )
+        count = fragment_count(items, first_page=not (after or before), more=next_cursor is not None)
+        form: dict[str, Any] = {}
     else:
-        (items, next_cursor, previous_cursor), ids, form = await asyncio.gather(rows, counted, choices(org))
-    total = len(ids)
+        org = await current_org(request, Action.INVENTORY_READ)
+        qs = filtered_items(params, organization_id=org.id)
+        # The page, the count and the filter form's choices go to the database together
+        # (pooled connections on PostgreSQL). Counting stops past COUNT_CAP: the index scan
+        # ends there.
+        (items, next_cursor, previous_cursor), ids, form = await asyncio.gather(
+            keyset_page(qs, sort, after, before, PAGE_SIZE),
+            qs.limit(COUNT_CAP + 1).values_list("id", flat=True),
+            choices(org),
+        )
+        count = {"total": min(len(ids), COUNT_CAP), "more": len(ids) > COUNT_CAP}
     query = {k: v for k, v in params.items() if v}
     context = {
         "items": items,
         "params": params,
-        "total": min(total, COUNT_CAP),
-        "more": total > COUNT_CAP,
+        **count,
         "query": urlencode(query),
         "next_query": urlencode({**query, "after": next_cursor}) if next_cursor else "",
         "previous_query": urlencode({**query, "before": previous_cursor}) if previous_cursor else "",
+        **form,
     }
-    context.update(form)
     return render(request, "item_list.html", context, fragment="_item_results.html")
+
+
+def fragment_count(items: list[ItemRow], *, first_page: bool, more: bool) -> dict[str, Any]:
+    """What a fragment can say of the number of matches without counting them: the first
+    page knows it exactly when there is no next page, and "more than a page" otherwise;
+    a page reached by its cursor says nothing (the full page counts, up to COUNT_CAP)."""
+    if not first_page:
+        return {"total": None, "more": False}
+    return {"total": len(items), "more": more}
 
 
 # --- one item ---------------------------------------------------------------------------
@@ -598,7 +621,7 @@ async def item_labels(request: Request) -> Response:
     if ids:
         items = await Item.filter(organization_id=org.id, deleted_at__isnull=True, id__in=ids).order_by("id")
     else:
-        qs = await filtered_items(org, list_params(request))
+        qs = filtered_items(list_params(request), organization_id=org.id)
         total = await qs.count()
         sheets = max(1, -(-total // LABELS_PER_SHEET))
         raw = request.query_params.get("sheet", "1")
@@ -627,7 +650,7 @@ async def item_export(request: Request) -> Response:
     fmt = request.path_params["fmt"]
     if fmt not in exports.FORMATS:
         raise NotFound("format")
-    items = await (await filtered_items(org, list_params(request))).prefetch_related("category", "location")
+    items = await filtered_items(list_params(request), organization_id=org.id).prefetch_related("category", "location")
     locale = request.state.locale
     header, rows = exports.item_rows(items, locale)
     content = await asyncio.to_thread(exports.FORMATS[fmt].write, header, rows, locale)

@@ -3,6 +3,7 @@ the layout's context (organization switcher, language switch) and error pages.""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -61,6 +62,17 @@ async def layout_context(request: Request) -> dict[str, Any]:
     )
     user = request.state.session.user if request.state.session is not None else None
     return {"my_orgs": orgs, "user": user, "org": None}
+
+
+async def together(*works: Awaitable[Any]) -> list[Any]:
+    """The results of ``works`` run concurrently (their queries go to the database together,
+    on pooled connections), or the first failure once all have ended: a 404 found by one
+    does not leave the others running unawaited."""
+    results = await asyncio.gather(*works, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
 
 
 async def current_org(request: Request, action: Action | None = None) -> Organization:

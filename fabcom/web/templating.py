@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from fabcom.i18n import LOCALES, gettext, translations
+from fabcom.i18n import LOCALES, N_, gettext, translations
 from fabcom.module_system.contributions import module_template_dirs, static_url
 from fabcom.web.security import CONTENT_SECURITY_POLICY
 
@@ -69,6 +69,38 @@ def format_number(value: Any, locale: str) -> str:
     return _NUMBER_PATTERN.apply(number, _babel_locale(locale))
 
 
+# Each unit's name for one and for several (French puts 0 and 1 in the singular).
+UNITS = {
+    "piece": (N_("piece"), N_("pieces")),
+    "kg": (N_("kg"), N_("kg")),
+    "m": (N_("m"), N_("m")),
+    "m2": (N_("m²"), N_("m²")),
+    "l": (N_("l"), N_("l")),
+    "set": (N_("set"), N_("sets")),
+}
+
+
+@cache
+def unit_names(locale: str) -> dict[str, tuple[str, str]]:
+    return {code: (gettext(locale, one), gettext(locale, many)) for code, (one, many) in UNITS.items()}
+
+
+def unit_name(unit: str, quantity: Any, locale: str) -> str:
+    """The unit's name agreeing with ``quantity`` (empty for an unknown unit)."""
+    names = unit_names(locale).get(unit)
+    if names is None:
+        return ""
+    several = quantity is not None and (quantity > 1 if locale == "fr" else quantity != 1)
+    return names[several]
+
+
+def format_quantity(value: Any, unit: str, locale: str) -> str:
+    """ "3 pièces", "1 kg": a filter rather than a template macro, since a list page shows
+    a hundred of them (a macro call costs about five times as much)."""
+    name = unit_name(unit, value, locale)
+    return f"{format_number(value, locale)} {name}" if name else format_number(value, locale)
+
+
 def format_money(value: Any, locale: str) -> str:
     if value is None or value == "":
         return ""
@@ -100,6 +132,9 @@ def environment(locale: str) -> Environment:
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["number"] = lambda v: format_number(v, locale)
+    env.filters["quantity"] = lambda v, unit: format_quantity(v, unit, locale)
+    env.filters["unit_name"] = lambda unit, quantity: unit_name(unit, quantity, locale)
+    env.globals["UNIT_NAMES"] = {code: one for code, (one, _many) in unit_names(locale).items()}
     env.filters["money"] = lambda v: format_money(v, locale)
     env.filters["date"] = lambda v: format_date(v, locale)
     env.filters["datetime"] = lambda v: format_datetime(v, locale)

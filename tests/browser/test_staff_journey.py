@@ -160,6 +160,17 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
         page.set_viewport_size({"width": 360, "height": 740})
         page.goto(server + "/o/recyclerie-du-canal/items")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        # the menu is one row that scrolls sideways (it took four to seven rows), and an entry
+        # reached by the keyboard is scrolled into view whole
+        nav_box = page.get_by_role("navigation", name="Menu principal").bounding_box()
+        assert nav_box is not None
+        assert nav_box["height"] < 60
+        settings_link = page.get_by_role("navigation", name="Menu principal").get_by_role("link").last
+        settings_link.focus()
+        link_box = settings_link.bounding_box()
+        assert link_box is not None
+        assert link_box["x"] >= 0
+        assert link_box["x"] + link_box["width"] <= 360
         shoot(page, "screenshot-inventory-phone.png", full_page=False)
         page.set_viewport_size({"width": 1280, "height": 900})
 

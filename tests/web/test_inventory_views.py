@@ -15,6 +15,7 @@ import pytest
 
 from fabcom.inventory.models import Attachment, Item, StockMovement
 from fabcom.inventory.services import create_item
+from fabcom.members.models import Role
 from fabcom.web import inventory as inventory_views
 
 
@@ -54,8 +55,10 @@ async def test_item_list_filters_sort_and_pages(make_client, staff_a, org_a):
         await create_item(staff_a, org_a.id, {"title": f"Livre {n:02d}", "category_code": "books-media"})
     await create_item(staff_a, org_a.id, {"title": "Perceuse", "visibility": "partners", "sharing_modes": ["lend"]})
     client = await make_client(staff_a)
+    full = await client.get(f"/o/{org_a.slug}/items?category=books-media&sort=title")
+    assert "Résultats : 55" in full.text  # the full page counts
     first = await client.htmx_get(f"/o/{org_a.slug}/items?category=books-media&sort=title")
-    assert "Résultats : 55" in first.text
+    assert "Résultats : plus de 50" in first.text  # a fragment knows only that there is a next page
     assert "Livre 00" in first.text
     assert "Livre 49" in first.text
     assert "Livre 50" not in first.text
@@ -66,6 +69,7 @@ async def test_item_list_filters_sort_and_pages(make_client, staff_a, org_a):
     assert parse_qs(next_query)["category"] == ["books-media"]  # the filters are kept
     assert parse_qs(next_query)["sort"] == ["title"]
     second = await client.htmx_get(f"/o/{org_a.slug}/items?{next_query}")
+    assert "Résultats" not in second.text  # nor, on a page reached by its cursor, how many there are
     assert "Livre 50" in second.text
     assert "Livre 54" in second.text
     assert "Livre 49" not in second.text
@@ -115,8 +119,44 @@ async def test_more_than_a_thousand_matches_are_counted_as_such(make_client, sta
     for n in range(5):
         await create_item(staff_a, org_a.id, {"title": f"Chaise {n}"})
     client = await make_client(staff_a)
-    assert "Résultats : plus de 3" in (await client.htmx_get(f"/o/{org_a.slug}/items")).text
+    assert "Résultats : plus de 3" in (await client.get(f"/o/{org_a.slug}/items")).text
+    assert "Résultats : 1" in (await client.get(f"/o/{org_a.slug}/items?q=Chaise 4")).text
     assert "Résultats : 1" in (await client.htmx_get(f"/o/{org_a.slug}/items?q=Chaise 4")).text
+
+
+async def test_the_fragment_has_the_rows_and_the_pager_but_not_the_layout(make_client, staff_a, org_a, monkeypatch):
+    monkeypatch.setattr(inventory_views, "PAGE_SIZE", 2)
+    for n in range(3):
+        await create_item(staff_a, org_a.id, {"title": f"Chaise {n}"})
+    client = await make_client(staff_a)
+    full = await client.get(f"/o/{org_a.slug}/items")
+    fragment = await client.htmx_get(f"/o/{org_a.slug}/items")
+    for page in (full, fragment):
+        assert page.text.count("/items/") >= 2
+        assert 'rel="next"' in page.text
+    assert 'class="main-nav"' in full.text
+    assert 'id="item-filters"' in full.text
+    assert "Recyclerie A" in full.text
+    assert "<html" not in fragment.text
+    assert "main-nav" not in fragment.text
+    assert "item-filters" not in fragment.text
+    assert "Recyclerie A" not in fragment.text  # nor the organization switcher or name
+
+
+async def test_another_organizations_list_fragment_is_404_and_a_member_without_inventory_403(
+    make_client, make_member, staff_a, org_a, org_b
+):
+    await create_item(staff_a, org_a.id, {"title": "Chaise de A"})
+    staff_b = await make_member(org_b, role=Role.STAFF)
+    client_b = await make_client(staff_b)
+    for url in (f"/o/{org_a.slug}/items", f"/o/{org_a.slug}/items?q=chaise", "/o/no-such-org/items"):
+        fragment = await client_b.htmx_get(url)
+        assert fragment.status_code == 404
+        assert "Chaise de A" not in fragment.text
+    member = await make_member(org_a, role=Role.MEMBER)
+    fragment = await (await make_client(member)).htmx_get(f"/o/{org_a.slug}/items")
+    assert fragment.status_code == 403
+    assert "Chaise de A" not in fragment.text
 
 
 async def test_create_item_with_photo_then_the_photo_is_served_safely(make_client, staff_a, org_a, png):

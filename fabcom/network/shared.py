@@ -1,0 +1,53 @@
+"""What the partners share with an organization, as its network page lists it: partners
+on this site are read in place (their own tables: a local partner has no mirror), partners
+on other servers from the mirror, and both halves are merged into one list."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from tortoise.expressions import Q
+
+from fabcom.federation.network import NetworkFilter, partner_ids
+from fabcom.inventory.models import Visibility
+from fabcom.orgs.models import Organization
+from fabcom.permissions import Principal
+from fabcom.projects.models import Project
+
+
+class Titled(Protocol):
+    title: str
+
+
+def sort_key(title: str) -> str:
+    """Alphabetical the way people read it: « Écran » among the E, not after Z."""
+    return unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().casefold()
+
+
+def by_title(local: Iterable[Titled], remote: Iterable[Titled]) -> list[tuple[str, Any]]:
+    """The rows of partners on this site and on other servers in one alphabetical list of
+    ``("local" | "remote", row)``: the one way the network page shows items and projects."""
+    pairs = [("local", row) for row in local] + [("remote", row) for row in remote]
+    return sorted(pairs, key=lambda pair: (sort_key(pair[1].title), pair[0]))
+
+
+async def local_partner_projects(
+    principal: Principal, organization_id: int, flt: NetworkFilter, *, limit: int = 20
+) -> list[Project]:
+    """The projects that accepted partners *on this site* share with ``organization_id``
+    (visible to partners or public), as ``local_partner_items`` is for their items."""
+    ids = await partner_ids(principal, [organization_id])
+    local = await Organization.filter(id__in=ids or [0], is_local=True).values_list("id", flat=True)
+    if not local:
+        return []
+    queryset = Project.filter(
+        lead_organization_id__in=list(local), visibility__in=[Visibility.PARTNERS, Visibility.PUBLIC]
+    ).filter(principal.visibility_filter("projects", "lead_organization_id"))
+    if flt.search:  # every word, in the title or the summary (as the mirror's search text)
+        for word in flt.search.split()[:10]:
+            queryset = queryset.filter(Q(title__icontains=word) | Q(summary__icontains=word))
+    if flt.organization:
+        queryset = queryset.filter(lead_organization__slug=flt.organization)
+    return await queryset.order_by("title", "id").limit(limit).prefetch_related("lead_organization")

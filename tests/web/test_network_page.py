@@ -1,0 +1,58 @@
+"""The partners' network page lists what partners share in one list per kind, whether
+the partner is on this site (read in place) or on another server (from the mirror)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fabcom.federation.mirror_models import MirrorProject
+from fabcom.members.models import Role
+from fabcom.network.models import Partnership, PartnershipStatus
+from fabcom.projects.models import Project
+
+
+async def test_partners_projects_from_this_site_and_other_servers_are_listed(
+    make_client, make_org, make_member, staff_a, org_a
+):
+    near = await make_org("atelier-voisin", name="Atelier voisin")
+    stranger = await make_org("inconnu", name="Inconnu du site")
+    far = await make_org("b-remote", name="Fablab Bellevue", is_local=False, remote_uri="https://b.example/ap/o/b")
+    for partner in (near, far):
+        await Partnership.create(organization=org_a, partner=partner, status=PartnershipStatus.ACCEPTED)
+    await Project.create(lead_organization=near, title="Four à pain partagé", visibility="partners")
+    await Project.create(lead_organization=near, title="Zinc public", visibility="public", summary="Un comptoir")
+    await Project.create(lead_organization=near, title="Projet interne du voisin", visibility="private")
+    await Project.create(lead_organization=stranger, title="Projet d'un inconnu", visibility="public")
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    await MirrorProject.create(
+        uri="https://b.example/ap/projects/1",
+        organization=far,
+        title="Banc de réparation",
+        search_text="banc de réparation",
+        status="active",
+        remote_updated_at=now,
+        received_at=now,
+    )
+    client = await make_client(staff_a)
+
+    page = await client.get(f"/o/{org_a.slug}/network")
+    assert page.status_code == 200
+    projects = page.text.split('id="net-projects-h"', 1)[1].split("</section>", 1)[0]
+    # one alphabetical list: this site's and the other server's, each saying where it comes from
+    assert projects.index("Banc de réparation") < projects.index("Four à pain partagé") < projects.index("Zinc public")
+    assert "Atelier voisin" in projects
+    assert "Fablab Bellevue" in projects
+    assert "ce site" in projects
+    assert "autre serveur" in projects
+    assert "Projet interne du voisin" not in page.text  # private to the partner
+    assert "Projet d'un inconnu" not in page.text  # not a partner, even if public
+
+    searched = await client.get(f"/o/{org_a.slug}/network", params={"q": "comptoir"})
+    searched_projects = searched.text.split('id="net-projects-h"', 1)[1].split("</section>", 1)[0]
+    assert "Zinc public" in searched_projects
+    assert "Four à pain partagé" not in searched_projects
+    assert "Banc de réparation" not in searched_projects
+
+    # the same partner seen by a member of another organization: nothing of it
+    outsider = await make_member(stranger, role=Role.STAFF)
+    assert (await (await make_client(outsider)).get(f"/o/{org_a.slug}/network")).status_code == 404
