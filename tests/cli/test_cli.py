@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from fabcom.testing.cache import prepare_var_dir
+
 FABCOM = [sys.executable, "-m", "fabcom"]
 
 
@@ -28,7 +30,7 @@ def instance(tmp_path: Path) -> dict[str, str]:
         "FABCOM_REDIS_URL": "",
         "LANG": "en_US.UTF-8",
     }
-    assert run(["migrate"], env).returncode == 0
+    prepare_var_dir(tmp_path / "var", os.environ.get("FABCOM_MODULES", ""))  # as `fabcom migrate` leaves it
     db = sqlite3.connect(tmp_path / "var" / "fabcom.sqlite3")
     db.execute(
         "INSERT INTO fabcom_organization (slug, name, kind, description, address, postal_code, city, country,"
