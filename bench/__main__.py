@@ -61,6 +61,13 @@ async def produce(one) -> None:
     await asyncio.gather(*(producer(share + (i < extra)) for i in range(PRODUCERS)))
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc (Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -163,7 +170,8 @@ async def bench_fabcom(redis_url: str, database_url: str, var_dir: Path, env: di
 
 async def bench_bare_arq_drain(redis_url: str, env: dict[str, str]) -> dict[str, float]:
     """The worker side alone: N jobs queued first, then one worker drains them; the rate
-    is taken between the first and the last job run (the process start-up is left out)."""
+    is taken between the first and the last job run (the process start-up is left out),
+    and so is the worker's CPU time per job, which a busy machine disturbs less."""
     from bench.bare_arq import COUNTER, FIRST, LAST, QUEUE
 
     pool = await create_pool(RedisSettings.from_dsn(redis_url), default_queue_name=QUEUE)
@@ -177,12 +185,16 @@ async def bench_bare_arq_drain(redis_url: str, env: dict[str, str]) -> dict[str,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    while not (started := int(await pool.get(COUNTER) or 0)):
+        await asyncio.sleep(0.005)
+    cpu_at_start = cpu_seconds(worker.pid)
     while int(await pool.get(COUNTER) or 0) < N:
         await asyncio.sleep(0.01)
+    cpu = cpu_seconds(worker.pid) - cpu_at_start
     first, last = float(await pool.get(FIRST)), float(await pool.get(LAST))
     stop(worker)
     await pool.aclose()
-    return {"jobs_per_s": (N - 1) / (last - first)}
+    return {"jobs_per_s": (N - 1) / (last - first), "cpu_ms_per_job": cpu * 1000 / (N - started)}
 
 
 async def bench_fabcom_drain(redis_url: str, database_url: str, var_dir: Path, env: dict[str, str]) -> dict[str, float]:
@@ -219,13 +231,17 @@ async def bench_fabcom_drain(redis_url: str, database_url: str, var_dir: Path, e
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    while not (started := await Job.filter(name="ping_worker", status=JobStatus.DONE).count()):
+        await asyncio.sleep(0.005)
+    cpu_at_start = cpu_seconds(worker.pid)
     while await Job.filter(name="ping_worker", status=JobStatus.DONE).count() < N:
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # the rate comes from finished_at: polling often would only load the database
+    cpu = cpu_seconds(worker.pid) - cpu_at_start
     span = await Job.all().annotate(first=Min("finished_at"), last=Max("finished_at")).first().values("first", "last")
     stop(worker)
     await close_database()
     seconds = (span["last"] - span["first"]).total_seconds()
-    return {"jobs_per_s": (N - 1) / seconds}
+    return {"jobs_per_s": (N - 1) / seconds, "cpu_ms_per_job": cpu * 1000 / (N - started)}
 
 
 async def main() -> None:
@@ -243,6 +259,7 @@ async def main() -> None:
         try:
             # Rounds interleave bare arq and fabcom so a busy machine slows both alike.
             for round_no in range(rounds):
+                print(f"round {round_no + 1}: load average {os.getloadavg()[0]:.1f}", flush=True)
                 results.setdefault("bare arq", []).append(await bench_bare_arq(redis_url, env))
                 if drain:
                     results.setdefault("drain: bare arq", []).append(await bench_bare_arq_drain(redis_url, env))
@@ -290,7 +307,8 @@ async def main() -> None:
         bare = statistics.median(r["jobs_per_s"] for r in results["drain: bare arq" if "drain" in name else "bare arq"])
         rate = statistics.median(r["jobs_per_s"] for r in runs_of)
         if "enqueue_p50_ms" not in runs_of[0]:
-            print(f"{name:26} {rate:8.0f} {rate / bare:5.2f}x")
+            cpu = statistics.median(r["cpu_ms_per_job"] for r in runs_of)
+            print(f"{name:26} {rate:8.0f} {rate / bare:5.2f}x   worker CPU {cpu:.2f} ms/job")
             continue
         enqueue_ms = statistics.median(r["enqueue_p50_ms"] for r in runs_of)
         transaction = [r["transaction_p50_ms"] for r in runs_of if "transaction_p50_ms" in r]

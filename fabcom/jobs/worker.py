@@ -39,9 +39,9 @@ from fabcom.jobs.execution import (
     CompletionBuffer,
     JobRef,
     Runtime,
-    bookkeeping_transaction,
     release_stale,
     run_job,
+    update_own_records,
 )
 from fabcom.jobs.models import Job, JobStatus
 from fabcom.jobs.registry import CronSpec, JobRegistry
@@ -76,8 +76,9 @@ async def dispatch_due(redis: ArqRedis, limit: int = 1000) -> int:
     ids = [row[0] for row in rows]
     # Marked first: a row that fails fast clears the mark itself, and must not have it
     # put back after. If Redis refuses, the mark is cleared again below.
-    async with bookkeeping_transaction() as connection:  # a lost mark only means sending it again
-        await Job.filter(id__in=ids, dispatched_at__isnull=True).using_db(connection).update(dispatched_at=now)
+    await update_own_records(
+        "dispatched_at = ?", "dispatched_at IS NULL", ids, now
+    )  # a lost mark only means sending it again
     enqueue_ms = int(now.timestamp() * 1000)
     try:
         async with redis.pipeline(transaction=False) as pipe:

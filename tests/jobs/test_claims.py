@@ -51,3 +51,26 @@ async def test_a_stale_attempt_and_a_held_job_are_refused(db, fake_clock):
     assert again == [None, None]
     assert (await Job.get(id=done.id)).attempts == 1
     assert (await Job.get(id=held.id)).attempts == 0
+
+
+async def test_a_failed_job_due_again_and_a_job_whose_runner_vanished_are_claimed_together(db, fake_clock):
+    load_jobs()
+    async with in_transaction():
+        retry, lost, later = [await enqueue("ping_worker") for _ in range(3)]
+    now = fake_clock.now()
+    await Job.filter(id=retry.id).update(status=JobStatus.FAILED, attempts=1, next_try_at=now)
+    await Job.filter(id=lost.id).update(status=JobStatus.RUNNING, attempts=2, locked_until=now.replace(year=2000))
+    await Job.filter(id=later.id).update(status=JobStatus.FAILED, attempts=1, next_try_at=now.replace(year=2999))
+    runtime = Runtime.create(settings_for_tests(db))
+    runtime.claims = ClaimBatcher(runtime)
+    refs = [JobRef.of(await Job.get(id=job.id)) for job in (retry, lost, later)]
+    try:
+        outcomes = await asyncio.gather(*(run_job(ref, runtime) for ref in refs))
+    finally:
+        await runtime.close()
+    assert outcomes == [JobStatus.DONE, JobStatus.DONE, None]
+    assert [(job.status, job.attempts) for job in await Job.filter(id__in=[retry.id, lost.id, later.id])] == [
+        (JobStatus.DONE, 2),
+        (JobStatus.DONE, 3),
+        (JobStatus.FAILED, 1),
+    ]
