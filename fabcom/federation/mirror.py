@@ -103,7 +103,7 @@ def _text(value: str, limit: int) -> str:
     return value[:limit]
 
 
-def _item_row(obj: ReceivedObject, raw: Any, sender: Sender, now: dt.datetime) -> dict[str, Any]:
+def _item_row(obj: ReceivedObject, document: bytes, sender: Sender, now: dt.datetime) -> dict[str, Any]:
     resource = obj.resource
     amount = resource.accountingQuantity if resource else None
     content = clean_html(obj.content)
@@ -124,12 +124,12 @@ def _item_row(obj: ReceivedObject, raw: Any, sender: Sender, now: dt.datetime) -
         "url": _text(obj.url or "", 500) if isinstance(obj.url, str) else "",
         "image_url": obj.image_url,
         "remote_updated_at": obj.updated or obj.published or now,
-        "document": raw,
+        "document": document,
         "received_at": now,
     }
 
 
-def _project_row(obj: ReceivedObject, raw: Any, sender: Sender, now: dt.datetime) -> dict[str, Any]:
+def _project_row(obj: ReceivedObject, document: bytes, sender: Sender, now: dt.datetime) -> dict[str, Any]:
     content = clean_html(obj.content)
     title = _text(text_of(obj.name) or obj.id, 200)
     summary = _text(text_of(obj.summary), 500)
@@ -144,12 +144,12 @@ def _project_row(obj: ReceivedObject, raw: Any, sender: Sender, now: dt.datetime
         "visibility": obj.audience,
         "url": _text(obj.url or "", 500) if isinstance(obj.url, str) else "",
         "remote_updated_at": obj.updated or obj.published or now,
-        "document": raw,
+        "document": document,
         "received_at": now,
     }
 
 
-def _member_row(obj: ReceivedObject, raw: Any, sender: Sender, now: dt.datetime) -> dict[str, Any]:
+def _member_row(obj: ReceivedObject, document: bytes, sender: Sender, now: dt.datetime) -> dict[str, Any]:
     name = _text(text_of(obj.name), 120)
     return {
         "uri": obj.id,
@@ -159,7 +159,7 @@ def _member_row(obj: ReceivedObject, raw: Any, sender: Sender, now: dt.datetime)
         "valid_from": obj.validFrom,
         "valid_until": obj.validUntil,
         "remote_updated_at": obj.updated or obj.published or now,
-        "document": raw,
+        "document": document,
         "received_at": now,
     }
 
@@ -191,8 +191,8 @@ def rows_from(activities: Sequence[Activity], sender: Sender) -> tuple[dict[str,
         if kind is None:
             others.append(activity)
             continue
-        # The document is stored as received, already encoded (a ``Json`` text, not re-encoded).
-        row = BUILDERS[kind](obj, Json(encoded.decode()), sender, now)
+        # The document is stored as received, already encoded (JSON bytes, never re-encoded).
+        row = BUILDERS[kind](obj, encoded, sender, now)
         known = rows[kind].get(row["uri"])
         if known is None or known["remote_updated_at"] <= row["remote_updated_at"]:
             rows[kind][row["uri"]] = row
@@ -235,14 +235,10 @@ def upsert_sql(table: str, columns: dict[str, str], count: int, sqlite: bool) ->
     )
 
 
-class Json(str):
-    """JSON text already encoded."""
-
-
 def _db_value(value: Any) -> Any:
     """A row's value for SQLite's parameters."""
-    if isinstance(value, Json):
-        return str(value)
+    if isinstance(value, bytes):  # a document, already encoded
+        return value.decode()
     if isinstance(value, list | dict):
         return orjson.dumps(value).decode()
     if isinstance(value, Decimal):
@@ -251,11 +247,11 @@ def _db_value(value: Any) -> Any:
 
 
 def _json_value(value: Any) -> Any:
-    """orjson's fallback for a row's values it does not encode itself: documents already
-    encoded are spliced in as they are, decimals travel as text (``numeric`` reads them)."""
-    if isinstance(value, Json):
-        return orjson.Fragment(str(value))
-    if isinstance(value, Decimal | str):
+    """orjson's fallback for a row's values it does not encode itself: documents (already
+    encoded) are spliced in as they are, decimals travel as text (``numeric`` reads them)."""
+    if isinstance(value, bytes):
+        return orjson.Fragment(value)
+    if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"cannot encode {type(value).__name__}")
 
@@ -270,7 +266,7 @@ async def upsert(kind: str, rows: Sequence[dict[str, Any]]) -> None:
     if sqlite:
         values = [_db_value(row[c]) for row in rows for c in columns]
     else:
-        values = [orjson.dumps(rows, default=_json_value, option=orjson.OPT_PASSTHROUGH_SUBCLASS).decode()]
+        values = [orjson.dumps(rows, default=_json_value).decode()]
     await connections.get("default").execute_query(sql, values)
 
 
