@@ -103,6 +103,9 @@ async def add_outbox(dsn: str, organization_id: int, activities: list[dict[str, 
                 "published_at",
             ],
         )
+        # Fresh statistics, as a grown outbox has: right after a bulk load, stale ones could
+        # make A sort the whole outbox for its first page (and time the catch-up out).
+        await conn.execute("ANALYZE fabcom_outbox_activity")
     finally:
         await conn.close()
 
