@@ -221,14 +221,19 @@ def upsert_sql(table: str, columns: dict[str, str], count: int, sqlite: bool) ->
         one = "(" + ", ".join("?" for _ in columns) + ")"
         # Only our own table and column names and placeholders are formatted in, never a value.
         return f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * count)}{conflict}"  # noqa: S608
-    # PostgreSQL: the page is one JSON array of rows (one parameter whatever the page size,
-    # encoded by orjson in one call; asyncpg encoding one array per column checked each of
-    # a page's ~35,000 values in Python), typed by ``json_to_recordset``. An object whose
-    # tombstone is as new as the version received, or newer, is left out by the statement
-    # itself, so a Delete committed meanwhile cannot be undone by this page.
-    typed = ", ".join(f"{c} {t}" for c, t in columns.items())
+    # PostgreSQL: the page's fields are one JSON array of rows, typed by ``json_to_recordset``
+    # and encoded by orjson in one call (asyncpg encoding one array per column checked each
+    # of a page's ~35,000 values in Python); the documents, the bulk of the bytes, travel
+    # beside it as one text array, zipped by ``ROWS FROM``, so PostgreSQL parses each one
+    # once. An object whose tombstone is as new as the version received, or newer, is left
+    # out by the statement itself, so a Delete committed meanwhile cannot be undone.
+    fields = {c: t for c, t in columns.items() if c != "document"}
+    typed = ", ".join(f"{c} {t}" for c, t in fields.items())
+    select = ", ".join("r.document::jsonb" if c == "document" else f"r.{c}" for c in columns)
     return (
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM json_to_recordset($1::json) AS r({typed})"  # noqa: S608
+        f"INSERT INTO {table} ({names}) SELECT {select}"  # noqa: S608
+        f" FROM ROWS FROM (json_to_recordset($1::json) AS ({typed}), unnest($2::text[]))"
+        f" AS r({', '.join(fields)}, document)"
         " WHERE NOT EXISTS (SELECT 1 FROM fabcom_mirror_tombstone d"
         " WHERE d.uri = r.uri AND d.deleted_at >= r.remote_updated_at)"
         f"{conflict}"
@@ -247,12 +252,12 @@ def _db_value(value: Any) -> Any:
 
 
 def _json_value(value: Any) -> Any:
-    """orjson's fallback for a row's values it does not encode itself: documents (already
-    encoded) are spliced in as they are, decimals travel as text (``numeric`` reads them)."""
-    if isinstance(value, bytes):
-        return orjson.Fragment(value)
+    """orjson's fallback for a row's values it does not encode itself: decimals travel as
+    text (``numeric`` reads them); documents travel apart (their key is not read)."""
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes):
+        return None
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
@@ -266,7 +271,8 @@ async def upsert(kind: str, rows: Sequence[dict[str, Any]]) -> None:
     if sqlite:
         values = [_db_value(row[c]) for row in rows for c in columns]
     else:
-        values = [orjson.dumps(rows, default=_json_value).decode()]
+        documents = [row["document"].decode() for row in rows]
+        values = [orjson.dumps(rows, default=_json_value).decode(), documents]
     await connections.get("default").execute_query(sql, values)
 
 
