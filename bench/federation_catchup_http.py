@@ -103,17 +103,38 @@ async def add_outbox(dsn: str, organization_id: int, activities: list[dict[str, 
                 "published_at",
             ],
         )
+        # Fresh statistics, as a grown outbox has: right after a bulk load, stale ones could
+        # make A sort the whole outbox for its first page (and time the catch-up out).
+        await conn.execute("ANALYZE fabcom_outbox_activity")
     finally:
         await conn.close()
+
+
+def unnest_upsert_sql() -> str:
+    """The raw floor's statement: the bulk upsert fabcom used before 2026-12-07 (one array
+    per column, unnested), kept here unchanged so that figures stay comparable."""
+    from fabcom.federation.mirror import ITEM_COLUMNS
+
+    names = list(ITEM_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in names if c not in ("uri", "organization_id"))
+    arrays = ", ".join(f"${i}::{'text' if t == 'jsonb' else t}[]" for i, t in enumerate(ITEM_COLUMNS.values(), 1))
+    select = ", ".join(f"t.{c}::jsonb" if t == "jsonb" else f"t.{c}" for c, t in ITEM_COLUMNS.items())
+    return (
+        f"INSERT INTO fabcom_mirror_item ({', '.join(names)}) SELECT {select}"
+        f" FROM unnest({arrays}) AS t({', '.join(names)})"
+        f" ON CONFLICT (uri) DO UPDATE SET {updates}"
+        " WHERE fabcom_mirror_item.organization_id = excluded.organization_id"
+        " AND fabcom_mirror_item.remote_updated_at <= excluded.remote_updated_at"
+    )
 
 
 async def raw_floor(dsn: str, source_org: int, mirror_org: int) -> None:
     """The issue's floor: A's rows exported with asyncpg, parsed with orjson, written into
     B's mirror with one bulk upsert, trusting every field (no pydantic, no origin check, no nh3)."""
+    from tortoise import connections
     from tortoise.transactions import in_transaction
 
-    from fabcom.federation.mirror import Json, upsert
-    from fabcom.federation.vocab import ObjectKind
+    from fabcom.federation.mirror import ITEM_COLUMNS
 
     conn = await asyncpg.connect(dsn)
     try:
@@ -139,17 +160,18 @@ async def raw_floor(dsn: str, source_org: int, mirror_org: int) -> None:
                 "unit": "piece",
                 "condition": resource.get("condition", ""),
                 "status": resource.get("itemStatus", "available"),
-                "sharing_modes": ["give"],
+                "sharing_modes": '["give"]',
                 "visibility": "partners",
                 "url": obj.get("url", ""),
                 "image_url": "",
                 "remote_updated_at": dt.datetime.fromisoformat(obj["updated"]),
-                "document": Json(orjson.dumps(obj).decode()),
+                "document": orjson.dumps(obj).decode(),
                 "received_at": now,
             }
         )
+    columns = [[row[c] for row in rows] for c in ITEM_COLUMNS]
     async with in_transaction():
-        await upsert(ObjectKind.ITEM, rows)
+        await connections.get("default").execute_query(unnest_upsert_sql(), columns)
 
 
 def cpu_ms(pid: int | None = None) -> float:

@@ -6,16 +6,18 @@ after being down."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise.expressions import Q
 
 from fabcom import clock
 from fabcom.federation import remote
-from fabcom.federation.handlers import Sender, dispatch_batch
+from fabcom.federation.handlers import Activity, Sender, dispatch_batch
 from fabcom.federation.inbox import Refusal, check_origin
-from fabcom.federation.keys import organization_key
+from fabcom.federation.keys import SigningKey, organization_key
 from fabcom.federation.models import RemoteActor
 from fabcom.jobs.execution import TransientError
 from fabcom.jobs.outbox import enqueue, enqueue_once
@@ -28,67 +30,110 @@ MAX_PAGES_PER_RUN = 200
 MAX_PAGE_BYTES = 16 * 1024 * 1024
 
 
-async def _local_partner_of(partner_org_id: int) -> Organization | None:
-    link = await Partnership.filter(
-        Q(organization_id=partner_org_id) | Q(partner_id=partner_org_id), status=PartnershipStatus.ACCEPTED
-    ).first()
+async def _partnership(partner_org_id: int) -> tuple[Organization, Organization] | None:
+    """The remote organization and the local one it is an accepted partner of (one
+    query), or None when it is not (or no longer) a partner."""
+    link = (
+        await Partnership.filter(
+            Q(organization_id=partner_org_id, organization__is_local=False, partner__is_local=True)
+            | Q(partner_id=partner_org_id, partner__is_local=False, organization__is_local=True),
+            status=PartnershipStatus.ACCEPTED,
+        )
+        .select_related("organization", "partner")
+        .first()
+    )
     if link is None:
         return None
-    local_id = link.partner_id if link.organization_id == partner_org_id else link.organization_id  # type: ignore[attr-defined]
-    return await Organization.get_or_none(id=local_id, is_local=True)
+    if link.organization_id == partner_org_id:  # type: ignore[attr-defined]
+        return link.organization, link.partner
+    return link.partner, link.organization
 
 
 def _same_host(url: str, actor: RemoteActor) -> bool:
     return urlsplit(url).netloc.lower() == actor.host and urlsplit(url).scheme in ("http", "https")
 
 
+async def _read_page(url: str, key: SigningKey) -> dict[str, Any]:
+    try:
+        return await remote.signed_get(url, key, limit=MAX_PAGE_BYTES)  # type: ignore[no-any-return]
+    except remote.FetchError as exc:
+        raise TransientError(str(exc)) from None
+
+
+def _own_activities(page: dict[str, Any], actor: RemoteActor) -> list[Activity]:
+    """The page's activities that are the partner's own (its actor, on its host); the
+    others are logged and skipped."""
+    raw = page.get("orderedItems") or page.get("items") or []
+    items = []
+    for activity in raw if isinstance(raw, list) else []:
+        if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
+            continue
+        try:
+            check_origin(activity, actor.uri)
+        except (Refusal, KeyError):
+            logger.info("catch-up from %s: skipped an activity not its own", actor.uri)
+            continue
+        items.append(activity)
+    return items
+
+
+def _first_page(collection: dict[str, Any]) -> str:
+    first = collection.get("first")
+    if isinstance(first, dict):
+        first = first.get("id")
+    return first if isinstance(first, str) else ""
+
+
 async def catch_up(partner_org_id: int, *, max_pages: int = MAX_PAGES_PER_RUN) -> int:
     """Read the partner's outbox pages we have not read yet; returns the number of
-    activities applied. The position is saved after each page, so a failure resumes."""
-    partner = await Organization.get_or_none(id=partner_org_id, is_local=False)
-    if partner is None or not partner.remote_uri:
-        return 0
-    local = await _local_partner_of(partner.id)
-    if local is None:
+    activities applied. The position is saved after each page, so a failure resumes.
+    The next page is read while the current one is written (the partner serving it and
+    this process validating and writing overlap)."""
+    found = await _partnership(partner_org_id)
+    if found is None:
         return 0  # not (or no longer) a partner
+    partner, local = found
+    if not partner.remote_uri:
+        return 0
     try:
         actor = await remote.fetch_actor(partner.remote_uri)
     except remote.FetchError as exc:
         raise TransientError(str(exc)) from None
     key = await organization_key(local.id, local.slug)
-    url = actor.catch_up_next or (f"{actor.outbox}?page=true" if actor.outbox else "")
     sender = Sender(actor.uri, partner.id)
-    applied = 0
-    for _ in range(max_pages):
+
+    def start_reading(url: str) -> asyncio.Task[dict[str, Any]] | None:
+        """Start reading the page at ``url``; None when there is none to read (only the
+        partner's own host is ever asked)."""
         if not url or not _same_host(url, actor):
-            break
-        try:
-            page = await remote.signed_get(url, key, limit=MAX_PAGE_BYTES)
-        except remote.FetchError as exc:
-            raise TransientError(str(exc)) from None
-        if page.get("type") == "OrderedCollection":  # a collection: start at its first page
-            first = page.get("first")
-            url = first if isinstance(first, str) else (first or {}).get("id", "") if isinstance(first, dict) else ""
-            continue
-        raw = page.get("orderedItems") or page.get("items") or []
-        items = []
-        for activity in raw if isinstance(raw, list) else []:
-            if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
+            return None
+        return asyncio.ensure_future(_read_page(url, key))
+
+    reading = start_reading(actor.catch_up_next or (f"{actor.outbox}?page=true" if actor.outbox else ""))
+    applied = pages = 0
+    try:
+        while reading is not None and pages < max_pages:
+            page = await reading
+            reading = None
+            pages += 1
+            if page.get("type") == "OrderedCollection":  # a collection: start at its first page
+                reading = start_reading(_first_page(page))
                 continue
-            try:
-                check_origin(activity, actor.uri)
-            except (Refusal, KeyError):
-                logger.info("catch-up from %s: skipped an activity not its own", actor.uri)
-                continue
-            items.append(activity)
-        if items:
-            await dispatch_batch(items, sender)
-            applied += len(items)
-        following = page.get("next")
-        if not items or not isinstance(following, str):
-            break
-        url = following
-        await RemoteActor.filter(id=actor.id).update(catch_up_next=url)
+            items = _own_activities(page, actor)
+            following = page.get("next")
+            more = bool(items) and isinstance(following, str) and _same_host(following, actor)
+            if more and pages < max_pages:
+                reading = start_reading(following)
+            if items:
+                await dispatch_batch(items, sender)
+                applied += len(items)
+            if not more:
+                break
+            await RemoteActor.filter(id=actor.id).update(catch_up_next=following)
+    finally:
+        if reading is not None:  # this page failed: the next one is not wanted
+            reading.cancel()
+            await asyncio.gather(reading, return_exceptions=True)
     await RemoteActor.filter(id=actor.id).update(caught_up_at=clock.now())
     return applied
 

@@ -9,6 +9,7 @@ delivery is answered 202 and has no second effect) with its ``process_inbox_mess
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -91,22 +92,32 @@ def parse_activity(body: bytes) -> dict[str, Any]:
 def check_origin(activity: dict[str, Any], signer: str) -> None:
     """The activity's actor is the signer, and what it carries comes from the signer's host
     (or is one of our own objects it refers to: our Follow it accepts, our agreement it
-    moves on; handlers never let a sender overwrite what is not its own)."""
+    moves on; handlers never let a sender overwrite what is not its own). Runs for every
+    activity of a catch-up page: the signer's host and ours are read once, not per activity."""
     if _uri(activity["actor"]) != signer:
         raise Refusal(401, "actor_is_not_signer")
-    host = remote.host_of(signer)
+    host = _host_of(signer)
     if remote.host_of(_uri(activity["id"])) != host:
         raise Refusal(401, "activity_on_another_host")
     obj = activity.get("object")
     object_id = _uri(obj)
-    own_host = remote.host_of(config.base_url())
     inner_actor = _uri(obj.get("actor") or obj.get("attributedTo")) if isinstance(obj, dict) else ""
+    named = object_id or inner_actor
+    if not named:
+        return
+    named_host = remote.host_of(named)
     # ours: an id on our host, or (an activity quoted without its id) our actor's
-    ours = remote.host_of(object_id or inner_actor) == own_host if (object_id or inner_actor) else False
-    if object_id and remote.host_of(object_id) != host and not ours:
+    ours = named_host == _host_of(config.base_url())
+    if object_id and named_host != host and not ours:
         raise Refusal(401, "object_on_another_host")
     if not ours and inner_actor and inner_actor != signer:
         raise Refusal(401, "object_of_another_actor")
+
+
+@functools.lru_cache(maxsize=256)
+def _host_of(uri: str) -> str:
+    """``remote.host_of`` of the few ids asked again and again (signers, our base URL)."""
+    return remote.host_of(uri)
 
 
 async def is_blocked(remote_org_id: int, local_org: Organization | None) -> bool:

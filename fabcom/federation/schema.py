@@ -14,8 +14,8 @@ from strawberry.types import Info
 from fabcom.federation.mirror_models import MirrorItem
 from fabcom.federation.network import NetworkFilter, network_projects_queryset, network_queryset
 from fabcom.gql.ids import global_id
-from fabcom.gql.pagination import Order, paginate
-from fabcom.gql.types import Connection, Organization, connection, wants_total
+from fabcom.gql.pagination import Order
+from fabcom.gql.types import Connection, Organization, connect
 
 
 @strawberry.type(description="An item a partner site shares with you, from the local mirror (read-only).")
@@ -117,6 +117,21 @@ class NetworkItemFilter:
     organization: str | None = strawberry.field(default=None, description="Only this partner (its slug).")
 
 
+def _network_filter(filter: NetworkItemFilter | None, *, with_category: bool) -> NetworkFilter:
+    """The GraphQL filter as the network search's own (the search text bounded)."""
+    if filter is None:
+        return NetworkFilter()
+    return NetworkFilter(
+        search=(filter.search or "")[:200] or None,
+        category_code=filter.category_code if with_category else None,
+        organization=filter.organization,
+    )
+
+
+def _with_organization(queryset: Any) -> Any:
+    return queryset.prefetch_related("organization")
+
+
 @strawberry.type
 class NetworkQuery:
     @strawberry.field(
@@ -131,24 +146,18 @@ class NetworkQuery:
         before: str | None = None,
         filter: NetworkItemFilter | None = None,
     ) -> Connection[NetworkItem]:  # type: ignore[type-var]  # a plain type: mirrors are not nodes
-        flt = NetworkFilter(
-            search=(filter.search or "")[:200] or None if filter else None,
-            category_code=filter.category_code if filter else None,
-            organization=filter.organization if filter else None,
-        )
-        queryset = await network_queryset(info.context.principal, flt)
-        page = await paginate(
+        queryset = await network_queryset(info.context.principal, _network_filter(filter, with_category=True))
+        return await connect(
+            info,
             queryset,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            first,
+            after,
+            last,
+            before,
             order=Order(),
-            prepare=lambda qs: qs.prefetch_related("organization"),
-            count=wants_total(info),
+            prepare=_with_organization,
+            node=lambda row: NetworkItem(row=row),
         )
-        page.rows = [NetworkItem(row=row) for row in page.rows]
-        return connection(page)
 
     @strawberry.field(
         description="Projects your organizations' accepted partners share with you (local mirror; the filter's "
@@ -163,23 +172,18 @@ class NetworkQuery:
         before: str | None = None,
         filter: NetworkItemFilter | None = None,
     ) -> Connection[NetworkProject]:  # type: ignore[type-var]  # a plain type: mirrors are not nodes
-        flt = NetworkFilter(
-            search=(filter.search or "")[:200] or None if filter else None,
-            organization=filter.organization if filter else None,
-        )
-        queryset = await network_projects_queryset(info.context.principal, flt)
-        page = await paginate(
+        queryset = await network_projects_queryset(info.context.principal, _network_filter(filter, with_category=False))
+        return await connect(
+            info,
             queryset,
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+            first,
+            after,
+            last,
+            before,
             order=Order(),
-            prepare=lambda qs: qs.prefetch_related("organization"),
-            count=wants_total(info),
+            prepare=_with_organization,
+            node=lambda row: NetworkProject(row=row),
         )
-        page.rows = [NetworkProject(row=row) for row in page.rows]
-        return connection(page)
 
 
 __all__ = ["MirrorItem", "NetworkItem", "NetworkItemFilter", "NetworkProject", "NetworkQuery"]

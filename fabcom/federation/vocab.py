@@ -591,14 +591,22 @@ def kind_of(obj: ReceivedObject) -> str | None:
     return None
 
 
+# ``\u0000`` in JSON text, unless its backslash is itself escaped (the text ``\\u0000``).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def parse_object(raw: Any, sender_actor: str, encoded: bytes | None = None) -> ReceivedObject:
     """Parse a shared object sent by ``sender_actor``; raise ``Refused`` when it is too
     big, malformed, not on the sender's host or not attributed to the sender.
     ``encoded``: the object's JSON when the caller has it already."""
     if not isinstance(raw, dict):
         raise Refused("the object is not embedded")
-    if len(encoded if encoded is not None else orjson.dumps(raw)) > MAX_OBJECT_BYTES:
+    encoded = encoded if encoded is not None else orjson.dumps(raw)
+    if len(encoded) > MAX_OBJECT_BYTES:
         raise Refused(f"the object is larger than {MAX_OBJECT_BYTES} bytes")
+    if b"\\u0000" in encoded and _NUL_ESCAPE.search(encoded):
+        # PostgreSQL stores no NUL in text or jsonb: one would fail the whole page's statement.
+        raise Refused("the object contains a NUL character")
     try:
         obj = ReceivedObject.model_validate(raw)
     except ValidationError as exc:

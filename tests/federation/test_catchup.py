@@ -3,6 +3,11 @@ applied as a batch, foreign activities skipped; only accepted partners are read.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import logging
+from decimal import Decimal
+
 import pytest
 
 from fabcom.federation import handlers, remote
@@ -123,3 +128,109 @@ async def test_reconciliation_queues_a_catch_up_per_accepted_remote_partner(org_
     assert await reconcile() == 1
 
     assert [j.args for j in await Job.filter(name="catch_up_partner")] == [{"partner_org_id": one.id}]
+
+
+async def test_the_next_page_is_read_while_the_current_one_is_written(org_a, peer, monkeypatch):
+    mirror = await partner(org_a, peer)
+    serve_outbox(peer, [[create(peer, 1)], [create(peer, 2)]])
+    asked_while_writing: list[bool] = []
+
+    async def record(activities, sender):
+        following = f"GET {peer.uri}/outbox?page=true&after={activities[0]['id'].rsplit('/', 1)[1]}"
+        for _ in range(100):  # let the read started before this page's write go on
+            if following in peer.fetches:
+                break
+            await asyncio.sleep(0)
+        asked_while_writing.append(following in peer.fetches)
+
+    monkeypatch.setattr(handlers, "_batch_handlers", {"Create": record})
+    monkeypatch.setattr(handlers, "_loaded", True)
+
+    assert await catch_up(mirror.id) == 2
+
+    assert asked_while_writing == [True, True]
+
+
+async def test_a_page_that_fails_keeps_the_position_after_the_last_page_written(org_a, peer, monkeypatch):
+    mirror = await partner(org_a, peer)
+    serve_outbox(peer, [[create(peer, 1)], [create(peer, 2)], [create(peer, 3)]])
+    written: list[str] = []
+    broken = {"2"}
+
+    async def record(activities, sender):
+        number = activities[0]["id"].rsplit("/", 1)[1]
+        if number in broken:
+            raise RuntimeError("the database went away")
+        written.append(number)
+
+    monkeypatch.setattr(handlers, "_batch_handlers", {"Create": record})
+    monkeypatch.setattr(handlers, "_loaded", True)
+
+    with pytest.raises(RuntimeError):
+        await catch_up(mirror.id)
+    assert written == ["1"]  # page 3, read ahead, was not applied
+    assert (await RemoteActor.get(uri=peer.uri)).catch_up_next == f"{peer.uri}/outbox?page=true&after=1"
+
+    broken.clear()
+    assert await catch_up(mirror.id) == 2
+    assert written == ["1", "2", "3"]
+
+
+async def test_a_hostile_page_is_refused_object_by_object_and_changes_nothing(org_a, peer, caplog):
+    from fabcom.federation import vocab
+    from fabcom.federation.mirror_models import MirrorItem
+    from fabcom.federation.models import Audience
+
+    mirror = await partner(org_a, peer)
+    base = f"https://{peer.host}"
+    t0 = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.UTC)
+
+    def item(pk: int, title: str, *, hours: int = 0, actor: str = peer.uri, host: str = base) -> dict:
+        obj = vocab.item_object(
+            pk=pk,
+            actor=actor,
+            title=title,
+            description="Une chaise.",
+            category_code=None,
+            quantity_value=Decimal(1),
+            unit="piece",
+            condition="good",
+            status="available",
+            sharing_modes=["give"],
+            audience=Audience.PARTNERS,
+            published=t0,
+            updated=t0 + dt.timedelta(hours=hours),
+            base=host,
+        )
+        return vocab.activity("Update", actor=peer.uri, obj=obj, audience=Audience.PARTNERS, published=t0, base=base)
+
+    serve_outbox(peer, [[item(1, "Chaise")]])
+    assert await catch_up(mirror.id) == 1
+    before = [(r.uri, r.title, r.content, r.remote_updated_at) for r in await MirrorItem.all()]
+
+    nul = item(1, "Chaise\x00volée", hours=1)
+    huge = item(1, "Chaise", hours=1)
+    huge["object"]["content"] = "x" * 70_000
+    elsewhere = item(1, "Chaise", hours=1, host="https://evil.example")
+    elsewhere["id"] = f"{base}/ap/activities/elsewhere"
+    someone_else = item(1, "Chaise", hours=1, actor=f"{base}/ap/o/other")
+    malformed = item(1, "Chaise", hours=1)
+    malformed["object"]["updated"] = "2026-11-01T11:00:00"  # no time zone
+    bad_number = item(1, "Chaise", hours=1)
+    bad_number["object"]["resource"]["accountingQuantity"]["hasNumericalValue"] = "-1"
+    serve_outbox(peer, [[item(1, "Chaise")], [nul, huge, elsewhere, someone_else, malformed, bad_number]])
+    await RemoteActor.filter(uri=peer.uri).update(catch_up_next=f"{peer.uri}/outbox?page=true&after=1")
+
+    with caplog.at_level(logging.INFO, logger="fabcom.federation"):
+        await catch_up(mirror.id)  # no error: each bad object is refused alone
+
+    assert [(r.uri, r.title, r.content, r.remote_updated_at) for r in await MirrorItem.all()] == before
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("skipped an activity not its own" in m for m in messages) == 2  # elsewhere, someone_else
+    refusals = [m.split(": ", 1)[1] for m in messages if m.startswith("refused")]
+    assert refusals == [
+        "the object contains a NUL character",
+        "the object is larger than 65536 bytes",
+        "malformed object: updated: Input should have timezone info",
+        "malformed object: resource.accountingQuantity.hasNumericalValue: Input should be greater than or equal to 0",
+    ]

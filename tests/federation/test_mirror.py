@@ -198,6 +198,19 @@ async def test_malformed_and_unknown_objects_are_ignored_without_error(remote_b,
     assert "malformed object: updated" in text
 
 
+async def test_an_object_with_a_nul_character_is_refused_alone(remote_b, caplog):
+    nul = item(1, "Chaise\x00")
+    nul_elsewhere = item(2)
+    nul_elsewhere["unread"] = {"note": "\x00"}  # a field fabcom ignores: still refused (stored in the document)
+    backslash_text = item(3, "Chaise \\u0000")  # the text \u0000, not a NUL
+
+    with caplog.at_level(logging.WARNING, logger="fabcom.federation.mirror"):
+        await dispatch_batch([create(nul), create(nul_elsewhere), create(backslash_text)], remote_b)
+
+    assert [r.title for r in await MirrorItem.all()] == ["Chaise \\u0000"]
+    assert [r.getMessage().endswith("the object contains a NUL character") for r in caplog.records] == [True, True]
+
+
 @pytest.mark.parametrize(
     ("uri", "accepted"),
     [
