@@ -13,6 +13,8 @@ import tortoise.backends.sqlite.executor  # noqa: F401 - registers Tortoise's ad
 from pypika_tortoise.terms import Function as PypikaFunction
 from tortoise import Tortoise, fields
 from tortoise import models as tortoise_models
+from tortoise.backends.sqlite.client import SqliteTransactionWrapper
+from tortoise.exceptions import TransactionManagementError
 from tortoise.expressions import Function
 from tortoise.models import Model
 
@@ -52,6 +54,24 @@ def _get_comments(cls: type[Model]) -> dict[str, str]:
 
 
 tortoise_models._get_comments = _get_comments
+
+
+async def _begin_immediate(self: SqliteTransactionWrapper) -> None:
+    """Tortoise begins SQLite transactions with a plain (deferred) ``BEGIN``: the
+    transaction reads from a snapshot and asks for the write lock only at its first write.
+    If another process (``fabcom worker``, a second web process) committed in between, that
+    write fails at once with "database is locked", whatever the busy timeout. ``BEGIN
+    IMMEDIATE`` takes the write lock first, waiting up to the busy timeout for it; readers
+    outside transactions are not blocked (WAL), and one process already runs its
+    transactions one at a time."""
+    try:
+        await self._connection.commit()
+        await self._connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise TransactionManagementError(exc) from exc
+
+
+SqliteTransactionWrapper.begin = _begin_immediate  # type: ignore[method-assign]
 
 # Every model module of the core's Tortoise app "fabcom". Modules add their own apps.
 CORE_MODELS = [
