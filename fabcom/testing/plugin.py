@@ -39,16 +39,18 @@ from fabcom.testing.services import POSTGRES_ENV, drop_postgres_database, requir
 KEPT_TABLES = {"fabcom_category", "tortoise_migrations"}
 
 
+_OWNS_CACHE = pytest.StashKey[bool]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    """The run's shared cache (``fabcom.testing.cache``), made by pytest's first process
+    before xdist starts its workers, which inherit it."""
     config.stash[_OWNS_CACHE] = cache.start_run()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if config.stash.get(_OWNS_CACHE, False):
         cache.end_run()
-
-
-_OWNS_CACHE = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="session")
