@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -265,12 +266,21 @@ async def run_job(job: int | JobRef, runtime: Runtime) -> JobStatus | None:
     spec = runtime.registry.jobs.get(job.name)
     ctx = JobContext(runtime.settings, job.id, job.key, attempt, runtime.http, runtime.extra)
     log_context = job_id_var.set(job.id)  # the job's log lines carry its id
+    started = time.perf_counter()
     try:
         if spec is None:
             raise PermanentError(f"unknown job {job.name!r}")
         await asyncio.wait_for(spec.func(ctx, **job.args), runtime.settings.job_timeout_s)
     except Exception as exc:
         return await _record_failure(job.id, attempt, exc, runtime.policy)
+    else:
+        # One line per job run, with its id; a failure logs its own warning instead.
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        logger.info(
+            "job %s #%s done in %s ms (attempt %d)",
+            *(job.name, job.id, duration_ms, attempt),
+            extra={"job_name": job.name, "duration_ms": duration_ms},
+        )
     finally:
         job_id_var.reset(log_context)
     if runtime.completions is not None:

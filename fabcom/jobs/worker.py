@@ -219,6 +219,10 @@ async def serve_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, main.cancel)
     dispatcher = asyncio.create_task(_dispatcher_loop(settings), name="fabcom-dispatcher")
+    logger.info(
+        "worker started: %d job(s), %d cron(s), up to %d jobs at once",
+        *(len(registry.jobs), len(registry.crons), settings.worker_max_jobs),
+    )
     worker: Worker | None = None
     try:
         while True:

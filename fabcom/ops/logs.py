@@ -87,6 +87,9 @@ def logging_config(json_lines: bool | None = None, level: str = "INFO") -> dict[
             "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
             # fabcom.access has one line per request with the route, status and duration.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": True},
+            # arq logs two lines per job (started, done) without fabcom's job id; fabcom's
+            # runner logs one line per job run itself (fabcom.jobs), with the id and duration.
+            "arq.worker": {"handlers": [], "level": "WARNING", "propagate": True},
         },
     }
 

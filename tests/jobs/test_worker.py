@@ -4,6 +4,7 @@ worker dies."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 
@@ -112,3 +113,27 @@ async def test_a_worker_killed_mid_job_is_replaced_and_the_webhook_has_one_effec
         assert delivery.attempts == 2
         assert len(receiver.requests) == 2
         assert receiver.effects == [delivery.message_id]
+
+
+async def test_each_job_run_is_one_log_line_with_its_id_and_duration(db, tmp_path):
+    redis_url = require(REDIS_ENV, "Redis")
+    await flush_redis(redis_url)
+    worker = WorkerProcess(worker_env(db, redis_url, tmp_path), tmp_path / "worker.log")
+    worker.start()
+    try:
+        job = await enqueue("ping_worker")
+
+        async def done() -> bool:
+            return (await Job.get(id=job.id)).status == JobStatus.DONE
+
+        await wait_until(done, worker)
+        lines = [json.loads(line) for line in worker.output().splitlines() if line.startswith("{")]
+        mine = [line for line in lines if line.get("job_id") == job.id]
+        assert [line["message"].split(" in ")[0] for line in mine] == [f"job ping_worker #{job.id} done"]
+        assert mine[0]["job_name"] == "ping_worker"
+        assert isinstance(mine[0]["duration_ms"], float)
+        # arq's own "→ run_outbox_job(…)" / "← run_outbox_job ●" lines would repeat it without the id
+        assert not [line for line in lines if "run_outbox_job" in line["message"]]
+        assert any(line["message"].startswith("worker started:") for line in lines)
+    finally:
+        worker.stop()
