@@ -14,9 +14,12 @@ builds a resolve info, Strawberry's resolver reads the attribute, and ``complete
 walks the type's wrappers before serializing: about ten calls per field. A plain scalar
 field now reads the attribute with Strawberry's own resolver and serializes it directly;
 so does a Relay ``id`` that Strawberry would compute from the row's primary key (its
-resolver, per object, is the dearest field of a page). Anything out of the ordinary (an
-error, an awaitable, a null for a non-null field, a value the scalar refuses) takes
-graphql-core's full path, which reports it as before.
+resolver, per object, is the dearest field of a page). A plain object field (an edge's
+``node``, an item's ``organization``, ``category``, ``location``: read from an attribute,
+of an object type) goes straight to its sub-selection, without the resolve info, the
+resolver call and the chain of ``complete_value`` calls. Anything out of the ordinary (an
+error, an awaitable, a null for a non-null field, a value the scalar refuses, an object
+its type does not accept) takes graphql-core's full path, which reports it as before.
 """
 
 from __future__ import annotations
@@ -27,7 +30,15 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from graphql import GraphQLLeafType, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, Undefined, is_leaf_type
+from graphql import (
+    GraphQLLeafType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    Undefined,
+    is_leaf_type,
+)
 from strawberry import relay
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -88,26 +99,50 @@ def _global_id_read(graphql_type: GraphQLObjectType, field: Any) -> Callable[[An
     return read
 
 
-def plain_scalars(schema: GraphQLSchema) -> dict[tuple[str, str], PlainScalar]:
-    """The plain scalar fields of ``schema``, by (object type name, field name)."""
-    found: dict[tuple[str, str], PlainScalar] = {}
+class PlainObject(NamedTuple):
+    """A field whose value is an attribute of its parent, of an object type (not a list)."""
+
+    read: Callable[[Any], Any]
+    type: GraphQLObjectType
+    field_type: GraphQLOutputType  # as declared, for graphql-core's error handling
+    nullable: bool
+
+
+def plain_fields(schema: GraphQLSchema) -> dict[tuple[str, str], PlainScalar | PlainObject]:
+    """The plain scalar and plain object fields of ``schema``, by (object type name, field name)."""
+    found: dict[tuple[str, str], PlainScalar | PlainObject] = {}
     for type_name, graphql_type in schema.type_map.items():
         if not isinstance(graphql_type, GraphQLObjectType):
             continue
         for field_name, field in graphql_type.fields.items():
-            read = field.resolve if _is_attribute_read(field.resolve) else _global_id_read(graphql_type, field)
+            attribute = _is_attribute_read(field.resolve)
+            read = field.resolve if attribute else _global_id_read(graphql_type, field)
             if read is None:
                 continue
             nullable = not isinstance(field.type, GraphQLNonNull)
-            leaf = field.type if nullable else field.type.of_type
-            if is_leaf_type(leaf):
-                found[(type_name, field_name)] = PlainScalar(read, leaf, nullable)  # type: ignore[arg-type]
+            named = field.type if nullable else field.type.of_type
+            if is_leaf_type(named):
+                found[(type_name, field_name)] = PlainScalar(read, named, nullable)  # type: ignore[arg-type]
+            elif attribute and isinstance(named, GraphQLObjectType):
+                found[(type_name, field_name)] = PlainObject(read, named, field.type, nullable)
     return found
 
 
-_plain_scalars: weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], PlainScalar]] = (
+_plain_fields: weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], PlainScalar | PlainObject]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def _accepts(object_type: GraphQLObjectType, value: Any) -> bool:
+    """``object_type.is_type_of`` for the short path. Strawberry's and fabcom's ignore the
+    resolve info the short path does not build; one that needs it raises here, and the
+    full path calls it again with the info."""
+    if object_type.is_type_of is None:
+        return True
+    try:
+        return object_type.is_type_of(value, None)  # type: ignore[arg-type]
+    except Exception:
+        return False
 
 
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -121,9 +156,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             # wraps every resolver: it must see every field, so no short path.
             self.plain = {}
             return
-        plain = _plain_scalars.get(self.schema)
+        plain = _plain_fields.get(self.schema)
         if plain is None:
-            plain = _plain_scalars[self.schema] = plain_scalars(self.schema)
+            plain = _plain_fields[self.schema] = plain_fields(self.schema)
         self.plain = plain
 
     def execute_field(
@@ -135,7 +170,11 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         plain = self.plain.get((parent_type.name, field_details_list[0].node.name.value))
-        if plain is not None:
+        if type(plain) is PlainObject:
+            completed = self._complete_plain_object(plain, source, field_details_list, path, position_context)
+            if completed is not Undefined:
+                return completed
+        elif plain is not None:
             try:
                 value = plain.read(source)
                 if value is None:
@@ -148,3 +187,35 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             except Exception:  # noqa: S110 - the full path below raises it again and reports it
                 pass
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def _complete_plain_object(
+        self, plain: PlainObject, source: Any, field_details_list: Any, path: Any, position_context: Any
+    ) -> Any:
+        """The sub-selection of a plain object field, as ``complete_object_value`` would
+        run it; ``Undefined`` when the value needs the full path (it reads it again)."""
+        try:
+            value = plain.read(source)
+        except Exception:
+            return Undefined
+        if value is None:
+            return None if plain.nullable else Undefined
+        if is_awaitable(value) or not _accepts(plain.type, value):
+            return Undefined
+        try:
+            completed = self.collect_and_execute_subfields(
+                plain.type, field_details_list, path, value, position_context
+            )
+        except Exception as raw_error:  # as graphql-core's execute_field: null here, or up to the parent
+            self.handle_field_error(raw_error, plain.field_type, field_details_list, path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def await_completed() -> Any:
+            try:
+                return await completed
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, plain.field_type, field_details_list, path)
+                return None
+
+        return await_completed()

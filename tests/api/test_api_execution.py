@@ -1,5 +1,6 @@
-"""The executor's short path for plain scalar fields and Relay IDs (``fabcom.gql.execution``)
-answers exactly what graphql-core's full path answers: values, nulls, errors and their paths."""
+"""The executor's short paths for plain scalar fields, Relay IDs and plain object fields
+(``fabcom.gql.execution``) answer exactly what graphql-core's full path answers: values,
+nulls, errors and their paths."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from fabcom.gql.execution import ExecutionContext, plain_scalars
+from fabcom.gql.execution import ExecutionContext, PlainObject, PlainScalar, plain_fields
 from fabcom.gql.schema import schema as fabcom_schema
 
 
@@ -40,11 +41,49 @@ class Later:
         return value().__await__()
 
 
+class OwnerRow:
+    def __init__(self, name: Any) -> None:
+        self.name = name
+
+
+class LaterOwner:
+    """An awaitable relation, as Tortoise's unfetched one (awaited, it gives the row)."""
+
+    def __await__(self) -> Any:
+        async def value() -> OwnerRow:
+            return OwnerRow("fetched")
+
+        return value().__await__()
+
+
+NO_OWNER = object()
+
+
 class Row:
     """A database row the way the types receive one: attributes, no Strawberry object."""
 
-    def __init__(self, pk: Any, name: Any, colour: Any = Colour.RED, size: Any = 1, note: Any = None) -> None:
+    def __init__(
+        self,
+        pk: Any,
+        name: Any,
+        colour: Any = Colour.RED,
+        size: Any = 1,
+        note: Any = None,
+        owner: Any = None,
+        backup: Any = None,
+    ) -> None:
         self.id, self.name, self.colour, self.size, self.note, self.secret = pk, name, colour, size, note, "s"
+        self.owner = OwnerRow("owner") if owner is None else None if owner is NO_OWNER else owner
+        self.backup = backup
+
+
+@strawberry.type
+class Owner:
+    name: str
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, OwnerRow | cls)
 
 
 @strawberry.type
@@ -54,6 +93,8 @@ class Thing(relay.Node):
     colour: Colour
     size: int
     note: str | None
+    owner: Owner
+    backup: Owner | None
     secret: str = strawberry.field(permission_classes=[Deny])
 
     @classmethod
@@ -70,6 +111,12 @@ ROWS = [
     Row(6, "bad colour", colour="green"),  # not a value of the enum
     Row(7, Later()),  # an awaitable: awaited, like graphql-core does
     Row(None, "no id"),
+    Row(8, "nested", backup=OwnerRow("backup")),
+    Row(9, "owner without a name", owner=OwnerRow(None)),  # the error goes up to the thing
+    Row(10, "bad backup name", backup=OwnerRow(None)),  # the nullable backup becomes null
+    Row(11, "not an owner", owner="someone"),  # refused by the type: an error
+    Row(12, "unfetched owner", owner=LaterOwner()),  # awaited
+    Row(13, "no owner", owner=NO_OWNER),  # null for a non-null object: an error
 ]
 
 
@@ -89,7 +136,10 @@ def _run(query: str, context_class: type, extensions: list[Any] | None = None) -
     }
 
 
-QUERY = "{ things { id name colour size note short: name ...on Thing { again: name } } }"
+QUERY = (
+    "{ things { id name colour size note short: name ...on Thing { again: name }"
+    " owner { name } backup { name } ...on Thing { owner { alias: name } } } }"
+)
 
 
 def test_short_path_answers_like_graphql_core():
@@ -104,9 +154,20 @@ def test_short_path_answers_like_graphql_core():
         "note": None,
         "short": "plain",
         "again": "plain",
+        "owner": {"name": "owner", "alias": "owner"},
+        "backup": None,
     }
     assert short["data"]["things"][6]["name"] == "awaited"
-    assert len(short["errors"]) == 5  # null name, list name, big size, bad colour, no id
+    things = short["data"]["things"]
+    assert things[8]["backup"] == {"name": "backup"}
+    assert things[9] is None  # a non-null owner's error made the thing null
+    assert things[10]["backup"] is None
+    assert things[11] is None
+    assert things[12]["owner"] == {"name": "fetched", "alias": "fetched"}
+    assert things[13] is None
+    # null name, list name, big size, bad colour, no id, owner's name, backup's name, not an owner, no owner
+    assert len(short["errors"]) == 9
+    assert ("Cannot return null for non-nullable field Owner.name.", ("things", 9, "owner", "name")) in short["errors"]
 
 
 def test_fields_with_a_permission_still_run_it():
@@ -135,8 +196,10 @@ def test_a_resolve_hook_sees_every_field():
 def test_the_items_page_fields_take_the_short_path():
     """Names Strawberry's internals: a Strawberry upgrade that renames them shows here
     (the API would still answer, only slower)."""
-    plain = plain_scalars(fabcom_schema._schema)
+    plain = plain_fields(fabcom_schema._schema)
     for field in [("Item", "id"), ("Item", "title"), ("Item", "unit"), ("ItemEdge", "cursor"), ("Category", "code")]:
-        assert field in plain, field
-    for field in [("Item", "uri"), ("Category", "label"), ("Photo", "url")]:  # resolvers that compute
+        assert type(plain.get(field)) is PlainScalar, field
+    for field in [("ItemEdge", "node"), ("Item", "organization"), ("Item", "category"), ("Item", "location")]:
+        assert type(plain.get(field)) is PlainObject, field
+    for field in [("Item", "uri"), ("Category", "label"), ("Photo", "url"), ("Item", "photos")]:  # resolvers
         assert field not in plain, field
