@@ -23,4 +23,7 @@ class AuditEntry(Model):
     class Meta:
         table = "fabcom_audit_entry"
         ordering = ["-id"]
-        indexes = (("object_type", "object_id"),)
+        indexes = (
+            ("organization_id",),
+            ("object_type", "object_id"),
+        )

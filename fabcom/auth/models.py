@@ -44,6 +44,7 @@ class ApiToken(TimestampedModel):
     revoked_at = fields.DatetimeField(null=True)
 
     class Meta:
+        indexes = (("user_id",),)
         table = "fabcom_api_token"
 
 
@@ -62,4 +63,5 @@ class Session(Model):
     ip_address = fields.CharField(max_length=45, default="")
 
     class Meta:
+        indexes = (("user_id",),)
         table = "fabcom_session"

@@ -150,6 +150,8 @@ class Item(TimestampedModel):
     class Meta:
         table = "fabcom_item"
         indexes = (
+            ("location_id",),
+            ("category_id",),
             ("organization_id", "status"),
             ("visibility", "id"),
             # the inventory list's keyset pages, one per sort
@@ -183,7 +185,10 @@ class StockMovement(Model):
     class Meta:
         table = "fabcom_stock_movement"
         ordering = ["-occurred_at", "-id"]
-        indexes = (("organization_id", "occurred_at"),)
+        indexes = (
+            ("item_id",),
+            ("organization_id", "occurred_at"),
+        )
 
 
 class Attachment(Model):
@@ -204,5 +209,9 @@ class Attachment(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
+        indexes = (
+            ("project_id",),
+            ("item_id",),
+        )
         table = "fabcom_attachment"
         ordering = ["position", "id"]

@@ -38,6 +38,7 @@ class Membership(TimestampedModel):
     valid_until = fields.DateField(null=True)
 
     class Meta:
+        indexes = (("organization_id",),)
         table = "fabcom_membership"
         unique_together = (("user", "organization"),)
 
@@ -56,6 +57,7 @@ class MembershipFee(TimestampedModel):
     recorded_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
 
     class Meta:
+        indexes = (("membership_id",),)
         table = "fabcom_membership_fee"
         ordering = ["-paid_on"]
 

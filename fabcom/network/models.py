@@ -49,6 +49,7 @@ class Partnership(TimestampedModel):
     responded_at = fields.DatetimeField(null=True)
 
     class Meta:
+        indexes = (("partner_id",),)
         table = "fabcom_partnership"
         unique_together = (("organization", "partner"),)
 
@@ -74,5 +75,10 @@ class ExchangeRequest(TimestampedModel):
     due_back_on = fields.DateField(null=True)
 
     class Meta:
+        indexes = (
+            ("requester_organization_id",),
+            ("owner_organization_id",),
+            ("item_id",),
+        )
         table = "fabcom_exchange_request"
         ordering = ["-created_at", "-id"]

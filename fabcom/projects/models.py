@@ -51,6 +51,7 @@ class Project(TimestampedModel):
     created_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
 
     class Meta:
+        indexes = (("lead_organization_id",),)
         table = "fabcom_project"
         ordering = ["-created_at", "-id"]
 
@@ -69,6 +70,7 @@ class Participant(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
+        indexes = (("user_id",),)
         table = "fabcom_participant"
         unique_together = (("project", "user"),)
 
@@ -86,6 +88,7 @@ class Task(TimestampedModel):
     position = fields.IntField(default=0)
 
     class Meta:
+        indexes = (("project_id",),)
         table = "fabcom_task"
         ordering = ["position", "id"]
 
@@ -105,4 +108,5 @@ class ProjectNeed(TimestampedModel):
     fulfilled = fields.BooleanField(default=False)
 
     class Meta:
+        indexes = (("project_id",),)
         table = "fabcom_project_need"

@@ -33,6 +33,7 @@ class WebhookEndpoint(TimestampedModel):
     created_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
 
     class Meta:
+        indexes = (("organization_id",),)
         table = "fabcom_webhook_endpoint"
 
 
@@ -51,4 +52,5 @@ class WebhookDelivery(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
+        indexes = (("endpoint_id",),)
         table = "fabcom_webhook_delivery"

@@ -45,3 +45,66 @@ async def test_a_transaction_that_reads_then_writes_survives_another_process_wri
     await other
     assert (await Item.get(id=mine.id)).title == "Chaise réparée"
     assert (await Item.get(id=theirs.id)).title == "Écrit ailleurs"
+
+
+# The columns a page lists children by (an item's photos and movements, a project's tasks,
+# an organization's members…) or that a parent's deletion cascades through: without an
+# index, each such read is a scan of the whole table (found by the GraphQL benchmark: the
+# photos of a 100-item page scanned every attachment).
+INDEXED_FOREIGN_KEYS = [
+    ("fabcom_attachment", "item_id"),
+    ("fabcom_attachment", "project_id"),
+    ("fabcom_stock_movement", "item_id"),
+    ("fabcom_item", "category_id"),
+    ("fabcom_item", "location_id"),
+    ("fabcom_task", "project_id"),
+    ("fabcom_project_need", "project_id"),
+    ("fabcom_participant", "user_id"),
+    ("fabcom_project", "lead_organization_id"),
+    ("fabcom_exchange_request", "item_id"),
+    ("fabcom_exchange_request", "owner_organization_id"),
+    ("fabcom_exchange_request", "requester_organization_id"),
+    ("fabcom_partnership", "partner_id"),
+    ("fabcom_membership", "organization_id"),
+    ("fabcom_membership_fee", "membership_id"),
+    ("fabcom_session", "user_id"),
+    ("fabcom_api_token", "user_id"),
+    ("fabcom_webhook_delivery", "endpoint_id"),
+    ("fabcom_webhook_endpoint", "organization_id"),
+    ("fabcom_audit_entry", "organization_id"),
+]
+
+
+async def leading_index_columns(settings: Settings) -> set[tuple[str, str]]:
+    """(table, first column) of every index of the database."""
+    connection = Item._meta.db
+    if settings.is_sqlite:
+        rows = await connection.execute_query_dict(
+            "SELECT m.name AS tbl, i.name AS col FROM sqlite_master m, pragma_index_list(m.name) l,"
+            " pragma_index_info(l.name) i WHERE m.type = 'table' AND i.seqno = 0"
+        )
+    else:
+        rows = await connection.execute_query_dict(
+            "SELECT t.relname AS tbl, a.attname AS col FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid"
+            " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]"
+        )
+    return {(row["tbl"], row["col"]) for row in rows}
+
+
+async def test_children_are_found_by_an_index_not_a_scan(db):
+    indexed = await leading_index_columns(db)
+    assert [pair for pair in INDEXED_FOREIGN_KEYS if pair not in indexed] == []
+
+
+async def test_the_search_triggers_survive_the_migrations(db):
+    """Tortoise's SQLite ``AlterField`` rebuilds the table, dropping its indexes and
+    triggers: index changes are made with ``AddIndex``, which does not."""
+    if db.is_sqlite:
+        sql, expected = (
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'",
+            {"fabcom_item_search_insert", "fabcom_item_search_update", "fabcom_item_search_delete"},
+        )
+    else:
+        sql, expected = "SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal", {"fabcom_item_search_sync"}
+    triggers = await Item._meta.db.execute_query_dict(sql)
+    assert expected <= {row["name"] for row in triggers}
