@@ -107,8 +107,8 @@ def serve(
         port=port or settings.port,
         workers=workers,
         proxy_headers=True,
-        log_level="info",
-        log_config=logging_config(),  # JSON lines when stderr is not a terminal, in every worker process
+        log_level=settings.log_level.lower(),
+        log_config=logging_config(level=settings.log_level),  # JSON lines off a terminal, in every worker process
         access_log=False,  # fabcom.access logs each request with its id, route and duration
     )
     from fabcom.app import startup_failure
@@ -401,7 +401,7 @@ def worker() -> None:
         raise fail("FABCOM_REDIS_URL is not set: without Redis, `fabcom serve` runs the jobs itself", EXIT_BAD_CONFIG)
     from fabcom.ops.logs import configure_logging
 
-    configure_logging()
+    configure_logging(level=settings.log_level)
     run_async(serve_worker(settings))
 
 

@@ -6,7 +6,7 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         default_factory=list, description="Enabled modules, comma-separated."
     )
     default_locale: str = "fr"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Least severe log lines written by fabcom serve and fabcom worker."
+    )
     max_upload_mb: int = Field(default=10, ge=1, le=1024)
     # Background jobs (see docs/operations.md).
     job_backoff_base_s: float = Field(default=30, ge=0, description="First retry delay; doubles each time.")

@@ -43,6 +43,7 @@ def test_an_explicit_secret_key_wins(tmp_path, monkeypatch):
         ),
         ("FABCOM_DEFAULT_LOCALE", "de", "FABCOM_DEFAULT_LOCALE: must be fr or en"),
         ("FABCOM_PORT", "70000", "FABCOM_PORT: Input should be less than or equal to 65535"),
+        ("FABCOM_LOG_LEVEL", "LOUD", "FABCOM_LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'"),
     ],
 )
 def test_bad_values_raise_one_line_naming_the_variable(monkeypatch, variable, value, message):

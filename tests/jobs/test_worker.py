@@ -115,25 +115,34 @@ async def test_a_worker_killed_mid_job_is_replaced_and_the_webhook_has_one_effec
         assert receiver.effects == [delivery.message_id]
 
 
-async def test_each_job_run_is_one_log_line_with_its_id_and_duration(db, tmp_path):
+async def test_job_runs_log_a_debug_line_with_their_id_and_duration_and_arq_stays_quiet(db, tmp_path):
     redis_url = require(REDIS_ENV, "Redis")
     await flush_redis(redis_url)
-    worker = WorkerProcess(worker_env(db, redis_url, tmp_path), tmp_path / "worker.log")
-    worker.start()
+    workers = {}
     try:
-        job = await enqueue("ping_worker")
+        for level in ("INFO", "DEBUG"):
+            env = {**worker_env(db, redis_url, tmp_path), "FABCOM_LOG_LEVEL": level}
+            workers[level] = worker = WorkerProcess(env, tmp_path / f"worker-{level}.log")
+            worker.start()
+            job = await enqueue("ping_worker")
 
-        async def done() -> bool:
-            return (await Job.get(id=job.id)).status == JobStatus.DONE
+            async def done(job_id: int = job.id) -> bool:
+                return (await Job.get(id=job_id)).status == JobStatus.DONE
 
-        await wait_until(done, worker)
-        lines = [json.loads(line) for line in worker.output().splitlines() if line.startswith("{")]
-        mine = [line for line in lines if line.get("job_id") == job.id]
-        assert [line["message"].split(" in ")[0] for line in mine] == [f"job ping_worker #{job.id} done"]
-        assert mine[0]["job_name"] == "ping_worker"
-        assert isinstance(mine[0]["duration_ms"], float)
-        # arq's own "→ run_outbox_job(…)" / "← run_outbox_job ●" lines would repeat it without the id
-        assert not [line for line in lines if "run_outbox_job" in line["message"]]
-        assert any(line["message"].startswith("worker started:") for line in lines)
+            await wait_until(done, worker)
+            worker.stop()
+            lines = [json.loads(line) for line in worker.output().splitlines() if line.startswith("{")]
+            mine = [line for line in lines if line.get("job_id") == job.id]
+            assert any(line["message"].startswith("worker started:") for line in lines)
+            # arq's own "→ run_outbox_job(…)" / "← run_outbox_job ●" lines, without fabcom's id
+            assert not [line for line in lines if "run_outbox_job" in line["message"]]
+            if level == "INFO":  # a success leaves no line at the default level: the jobs table has it
+                assert mine == []
+            else:
+                assert [line["message"].split(" in ")[0] for line in mine] == [f"job ping_worker #{job.id} done"]
+                assert mine[0]["level"] == "DEBUG"
+                assert mine[0]["job_name"] == "ping_worker"
+                assert isinstance(mine[0]["duration_ms"], float)
     finally:
-        worker.stop()
+        for worker in workers.values():
+            worker.stop()
