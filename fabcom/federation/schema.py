@@ -2,7 +2,8 @@
 the local mirror (read-only: there is no mutation on them; ask for one with the web UI's
 network page, which sends the partner an exchange agreement)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: Strawberry would parse each string
+# annotation at start-up (see fabcom/gql/types.py).
 
 import datetime as dt
 from decimal import Decimal

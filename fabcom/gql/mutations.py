@@ -1,7 +1,8 @@
 """The mutation root: noun-then-verb mutations, each a thin call to a service. Refusals
 (``ServiceError``) come back in the payload's ``errors``, translated per request."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: Strawberry would parse each string
+# annotation at start-up (see fabcom/gql/types.py).
 
 import datetime as dt
 from collections.abc import Awaitable, Callable

@@ -12,7 +12,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from redis.exceptions import RedisError
 from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -44,6 +43,10 @@ def _redis_key(key: str) -> str:
 
 
 async def _cached_in_redis(url: str, key: str) -> int | None:
+    # Imported here, as in redis_clients: redis (and the jwt and cryptography it imports)
+    # is ~45 ms of CPU an instance without Redis would pay before its first GraphQL answer.
+    from redis.exceptions import RedisError
+
     try:
         raw = await redis_client(url).get(_redis_key(key))
     except RedisError:
@@ -53,6 +56,8 @@ async def _cached_in_redis(url: str, key: str) -> int | None:
 
 
 async def _keep_in_redis(url: str, key: str, total: int) -> None:
+    from redis.exceptions import RedisError
+
     try:
         await redis_client(url).set(_redis_key(key), total, px=int(COUNT_CACHE_SECONDS * 1000))
     except RedisError:

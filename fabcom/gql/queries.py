@@ -1,6 +1,7 @@
 """The query root: thin resolvers over ``loaders``."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: Strawberry would parse each string
+# annotation at start-up (see fabcom/gql/types.py).
 
 from typing import Any
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,6 +32,7 @@ class LazyGraphQLEndpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._endpoint: GraphQLEndpoint | None = None
+        self._serving: set[asyncio.Task[Any]] = set()  # the requests being answered
 
     @property
     def endpoint(self) -> GraphQLEndpoint:
@@ -44,7 +45,19 @@ class LazyGraphQLEndpoint:
         return self._endpoint
 
     async def handle(self, request: Request) -> Response:
-        return await self.endpoint.handle(request)
+        task = asyncio.current_task()
+        assert task is not None  # an ASGI request is always served in a task
+        self._serving.add(task)
+        try:
+            return await self.endpoint.handle(request)
+        finally:
+            self._serving.discard(task)
+
+    async def answered(self, timeout_s: float) -> None:
+        """Return once the ``/graphql`` requests being served now are answered, or after
+        ``timeout_s``."""
+        if self._serving:
+            await asyncio.wait(set(self._serving), timeout=timeout_s)
 
     async def warm_up(self, delay_s: float = 0.2) -> None:
         """Build the schema soon after the server listens, so that the first API call does

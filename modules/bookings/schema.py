@@ -3,7 +3,8 @@
 ``Item.availability``); the types carry the module's prefix (``BookingsBooking``),
 and so do the root fields the issue does not name (``bookingsPartnerMembers``)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: Strawberry would parse each string
+# annotation at start-up (see fabcom/gql/types.py).
 
 import datetime as dt
 from typing import Annotated, Any

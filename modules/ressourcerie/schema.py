@@ -6,7 +6,8 @@ A site is an organization, named by its slug. A caller who may not read a site's
 inventory sees nothing of it: empty connections and a null report, exactly as for a
 site that does not exist."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: Strawberry would parse each string
+# annotation at start-up (see fabcom/gql/types.py).
 
 import datetime as dt
 from decimal import Decimal

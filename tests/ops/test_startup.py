@@ -4,10 +4,15 @@ refused still stops the process with the module's one line."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 import os
 import signal
+import subprocess
+import sys
 
+import pytest
 from starlette.applications import Starlette
 
 from fabcom import app as app_module
@@ -90,3 +95,90 @@ async def test_after_start_builds_the_schema_before_starting_the_job_runner(db, 
 
     assert order == ["schema", "jobs"]
     assert app.state.job_runner == "runner"
+
+
+class HeldEndpoint:
+    """Stands in for ``GraphQLEndpoint``: each request waits until ``release`` is set."""
+
+    def __init__(self, order: list[str]) -> None:
+        self.order = order
+        self.release = asyncio.Event()
+
+    async def handle(self, request: object) -> str:
+        await self.release.wait()
+        self.order.append("answer")
+        return "answered"
+
+
+async def test_the_job_runner_waits_for_the_graphql_request_in_flight(db, monkeypatch):
+    # Its start would otherwise run inside the first API answer's awaits, delaying it.
+    order: list[str] = []
+    monkeypatch.setattr(app_module, "AFTER_START_DELAY_S", 0)
+    monkeypatch.setattr(app_module.gc, "freeze", lambda: None)
+
+    async def start_jobs(settings: Settings) -> str:
+        order.append("jobs")
+        return "runner"
+
+    monkeypatch.setattr(app_module, "start_embedded_jobs", start_jobs)
+    endpoint = RecordingEndpoint(db, order)
+    held = HeldEndpoint(order)
+    endpoint._endpoint = held  # type: ignore[assignment]
+    request = asyncio.create_task(endpoint.handle(None))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+
+    starting = asyncio.create_task(app_module.after_start(Starlette(), db, endpoint))
+    await asyncio.sleep(0.05)
+    assert order == ["schema"]  # the runner waits
+    held.release.set()
+    await starting
+
+    assert await request == "answered"
+    assert order == ["schema", "answer", "jobs"]
+
+
+async def test_the_job_runner_waits_for_graphql_requests_only_so_long(db, monkeypatch):
+    order: list[str] = []
+    monkeypatch.setattr(app_module, "AFTER_START_DELAY_S", 0)
+    monkeypatch.setattr(app_module, "RUNNER_WAIT_S", 0.05)
+    monkeypatch.setattr(app_module.gc, "freeze", lambda: None)
+
+    async def start_jobs(settings: Settings) -> str:
+        order.append("jobs")
+        return "runner"
+
+    monkeypatch.setattr(app_module, "start_embedded_jobs", start_jobs)
+    endpoint = RecordingEndpoint(db, order)
+    held = HeldEndpoint(order)
+    endpoint._endpoint = held  # type: ignore[assignment]
+    request = asyncio.create_task(endpoint.handle(None))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+
+    await app_module.after_start(Starlette(), db, endpoint)  # a request that never ends does not hold it
+
+    assert order == ["schema", "jobs"]
+    held.release.set()
+    await request
+
+
+def test_the_graphql_layer_does_not_import_redis_without_a_redis_url():
+    # redis (with jwt and cryptography) would be paid before the first GraphQL answer.
+    code = "import sys, fabcom.gql.views, fabcom.gql.schema; print('redis' in sys.modules)"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fabcom.gql.types",
+        "fabcom.gql.mutations",
+        "fabcom.gql.queries",
+        "fabcom.federation.schema",
+        "modules.bookings.schema",
+        "modules.ressourcerie.schema",
+    ],
+)
+def test_the_schema_modules_do_not_postpone_their_annotations(name):
+    # Strawberry would parse each string annotation with ``ast`` at start-up (~40 ms of CPU).
+    assert "annotations" not in vars(importlib.import_module(name))
