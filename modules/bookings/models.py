@@ -46,6 +46,7 @@ class BookingRule(Model):
 
     class Meta:
         table = "bookings_rule"
+        indexes = (("organization_id",),)
 
 
 class Booking(Model):
@@ -80,7 +81,7 @@ class Booking(Model):
     class Meta:
         table = "bookings_booking"
         ordering = ["starts_at", "id"]
-        indexes = (("item_id", "starts_at"),)
+        indexes = (("item_id", "starts_at"), ("user_id",), ("rule_id",))
 
 
 class WaitingListEntry(Model):
@@ -96,4 +97,5 @@ class WaitingListEntry(Model):
 
     class Meta:
         table = "bookings_waiting_list_entry"
+        indexes = (("item_id",), ("user_id",))
         ordering = ["created_at", "id"]

@@ -114,6 +114,7 @@ class IntakeLine(Model):
 
     class Meta:
         table = "ressourcerie_intake_line"
+        indexes = (("intake_id",),)
         ordering = ["id"]
 
 
@@ -149,6 +150,7 @@ class OutflowLine(Model):
 
     class Meta:
         table = "ressourcerie_outflow_line"
+        indexes = (("outflow_id",),)
         ordering = ["id"]
 
 
@@ -170,6 +172,7 @@ class Sale(Model):
 
     class Meta:
         table = "ressourcerie_sale"
+        indexes = (("closing_id",),)
         unique_together = (("organization", "number"),)
         ordering = ["-number"]
 
@@ -200,6 +203,7 @@ class SaleLine(Model):
 
     class Meta:
         table = "ressourcerie_sale_line"
+        indexes = (("sale_id",),)
         ordering = ["id"]
 
 
@@ -253,3 +257,4 @@ class RemoteFigures(Model):
 
     class Meta:
         table = "ressourcerie_remote_figures"
+        indexes = (("organization_id",),)

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from fabcom.inventory.models import Item
 from fabcom.inventory.services import create_item
 from fabcom.settings import Settings
+from fabcom.testing.schema import unindexed
 from fabcom.testing.services import _asyncpg_dsn
 
 RENAME_OTHER = 'UPDATE "fabcom_item" SET "title" = \'Écrit ailleurs\' WHERE "id" = {id}'
@@ -75,25 +76,8 @@ INDEXED_FOREIGN_KEYS = [
 ]
 
 
-async def leading_index_columns(settings: Settings) -> set[tuple[str, str]]:
-    """(table, first column) of every index of the database."""
-    connection = Item._meta.db
-    if settings.is_sqlite:
-        rows = await connection.execute_query_dict(
-            "SELECT m.name AS tbl, i.name AS col FROM sqlite_master m, pragma_index_list(m.name) l,"
-            " pragma_index_info(l.name) i WHERE m.type = 'table' AND i.seqno = 0"
-        )
-    else:
-        rows = await connection.execute_query_dict(
-            "SELECT t.relname AS tbl, a.attname AS col FROM pg_index x JOIN pg_class t ON t.oid = x.indrelid"
-            " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]"
-        )
-    return {(row["tbl"], row["col"]) for row in rows}
-
-
 async def test_children_are_found_by_an_index_not_a_scan(db):
-    indexed = await leading_index_columns(db)
-    assert [pair for pair in INDEXED_FOREIGN_KEYS if pair not in indexed] == []
+    assert await unindexed(db, INDEXED_FOREIGN_KEYS) == []
 
 
 async def test_the_search_triggers_survive_the_migrations(db):

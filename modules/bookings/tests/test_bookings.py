@@ -14,6 +14,7 @@ from fabcom.inventory.services import create_item
 from fabcom.members.models import Role
 from fabcom.network.models import Partnership
 from fabcom.permissions import load_principal
+from fabcom.testing.schema import unindexed
 from modules.bookings.calendar import item_calendar
 from modules.bookings.models import Booking, BookingState, WaitingListEntry
 from modules.bookings.services import (
@@ -203,3 +204,20 @@ async def test_the_resource_calendar_feed(laser, staff_a, org_b, make_member):
     ]
     with pytest.raises(NotFound):
         await item_calendar(await make_member(org_b), laser.id)
+
+
+async def test_a_members_bookings_and_a_rules_and_waiting_lists_are_read_by_index(db):
+    assert (
+        await unindexed(
+            db,
+            [
+                ("bookings_rule", "organization_id"),
+                ("bookings_booking", "item_id"),
+                ("bookings_booking", "user_id"),
+                ("bookings_booking", "rule_id"),
+                ("bookings_waiting_list_entry", "item_id"),
+                ("bookings_waiting_list_entry", "user_id"),
+            ],
+        )
+        == []
+    )

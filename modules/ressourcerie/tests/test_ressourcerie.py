@@ -11,6 +11,7 @@ import pytest
 from fabcom.api import ErrorCode, PermissionDenied, Role, ValidationFailed, clock
 from fabcom.inventory.models import Item, StockMovement
 from fabcom.inventory.services import create_item
+from fabcom.testing.schema import unindexed
 from modules.ressourcerie.models import CashClosing, Intake, IntakeLine, Outflow, Sale
 from modules.ressourcerie.reports import build_report, recycling_by_channel
 from modules.ressourcerie.services import (
@@ -333,3 +334,19 @@ async def test_other_organizations_cannot_weigh_sell_or_read_reports(org_a, staf
         )
     with pytest.raises(PermissionDenied):
         await build_report(staff_b, org_a.id, clock.today(), clock.today())
+
+
+async def test_the_lines_of_an_intake_outflow_or_sale_are_read_by_index(db):
+    assert (
+        await unindexed(
+            db,
+            [
+                ("ressourcerie_intake_line", "intake_id"),
+                ("ressourcerie_outflow_line", "outflow_id"),
+                ("ressourcerie_sale_line", "sale_id"),
+                ("ressourcerie_sale", "closing_id"),
+                ("ressourcerie_remote_figures", "organization_id"),
+            ],
+        )
+        == []
+    )
