@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from tortoise.expressions import Q
 
 from fabcom import clock
+from fabcom.collector import collector_paused
 from fabcom.federation import remote
 from fabcom.federation.handlers import Activity, Sender, dispatch_batch
 from fabcom.federation.inbox import Refusal, check_origin
@@ -119,7 +120,8 @@ async def catch_up(partner_org_id: int, *, max_pages: int = MAX_PAGES_PER_RUN) -
             if page.get("type") == "OrderedCollection":  # a collection: start at its first page
                 reading = start_reading(_first_page(page))
                 continue
-            items = _own_activities(page, actor)
+            with collector_paused():
+                items = _own_activities(page, actor)
             following = page.get("next")
             more = bool(items) and isinstance(following, str) and _same_host(following, actor)
             if more and pages < max_pages:

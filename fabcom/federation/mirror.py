@@ -23,6 +23,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from fabcom import clock
+from fabcom.collector import collector_paused
 from fabcom.federation import handlers
 from fabcom.federation.handlers import Activity, Sender, handles, handles_batch
 from fabcom.federation.mirror_models import MirrorItem, MirrorMember, MirrorProject, MirrorTombstone
@@ -268,18 +269,20 @@ async def upsert(kind: str, rows: Sequence[dict[str, Any]]) -> None:
     table, columns = TABLES[kind]
     sqlite = _is_sqlite()
     sql = upsert_sql(table, columns, len(rows), sqlite)
-    if sqlite:
-        values = [_db_value(row[c]) for row in rows for c in columns]
-    else:
-        documents = [row["document"].decode() for row in rows]
-        values = [orjson.dumps(rows, default=_json_value).decode(), documents]
+    with collector_paused():
+        if sqlite:
+            values = [_db_value(row[c]) for row in rows for c in columns]
+        else:
+            documents = [row["document"].decode() for row in rows]
+            values = [orjson.dumps(rows, default=_json_value).decode(), documents]
     await connections.get("default").execute_query(sql, values)
 
 
 async def ingest(activities: Sequence[Activity], sender: Sender) -> tuple[int, list[Activity]]:
     """Mirror a page of Create/Update activities; returns how many objects were taken
     and the activities left for other handlers."""
-    rows, others = rows_from(activities, sender)
+    with collector_paused():  # a catch-up page is thousands of objects: see fabcom.collector
+        rows, others = rows_from(activities, sender)
     taken = sum(len(r) for r in rows.values())
     if taken:
         if _is_sqlite():

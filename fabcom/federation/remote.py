@@ -23,6 +23,7 @@ import nh3
 import orjson
 
 from fabcom import clock
+from fabcom.collector import collector_paused
 from fabcom.federation import config
 from fabcom.federation.keys import SigningKey, application_key
 from fabcom.federation.models import RemoteActor
@@ -171,7 +172,8 @@ async def signed_get(url: str, key: SigningKey | None = None, *, limit: int = MA
     except httpx.HTTPError as exc:
         raise FetchError(f"GET {url}: {type(exc).__name__}: {exc}") from None
     try:
-        document = orjson.loads(body)
+        with collector_paused():  # a page of a partner's outbox is megabytes of JSON
+            document = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise FetchError(f"GET {url}: not JSON") from None
     if not isinstance(document, dict):
