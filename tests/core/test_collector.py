@@ -17,7 +17,7 @@ def test_the_collector_is_paused_inside_and_running_after():
 
 
 def test_a_failure_inside_gives_the_collector_back():
-    with pytest.raises(ValueError), collector_paused():
+    with pytest.raises(ValueError, match="bad page"), collector_paused():
         raise ValueError("bad page")
     assert gc.isenabled()
 
