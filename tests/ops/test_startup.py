@@ -110,8 +110,10 @@ class HeldEndpoint:
         return "answered"
 
 
-async def test_the_job_runner_waits_for_the_graphql_request_in_flight(db, monkeypatch):
-    # Its start would otherwise run inside the first API answer's awaits, delaying it.
+@pytest.fixture
+async def request_in_flight(db, monkeypatch):
+    """A ``/graphql`` request being answered (held until ``held.release`` is set) while the
+    server finishes starting, with a job runner that only records its start in ``order``."""
     order: list[str] = []
     monkeypatch.setattr(app_module, "AFTER_START_DELAY_S", 0)
     monkeypatch.setattr(app_module.gc, "freeze", lambda: None)
@@ -126,7 +128,14 @@ async def test_the_job_runner_waits_for_the_graphql_request_in_flight(db, monkey
     endpoint._endpoint = held  # type: ignore[assignment]
     request = asyncio.create_task(endpoint.handle(None))  # type: ignore[arg-type]
     await asyncio.sleep(0)
+    yield order, endpoint, held, request
+    held.release.set()
+    await request
 
+
+async def test_the_job_runner_waits_for_the_graphql_request_in_flight(db, request_in_flight):
+    # Its start would otherwise run inside the first API answer's awaits, delaying it.
+    order, endpoint, held, request = request_in_flight
     starting = asyncio.create_task(app_module.after_start(Starlette(), db, endpoint))
     await asyncio.sleep(0.05)
     assert order == ["schema"]  # the runner waits
@@ -137,28 +146,13 @@ async def test_the_job_runner_waits_for_the_graphql_request_in_flight(db, monkey
     assert order == ["schema", "answer", "jobs"]
 
 
-async def test_the_job_runner_waits_for_graphql_requests_only_so_long(db, monkeypatch):
-    order: list[str] = []
-    monkeypatch.setattr(app_module, "AFTER_START_DELAY_S", 0)
+async def test_the_job_runner_waits_for_graphql_requests_only_so_long(db, monkeypatch, request_in_flight):
+    order, endpoint, _held, _request = request_in_flight
     monkeypatch.setattr(app_module, "RUNNER_WAIT_S", 0.05)
-    monkeypatch.setattr(app_module.gc, "freeze", lambda: None)
-
-    async def start_jobs(settings: Settings) -> str:
-        order.append("jobs")
-        return "runner"
-
-    monkeypatch.setattr(app_module, "start_embedded_jobs", start_jobs)
-    endpoint = RecordingEndpoint(db, order)
-    held = HeldEndpoint(order)
-    endpoint._endpoint = held  # type: ignore[assignment]
-    request = asyncio.create_task(endpoint.handle(None))  # type: ignore[arg-type]
-    await asyncio.sleep(0)
 
     await app_module.after_start(Starlette(), db, endpoint)  # a request that never ends does not hold it
 
     assert order == ["schema", "jobs"]
-    held.release.set()
-    await request
 
 
 def test_the_graphql_layer_does_not_import_redis_without_a_redis_url():
