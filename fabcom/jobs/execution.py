@@ -276,12 +276,13 @@ async def run_job(job: int | JobRef, runtime: Runtime) -> JobStatus | None:
     else:
         # A success is a debug line (FABCOM_LOG_LEVEL=DEBUG shows it): the jobs table records every
         # run, and a line per job cost the worker ~6 % of its time. A failure logs a warning.
-        duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        logger.debug(
-            "job %s #%s done in %s ms (attempt %d)",
-            *(job.name, job.id, duration_ms, attempt),
-            extra={"job_name": job.name, "duration_ms": duration_ms},
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            logger.debug(
+                "job %s #%s done in %s ms (attempt %d)",
+                *(job.name, job.id, duration_ms, attempt),
+                extra={"job_name": job.name, "duration_ms": duration_ms},
+            )
     finally:
         job_id_var.reset(log_context)
     if runtime.completions is not None:

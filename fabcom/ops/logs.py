@@ -88,7 +88,8 @@ def logging_config(json_lines: bool | None = None, level: str = "INFO") -> dict[
             # fabcom.access has one line per request with the route, status and duration.
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": True},
             # arq logs two lines per job (started, done) without fabcom's job id; fabcom's
-            # runner logs one line per job run itself (fabcom.jobs), with the id and duration.
+            # runner logs each run itself (fabcom.jobs: a debug line with the id and duration,
+            # a warning for a failure).
             "arq.worker": {"handlers": [], "level": "WARNING", "propagate": True},
         },
     }
