@@ -1,6 +1,7 @@
 """Catching up with a partner: page through its outbox after the last page we read and
-apply each page with ``handlers.dispatch_batch`` (one batch statement per page for types
-with a batch handler). Runs when a partnership is accepted and periodically
+apply each page as ``handlers.dispatch_batch`` would (one batch statement per page for
+types with a batch handler), checking the next page while the previous one is written.
+Runs when a partnership is accepted and periodically
 (``reconcile_partners``), which also covers a partner, or this instance, coming back
 after being down."""
 
@@ -16,7 +17,7 @@ from tortoise.expressions import Q
 from fabcom import clock
 from fabcom.collector import collector_paused
 from fabcom.federation import remote
-from fabcom.federation.handlers import Activity, Sender, dispatch_batch
+from fabcom.federation.handlers import Activity, Sender, apply_batch, prepare_batch
 from fabcom.federation.inbox import Refusal, check_origin
 from fabcom.federation.keys import SigningKey, organization_key
 from fabcom.federation.models import RemoteActor
@@ -111,6 +112,18 @@ async def catch_up(partner_org_id: int, *, max_pages: int = MAX_PAGES_PER_RUN) -
         return asyncio.ensure_future(_read_page(url, key))
 
     reading = start_reading(actor.catch_up_next or (f"{actor.outbox}?page=true" if actor.outbox else ""))
+    # The previous page's write, still in flight, and the position to save once it is done.
+    writing: tuple[asyncio.Future[None], str] | None = None
+
+    async def written() -> None:
+        nonlocal writing
+        if writing is not None:
+            task, position = writing
+            writing = None
+            await task
+            if position:
+                await RemoteActor.filter(id=actor.id).update(catch_up_next=position)
+
     applied = pages = 0
     try:
         while reading is not None and pages < max_pages:
@@ -126,16 +139,22 @@ async def catch_up(partner_org_id: int, *, max_pages: int = MAX_PAGES_PER_RUN) -
             more = bool(items) and isinstance(following, str) and _same_host(following, actor)
             if more and pages < max_pages:
                 reading = start_reading(following)
+            # This page is checked while the previous one is still being written, and
+            # written after it: every change keeps its order.
+            runs = prepare_batch(items, sender)
+            await written()
             if items:
-                await dispatch_batch(items, sender)
+                writing = (asyncio.ensure_future(apply_batch(runs)), following if more else "")
                 applied += len(items)
             if not more:
                 break
-            await RemoteActor.filter(id=actor.id).update(catch_up_next=following)
+        await written()
     finally:
         if reading is not None:  # this page failed: the next one is not wanted
             reading.cancel()
             await asyncio.gather(reading, return_exceptions=True)
+        if writing is not None:  # a later page failed first: this one ends, its position unsaved
+            await asyncio.gather(writing[0], return_exceptions=True)
     await RemoteActor.filter(id=actor.id).update(caught_up_at=clock.now())
     return applied
 

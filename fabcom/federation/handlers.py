@@ -1,9 +1,10 @@
 """What to do with an activity received from another server, by activity type.
 
 The inbox verifies a message, stores it and hands it to a job; the job calls
-``dispatch``. Catching up from a partner's outbox calls ``dispatch_batch`` with a whole
-page, so a type with a batch handler is written with one statement per page, not per
-activity. Each concern registers its handlers in its own module, listed in
+``dispatch``. Catching up from a partner's outbox applies a whole page as
+``dispatch_batch`` does, so a type with a batch handler is written with one statement per
+page, not per activity; a batch handler with a ``prepare`` step has the next page checked
+while the previous one is written. Each concern registers its handlers in its own module, listed in
 ``HANDLER_MODULES``; an activity no handler takes is ignored (and logged by the caller).
 
 Modules register theirs in their ``federation.py`` (imported at start-up by the module
@@ -33,6 +34,10 @@ class Sender:
 # or of an Agreement: each handler looks at the object and declines what is not its own).
 Handler = Callable[[Activity, Sender], Awaitable[bool]]
 BatchHandler = Callable[[list[Activity], Sender], Awaitable[None]]
+# A batch handler's optional first step: pure work on a run (checks, building rows; no
+# database, no await) that returns what applies the run. The catch-up prepares a page
+# while the previous one is still being written, then applies it after, in order.
+PrepareBatch = Callable[[list[Activity], Sender], Callable[[], Awaitable[None]]]
 
 HANDLER_MODULES: list[str] = [
     "fabcom.federation.partnerships",
@@ -65,8 +70,9 @@ def handles(*types: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def handles_batch(*types: str) -> Callable[[BatchHandler], BatchHandler]:
+def handles_batch(*types: str, prepare: PrepareBatch | None = None) -> Callable[[BatchHandler], BatchHandler]:
     def register(func: BatchHandler) -> BatchHandler:
+        func.prepare = prepare  # type: ignore[attr-defined]
         for activity_type in types:
             claims = _batch_claims.setdefault(activity_type, [])
             claims[:] = [f for f in claims if not _same(f, func)]
@@ -153,21 +159,46 @@ async def dispatch(activity: Activity, sender: Sender) -> bool:
 async def dispatch_batch(activities: list[Activity], sender: Sender) -> None:
     """Apply a page of activities in order: runs of one type that has a batch handler go
     to it together, the others one by one."""
+    await apply_batch(prepare_batch(activities, sender))
+
+
+@dataclass
+class Run:
+    """Consecutive activities of one type, and what applies them."""
+
+    activities: list[Activity]
+    apply: Callable[[], Awaitable[None]]
+
+
+def prepare_batch(activities: list[Activity], sender: Sender) -> list[Run]:
+    """A page as runs of one type, in order, each with its batch handler's ``prepare`` step
+    already done (pure work, see ``PrepareBatch``); nothing is written yet."""
     load_handlers()
-    run: list[Activity] = []
+    groups: list[list[Activity]] = []
     for activity in activities:
-        if run and activity.get("type") != run[0].get("type"):
-            await _flush(run, sender)
-            run = []
-        run.append(activity)
-    if run:
-        await _flush(run, sender)
+        if groups and activity.get("type") == groups[-1][0].get("type"):
+            groups[-1].append(activity)
+        else:
+            groups.append([activity])
+    return [Run(group, _applier(group, sender)) for group in groups]
 
 
-async def _flush(run: list[Activity], sender: Sender) -> None:
+def _applier(run: list[Activity], sender: Sender) -> Callable[[], Awaitable[None]]:
     batch = _batch_handlers.get(str(run[0].get("type")))
     if batch is not None and _active(batch):
-        await batch(run, sender)
-        return
-    for activity in run:
-        await dispatch(activity, sender)
+        prepare: PrepareBatch | None = getattr(batch, "prepare", None)
+        if prepare is not None:
+            return prepare(run, sender)
+        return lambda: batch(run, sender)
+
+    async def one_by_one() -> None:
+        for activity in run:
+            await dispatch(activity, sender)
+
+    return one_by_one
+
+
+async def apply_batch(runs: list[Run]) -> None:
+    """Write the runs ``prepare_batch`` made, in order."""
+    for run in runs:
+        await run.apply()

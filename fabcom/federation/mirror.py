@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -283,6 +283,11 @@ async def ingest(activities: Sequence[Activity], sender: Sender) -> tuple[int, l
     and the activities left for other handlers."""
     with collector_paused():  # a catch-up page is thousands of objects: see fabcom.collector
         rows, others = rows_from(activities, sender)
+    return await write_rows(rows), others
+
+
+async def write_rows(rows: dict[str, dict[str, dict]]) -> int:
+    """Write the mirror rows ``rows_from`` built, in one transaction; returns how many."""
     taken = sum(len(r) for r in rows.values())
     if taken:
         if _is_sqlite():
@@ -290,7 +295,7 @@ async def ingest(activities: Sequence[Activity], sender: Sender) -> tuple[int, l
         async with in_transaction():
             for kind, by_uri in rows.items():
                 await upsert(kind, list(by_uri.values()))
-    return taken, others
+    return taken
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -326,12 +331,24 @@ def _deleted_at(activity: Activity) -> dt.datetime:
     return clock.now()
 
 
-@handles_batch("Create", "Update")
+def prepare_page(activities: list[Activity], sender: Sender) -> Callable[[], Awaitable[None]]:
+    """Check a page of Create/Update activities and build its rows now (no database);
+    the function returned writes them and hands the others to their handlers."""
+    with collector_paused():  # see fabcom.collector
+        rows, others = rows_from(activities, sender)
+
+    async def apply() -> None:
+        await write_rows(rows)
+        for activity in others:
+            if not await handlers.dispatch(activity, sender):
+                log.info("ignored %s %s from %s", activity.get("type"), object_uri(activity), sender.actor_uri)
+
+    return apply
+
+
+@handles_batch("Create", "Update", prepare=prepare_page)
 async def mirror_page(activities: list[Activity], sender: Sender) -> None:
-    _taken, others = await ingest(activities, sender)
-    for activity in others:
-        if not await handlers.dispatch(activity, sender):
-            log.info("ignored %s %s from %s", activity.get("type"), object_uri(activity), sender.actor_uri)
+    await prepare_page(activities, sender)()
 
 
 @handles("Create", "Update")

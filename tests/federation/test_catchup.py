@@ -234,3 +234,34 @@ async def test_a_hostile_page_is_refused_object_by_object_and_changes_nothing(or
         "malformed object: updated: Input should have timezone info",
         "malformed object: resource.accountingQuantity.hasNumericalValue: Input should be greater than or equal to 0",
     ]
+
+
+async def test_a_page_is_checked_while_the_previous_one_is_written_and_written_after_it(org_a, peer, monkeypatch):
+    mirror = await partner(org_a, peer)
+    serve_outbox(peer, [[create(peer, 1)], [create(peer, 2)], [create(peer, 3)]])
+    events: list[str] = []
+
+    def prepare(activities, sender):
+        number = activities[0]["id"].rsplit("/", 1)[1]
+        events.append(f"check {number}")
+
+        async def write():
+            events.append(f"write {number}")
+            for _ in range(20):  # the database's time, during which the next page is checked
+                await asyncio.sleep(0)
+            events.append(f"written {number}")
+
+        return write
+
+    async def page(activities, sender):
+        await prepare(activities, sender)()
+
+    page.prepare = prepare
+    monkeypatch.setattr(handlers, "_batch_handlers", {"Create": page})
+    monkeypatch.setattr(handlers, "_loaded", True)
+
+    assert await catch_up(mirror.id) == 3
+
+    assert [e for e in events if e.startswith("write")] == ["write 1", "write 2", "write 3"]
+    for n in (1, 2):  # page n + 1 is checked before page n is written, and written after it
+        assert events.index(f"check {n + 1}") < events.index(f"written {n}") < events.index(f"write {n + 1}")
