@@ -57,7 +57,7 @@ def _same_host(url: str, actor: RemoteActor) -> bool:
 
 async def _read_page(url: str, key: SigningKey) -> dict[str, Any]:
     try:
-        return await remote.signed_get(url, key, limit=MAX_PAGE_BYTES)  # type: ignore[no-any-return]
+        return await remote.signed_get(url, key, limit=MAX_PAGE_BYTES)
     except remote.FetchError as exc:
         raise TransientError(str(exc)) from None
 
@@ -136,7 +136,9 @@ async def catch_up(partner_org_id: int, *, max_pages: int = MAX_PAGES_PER_RUN) -
             with collector_paused():
                 items = _own_activities(page, actor)
             following = page.get("next")
-            more = bool(items) and isinstance(following, str) and _same_host(following, actor)
+            if not isinstance(following, str):
+                following = ""
+            more = bool(items) and bool(following) and _same_host(following, actor)
             if more and pages < max_pages:
                 reading = start_reading(following)
             # This page is checked while the previous one is still being written, and

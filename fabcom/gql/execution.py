@@ -37,7 +37,6 @@ from graphql import (
     GraphQLOutputType,
     GraphQLSchema,
     Undefined,
-    is_leaf_type,
 )
 from strawberry import relay
 from strawberry.execution import optimized_is_awaitable
@@ -121,8 +120,8 @@ def plain_fields(schema: GraphQLSchema) -> dict[tuple[str, str], PlainScalar | P
                 continue
             nullable = not isinstance(field.type, GraphQLNonNull)
             named = field.type if nullable else field.type.of_type
-            if is_leaf_type(named):
-                found[(type_name, field_name)] = PlainScalar(read, named, nullable)  # type: ignore[arg-type]
+            if isinstance(named, GraphQLLeafType):
+                found[(type_name, field_name)] = PlainScalar(read, named, nullable)
             elif attribute and isinstance(named, GraphQLObjectType):
                 found[(type_name, field_name)] = PlainObject(read, named, field.type, nullable)
     return found
@@ -140,7 +139,7 @@ def _accepts(object_type: GraphQLObjectType, value: Any) -> bool:
     if object_type.is_type_of is None:
         return True
     try:
-        return object_type.is_type_of(value, None)  # type: ignore[arg-type]
+        return object_type.is_type_of(value, None) is True  # type: ignore[arg-type]
     except Exception:
         return False
 
@@ -170,7 +169,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         plain = self.plain.get((parent_type.name, field_details_list[0].node.name.value))
-        if type(plain) is PlainObject:
+        if isinstance(plain, PlainObject):
             completed = self._complete_plain_object(plain, source, field_details_list, path, position_context)
             if completed is not Undefined:
                 return completed
