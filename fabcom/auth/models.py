@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -38,7 +40,7 @@ class ApiToken(TimestampedModel):
     # The first characters after "fabcom_pat_", shown in lists so people recognise a token.
     prefix = fields.CharField(max_length=16)
     token_hash = fields.CharField(max_length=64, unique=True)
-    scopes = fields.JSONField(default=list)
+    scopes: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     expires_at = fields.DatetimeField(null=True)
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
@@ -53,7 +55,9 @@ class Session(Model):
     key here, so deleting the row (logout, password change) revokes the cookie."""
 
     id = fields.IntField(primary_key=True)
-    user = fields.ForeignKeyField("fabcom.User", related_name="sessions", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name="sessions", on_delete=fields.CASCADE
+    )
     key_hash = fields.CharField(max_length=64, unique=True)
     csrf_token = fields.CharField(max_length=64)
     created_at = fields.DatetimeField(auto_now_add=True)

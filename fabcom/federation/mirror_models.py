@@ -10,11 +10,18 @@ object, so an older update never overwrites a newer one.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
 
 from fabcom.db import TimestampedModel
+
+if TYPE_CHECKING:
+    from fabcom.auth.models import User
+    from fabcom.inventory.models import Item
+    from fabcom.network.models import ExchangeRequest
+    from fabcom.orgs.models import Organization
 
 
 class MirrorItem(Model):
@@ -22,7 +29,9 @@ class MirrorItem(Model):
 
     id = fields.IntField(primary_key=True)
     uri = fields.CharField(max_length=500, unique=True)
-    organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name=False, on_delete=fields.CASCADE
+    )
     title = fields.CharField(max_length=200)
     content = fields.TextField(default="")  # sanitised HTML
     search_text = fields.TextField(default="")  # title + plain text of the content, lower-cased
@@ -31,12 +40,12 @@ class MirrorItem(Model):
     unit = fields.CharField(max_length=8, default="piece")
     condition = fields.CharField(max_length=20, default="")
     status = fields.CharField(max_length=20, default="available")
-    sharing_modes = fields.JSONField(default=list)
+    sharing_modes: fields.JSONField[list[Any]] = fields.JSONField(default=list)
     visibility = fields.CharField(max_length=10, default="partners")
     url = fields.CharField(max_length=500, default="")
     image_url = fields.CharField(max_length=500, default="")
     remote_updated_at = fields.DatetimeField()
-    document = fields.JSONField(default=dict)
+    document: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     received_at = fields.DatetimeField()
 
     class Meta:
@@ -49,7 +58,9 @@ class MirrorProject(Model):
 
     id = fields.IntField(primary_key=True)
     uri = fields.CharField(max_length=500, unique=True)
-    organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name=False, on_delete=fields.CASCADE
+    )
     title = fields.CharField(max_length=200)
     summary = fields.CharField(max_length=500, default="")
     content = fields.TextField(default="")
@@ -58,7 +69,7 @@ class MirrorProject(Model):
     visibility = fields.CharField(max_length=10, default="partners")
     url = fields.CharField(max_length=500, default="")
     remote_updated_at = fields.DatetimeField()
-    document = fields.JSONField(default=dict)
+    document: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     received_at = fields.DatetimeField()
 
     class Meta:
@@ -72,13 +83,15 @@ class MirrorMember(Model):
 
     id = fields.IntField(primary_key=True)
     uri = fields.CharField(max_length=500, unique=True)
-    organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name=False, on_delete=fields.CASCADE
+    )
     display_name = fields.CharField(max_length=120)
     search_text = fields.CharField(max_length=120, default="")
     valid_from = fields.DateField(null=True)
     valid_until = fields.DateField(null=True)
     remote_updated_at = fields.DatetimeField()
-    document = fields.JSONField(default=dict)
+    document: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     received_at = fields.DatetimeField()
 
     class Meta:
@@ -92,8 +105,12 @@ class SharedProfile(TimestampedModel):
     (``<base>/ap/members/<token>``) without revealing the account's id."""
 
     id = fields.IntField(primary_key=True)
-    user = fields.ForeignKeyField("fabcom.User", related_name=False, on_delete=fields.CASCADE)
-    organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name=False, on_delete=fields.CASCADE
+    )
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name=False, on_delete=fields.CASCADE
+    )
     token = fields.CharField(max_length=40, unique=True)
 
     class Meta:
@@ -117,12 +134,18 @@ class FederatedExchange(TimestampedModel):
     agreement_uri = fields.CharField(max_length=500, unique=True)
     offer_uri = fields.CharField(max_length=500)
     direction = fields.CharEnumField(ExchangeDirection, max_length=8)
-    local_organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
-    remote_organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
-    exchange_request = fields.ForeignKeyField(
+    local_organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name=False, on_delete=fields.CASCADE
+    )
+    remote_organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name=False, on_delete=fields.CASCADE
+    )
+    exchange_request: fields.ForeignKeyNullableRelation[ExchangeRequest] = fields.ForeignKeyField(
         "fabcom.ExchangeRequest", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    mirror_item = fields.ForeignKeyField("fabcom.MirrorItem", related_name=False, null=True, on_delete=fields.SET_NULL)
+    mirror_item: fields.ForeignKeyNullableRelation[MirrorItem] = fields.ForeignKeyField(
+        "fabcom.MirrorItem", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     item_uri = fields.CharField(max_length=500)
     item_title = fields.CharField(max_length=200)
     kind = fields.CharField(max_length=8)
@@ -131,9 +154,13 @@ class FederatedExchange(TimestampedModel):
     message = fields.CharField(max_length=1000, default="")
     status = fields.CharField(max_length=12, default="pending")
     due_back_on = fields.DateField(null=True)
-    requested_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    requested_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     # The item received into the requester's inventory when a gift or sale was handed over.
-    received_item = fields.ForeignKeyField("fabcom.Item", related_name=False, null=True, on_delete=fields.SET_NULL)
+    received_item: fields.ForeignKeyNullableRelation[Item] = fields.ForeignKeyField(
+        "fabcom.Item", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         table = "fabcom_federated_exchange"
@@ -147,7 +174,9 @@ class MirrorTombstone(Model):
 
     id = fields.IntField(primary_key=True)
     uri = fields.CharField(max_length=500, unique=True)
-    organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name=False, on_delete=fields.CASCADE
+    )
     deleted_at = fields.DatetimeField()
 
     class Meta:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from fabcom.orgs.models import Organization
 
 
 class Audience(StrEnum):
@@ -19,14 +23,16 @@ class OutboxActivity(Model):
     partner catching up asks for everything after the last id it has seen."""
 
     id = fields.BigIntField(primary_key=True)
-    organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name=False, on_delete=fields.CASCADE
+    )
     activity_uri = fields.CharField(max_length=500, unique=True)
     type = fields.CharField(max_length=40)
     # The id of the object the activity is about, so the latest state of an object is easy to find.
     object_uri = fields.CharField(max_length=500, db_index=True)
     audience = fields.CharEnumField(Audience, max_length=10)
-    recipients = fields.JSONField(default=list)
-    payload = fields.JSONField()
+    recipients: fields.JSONField[list[Any]] = fields.JSONField(default=list)
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField()
     published_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -60,7 +66,7 @@ class RemoteActor(Model):
     id = fields.IntField(primary_key=True)
     uri = fields.CharField(max_length=500, unique=True)
     host = fields.CharField(max_length=255, db_index=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
         "fabcom.Organization", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     type = fields.CharField(max_length=40, default="")
@@ -94,10 +100,10 @@ class InboxMessage(Model):
     type = fields.CharField(max_length=40)
     actor_uri = fields.CharField(max_length=500, db_index=True)
     # The inbox it arrived in: an organization's, or the shared inbox (null).
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
         "fabcom.Organization", related_name=False, null=True, on_delete=fields.CASCADE
     )
-    payload = fields.JSONField()
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField()
     status = fields.CharEnumField(InboxStatus, max_length=10, default=InboxStatus.RECEIVED)
     received_at = fields.DatetimeField(auto_now_add=True)
     processed_at = fields.DatetimeField(null=True)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
 
 from fabcom.db import TimestampedModel
+
+if TYPE_CHECKING:
+    from fabcom.auth.models import User
+    from fabcom.network.models import ExchangeRequest
+    from fabcom.orgs.models import Organization
+    from fabcom.projects.models import Project
 
 
 class Unit(StrEnum):
@@ -94,7 +101,9 @@ class Category(Model):
 
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=40, unique=True)
-    parent = fields.ForeignKeyField("fabcom.Category", related_name="children", null=True, on_delete=fields.RESTRICT)
+    parent: fields.ForeignKeyNullableRelation[Category] = fields.ForeignKeyField(
+        "fabcom.Category", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
     label_fr = fields.CharField(max_length=120)
     label_en = fields.CharField(max_length=120)
     # The French REP channel (filière) that takes this category at end of life, if any.
@@ -113,8 +122,12 @@ class Location(TimestampedModel):
     """Where things are kept inside an organization (a tree: building / room / shelf)."""
 
     id = fields.IntField(primary_key=True)
-    organization = fields.ForeignKeyField("fabcom.Organization", related_name="locations", on_delete=fields.CASCADE)
-    parent = fields.ForeignKeyField("fabcom.Location", related_name="children", null=True, on_delete=fields.RESTRICT)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name="locations", on_delete=fields.CASCADE
+    )
+    parent: fields.ForeignKeyNullableRelation[Location] = fields.ForeignKeyField(
+        "fabcom.Location", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
     name = fields.CharField(max_length=120)
 
     class Meta:
@@ -128,11 +141,17 @@ class Item(TimestampedModel):
     (StockMovement), maintained by the inventory services only and never negative."""
 
     id = fields.IntField(primary_key=True)
-    organization = fields.ForeignKeyField("fabcom.Organization", related_name="items", on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name="items", on_delete=fields.CASCADE
+    )
     title = fields.CharField(max_length=200)
     description = fields.TextField(default="")
-    category = fields.ForeignKeyField("fabcom.Category", related_name="items", null=True, on_delete=fields.SET_NULL)
-    location = fields.ForeignKeyField("fabcom.Location", related_name="items", null=True, on_delete=fields.SET_NULL)
+    category: fields.ForeignKeyNullableRelation[Category] = fields.ForeignKeyField(
+        "fabcom.Category", related_name="items", null=True, on_delete=fields.SET_NULL
+    )
+    location: fields.ForeignKeyNullableRelation[Location] = fields.ForeignKeyField(
+        "fabcom.Location", related_name="items", null=True, on_delete=fields.SET_NULL
+    )
     unit = fields.CharEnumField(Unit, max_length=8, default=Unit.PIECE)
     quantity = fields.DecimalField(max_digits=14, decimal_places=3, default=0)
     # Weight of one unit in kg (for piece/set); for bulk stocks in kg it is redundant and left empty.
@@ -142,9 +161,11 @@ class Item(TimestampedModel):
     condition = fields.CharEnumField(Condition, max_length=12, default=Condition.GOOD)
     status = fields.CharEnumField(ItemStatus, max_length=12, default=ItemStatus.AVAILABLE)
     visibility = fields.CharEnumField(Visibility, max_length=10, default=Visibility.PRIVATE)
-    sharing_modes = fields.JSONField(default=list)
-    attributes = fields.JSONField(default=dict)
-    created_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    sharing_modes: fields.JSONField[list[Any]] = fields.JSONField(default=list)
+    attributes: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     deleted_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -165,18 +186,24 @@ class StockMovement(Model):
     """One line of an item's append-only ledger. ``quantity`` is signed: + in, - out."""
 
     id = fields.IntField(primary_key=True)
-    item = fields.ForeignKeyField("fabcom.Item", related_name="movements", on_delete=fields.RESTRICT)
-    organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
+    item: fields.ForeignKeyRelation[Item] = fields.ForeignKeyField(
+        "fabcom.Item", related_name="movements", on_delete=fields.RESTRICT
+    )
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name=False, on_delete=fields.CASCADE
+    )
     kind = fields.CharEnumField(MovementKind, max_length=14)
     quantity = fields.DecimalField(max_digits=14, decimal_places=3)
     weight_kg = fields.DecimalField(max_digits=12, decimal_places=3, null=True)
     occurred_at = fields.DatetimeField()
-    author = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    author: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     counterparty = fields.CharField(max_length=200, default="")
-    counterparty_organization = fields.ForeignKeyField(
+    counterparty_organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
         "fabcom.Organization", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    exchange_request = fields.ForeignKeyField(
+    exchange_request: fields.ForeignKeyNullableRelation[ExchangeRequest] = fields.ForeignKeyField(
         "fabcom.ExchangeRequest", related_name="movements", null=True, on_delete=fields.SET_NULL
     )
     note = fields.CharField(max_length=500, default="")
@@ -196,16 +223,24 @@ class Attachment(Model):
     with a generated name, the original name is only displayed."""
 
     id = fields.IntField(primary_key=True)
-    organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
-    item = fields.ForeignKeyField("fabcom.Item", related_name="photos", null=True, on_delete=fields.CASCADE)
-    project = fields.ForeignKeyField("fabcom.Project", related_name="attachments", null=True, on_delete=fields.CASCADE)
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "fabcom.Organization", related_name=False, on_delete=fields.CASCADE
+    )
+    item: fields.ForeignKeyNullableRelation[Item] = fields.ForeignKeyField(
+        "fabcom.Item", related_name="photos", null=True, on_delete=fields.CASCADE
+    )
+    project: fields.ForeignKeyNullableRelation[Project] = fields.ForeignKeyField(
+        "fabcom.Project", related_name="attachments", null=True, on_delete=fields.CASCADE
+    )
     original_name = fields.CharField(max_length=200)
     stored_name = fields.CharField(max_length=80, unique=True)
     content_type = fields.CharField(max_length=100)
     size = fields.IntField()
     sha256 = fields.CharField(max_length=64)
     position = fields.IntField(default=0)
-    created_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -22,7 +23,7 @@ class Job(Model):
 
     id = fields.BigIntField(primary_key=True)
     name = fields.CharField(max_length=100)
-    args = fields.JSONField(default=dict)
+    args: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     key = fields.CharField(max_length=200, unique=True)  # idempotency key, carried to the receiving side
     status = fields.CharEnumField(JobStatus, max_length=8, default=JobStatus.PENDING)
     attempts = fields.IntField(default=0)

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 
 from fabcom.db import TimestampedModel
+
+if TYPE_CHECKING:
+    from fabcom.auth.models import User
+    from fabcom.inventory.models import Item
+    from fabcom.orgs.models import Organization
 
 
 class PartnershipStatus(StrEnum):
@@ -36,16 +42,20 @@ class Partnership(TimestampedModel):
     mutual: each sees what the other shares with partners."""
 
     id = fields.IntField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "fabcom.Organization", related_name="partnerships_requested", on_delete=fields.CASCADE
     )
-    partner = fields.ForeignKeyField(
+    partner: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "fabcom.Organization", related_name="partnerships_received", on_delete=fields.CASCADE
     )
     status = fields.CharEnumField(PartnershipStatus, max_length=10, default=PartnershipStatus.REQUESTED)
     message = fields.CharField(max_length=500, default="")
-    requested_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
-    responded_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    requested_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    responded_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     responded_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -58,20 +68,26 @@ class ExchangeRequest(TimestampedModel):
     """A partner organization asks for an item: to borrow, receive or buy it."""
 
     id = fields.IntField(primary_key=True)
-    item = fields.ForeignKeyField("fabcom.Item", related_name="exchange_requests", on_delete=fields.CASCADE)
-    owner_organization = fields.ForeignKeyField(
+    item: fields.ForeignKeyRelation[Item] = fields.ForeignKeyField(
+        "fabcom.Item", related_name="exchange_requests", on_delete=fields.CASCADE
+    )
+    owner_organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "fabcom.Organization", related_name="exchange_requests_received", on_delete=fields.CASCADE
     )
-    requester_organization = fields.ForeignKeyField(
+    requester_organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "fabcom.Organization", related_name="exchange_requests_sent", on_delete=fields.CASCADE
     )
-    requested_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    requested_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     kind = fields.CharEnumField(ExchangeKind, max_length=8)
     quantity = fields.DecimalField(max_digits=14, decimal_places=3, default=1)
     message = fields.CharField(max_length=1000, default="")
     status = fields.CharEnumField(ExchangeStatus, max_length=12, default=ExchangeStatus.PENDING)
     response_message = fields.CharField(max_length=1000, default="")
-    responded_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    responded_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     due_back_on = fields.DateField(null=True)
 
     class Meta:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 
 from fabcom.db import TimestampedModel
+
+if TYPE_CHECKING:
+    from fabcom.auth.models import User
 
 
 class Channel(StrEnum):
@@ -19,7 +23,9 @@ class NotificationPreference(TimestampedModel):
     """A person's choice of channel (no row: the default, in the app only)."""
 
     id = fields.IntField(primary_key=True)
-    user = fields.OneToOneField("fabcom.User", related_name="notification_preference", on_delete=fields.CASCADE)
+    user: fields.OneToOneRelation[User] = fields.OneToOneField(
+        "fabcom.User", related_name="notification_preference", on_delete=fields.CASCADE
+    )
     channel = fields.CharEnumField(Channel, max_length=8, default=Channel.IN_APP)
     last_digest_at = fields.DatetimeField(null=True)
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
 
 from fabcom.db import TimestampedModel
 from fabcom.inventory.models import Unit, Visibility
+
+if TYPE_CHECKING:
+    from fabcom.auth.models import User
+    from fabcom.inventory.models import Category
+    from fabcom.orgs.models import Organization
 
 
 class ProjectStatus(StrEnum):
@@ -34,7 +40,7 @@ class Project(TimestampedModel):
     """A commons project led by one organization, possibly with partners."""
 
     id = fields.IntField(primary_key=True)
-    lead_organization = fields.ForeignKeyField(
+    lead_organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "fabcom.Organization", related_name="led_projects", on_delete=fields.CASCADE
     )
     partner_organizations: fields.ManyToManyRelation = fields.ManyToManyField(
@@ -48,7 +54,9 @@ class Project(TimestampedModel):
     licence = fields.CharField(max_length=40, default="CC-BY-SA-4.0")  # SPDX identifier
     starts_on = fields.DateField(null=True)
     ends_on = fields.DateField(null=True)
-    created_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
 
     class Meta:
         indexes = (("lead_organization_id",),)
@@ -60,9 +68,13 @@ class Participant(Model):
     """Someone taking part in a project, a local user or a person from a partner site."""
 
     id = fields.IntField(primary_key=True)
-    project = fields.ForeignKeyField("fabcom.Project", related_name="participants", on_delete=fields.CASCADE)
-    user = fields.ForeignKeyField("fabcom.User", related_name="participations", null=True, on_delete=fields.CASCADE)
-    organization = fields.ForeignKeyField(
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "fabcom.Project", related_name="participants", on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name="participations", null=True, on_delete=fields.CASCADE
+    )
+    organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
         "fabcom.Organization", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     display_name = fields.CharField(max_length=120)
@@ -77,11 +89,13 @@ class Participant(Model):
 
 class Task(TimestampedModel):
     id = fields.IntField(primary_key=True)
-    project = fields.ForeignKeyField("fabcom.Project", related_name="tasks", on_delete=fields.CASCADE)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "fabcom.Project", related_name="tasks", on_delete=fields.CASCADE
+    )
     title = fields.CharField(max_length=200)
     description = fields.TextField(default="")
     status = fields.CharEnumField(TaskStatus, max_length=6, default=TaskStatus.TODO)
-    assignee = fields.ForeignKeyField(
+    assignee: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "fabcom.User", related_name="assigned_tasks", null=True, on_delete=fields.SET_NULL
     )
     due_on = fields.DateField(null=True)
@@ -98,9 +112,13 @@ class ProjectNeed(TimestampedModel):
     inventory) or a skill."""
 
     id = fields.IntField(primary_key=True)
-    project = fields.ForeignKeyField("fabcom.Project", related_name="needs", on_delete=fields.CASCADE)
+    project: fields.ForeignKeyRelation[Project] = fields.ForeignKeyField(
+        "fabcom.Project", related_name="needs", on_delete=fields.CASCADE
+    )
     kind = fields.CharEnumField(NeedKind, max_length=6)
-    category = fields.ForeignKeyField("fabcom.Category", related_name=False, null=True, on_delete=fields.SET_NULL)
+    category: fields.ForeignKeyNullableRelation[Category] = fields.ForeignKeyField(
+        "fabcom.Category", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     skill = fields.CharField(max_length=120, default="")
     description = fields.CharField(max_length=500, default="")
     quantity = fields.DecimalField(max_digits=12, decimal_places=3, default=1)

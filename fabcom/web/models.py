@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from fabcom.auth.models import User
 
 
 class LoginAttempt(Model):
@@ -23,7 +28,9 @@ class PasswordReset(Model):
     works once and expires after an hour."""
 
     id = fields.IntField(primary_key=True)
-    user = fields.ForeignKeyField("fabcom.User", related_name="password_resets", on_delete=fields.CASCADE)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "fabcom.User", related_name="password_resets", on_delete=fields.CASCADE
+    )
     token_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()
