@@ -36,7 +36,7 @@ from fabcom.orgs import models as orgs
 
 
 def _ctx(info: Info) -> Context:
-    return info.context  # type: ignore[no-any-return]
+    return info.context
 
 
 @strawberry.input(description="Filters on items; all given filters must match.")
@@ -123,7 +123,7 @@ class Query:
     @strawberry.field(description="Any object by its global ID; null when it does not exist or you may not see it.")
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
         type_name, pk = decode_global_id(id)
-        return await loaders.load_node(_ctx(info).principal, type_name, pk)  # type: ignore[no-any-return]
+        return await loaders.load_node(_ctx(info).principal, type_name, pk)
 
     @strawberry.field(description="Objects by global IDs, in the same order; null for each one you may not see.")
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[strawberry.relay.Node | None]:
@@ -140,7 +140,7 @@ class Query:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Organization]:
-        return await connect(info, orgs.Organization.all(), first, after, last, before, order=Order("slug", kind="str"))  # type: ignore[no-any-return]
+        return await connect(info, orgs.Organization.all(), first, after, last, before, order=Order("slug", kind="str"))
 
     @strawberry.field(description="An organization by its slug.")
     async def organization(self, slug: str) -> Organization | None:
@@ -161,12 +161,12 @@ class Query:
     ) -> Connection[Item]:
         queryset = await filtered_items(_ctx(info), filter)
         order = order_by.as_order() if order_by is not None else Order()
-        return await connect(info, queryset, first, after, last, before, order=order, load=loaders.item_rows)  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before, order=order, load=loaders.item_rows)
 
     @strawberry.field(description="An item by its global ID; null when it does not exist or you may not see it.")
     async def item(self, info: Info, id: strawberry.ID) -> Item | None:
         pk = _pk(id, "Item")
-        return None if pk is None else await loaders.load_node(_ctx(info).principal, "Item", pk)  # type: ignore[no-any-return]
+        return None if pk is None else await loaders.load_node(_ctx(info).principal, "Item", pk)
 
     @strawberry.field(description="The shared category taxonomy.")
     async def categories(
@@ -186,7 +186,7 @@ class Query:
             before,
             order=Order("code", kind="str"),
             prepare=lambda qs: qs.select_related("parent"),
-        )  # type: ignore[no-any-return]
+        )
 
     @strawberry.field(description="Projects you may see.")
     async def projects(
@@ -202,12 +202,12 @@ class Query:
         if organization_slug is not None:
             slug_ok = possible_slug(organization_slug)
             queryset = queryset.filter(lead_organization__slug=organization_slug) if slug_ok else queryset.filter(id=0)
-        return await connect(info, queryset, first, after, last, before, prepare=loaders.prepare_projects)  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before, prepare=loaders.prepare_projects)
 
     @strawberry.field(description="A project by its global ID; null when it does not exist or you may not see it.")
     async def project(self, info: Info, id: strawberry.ID) -> Project | None:
         pk = _pk(id, "Project")
-        return None if pk is None else await loaders.load_node(_ctx(info).principal, "Project", pk)  # type: ignore[no-any-return]
+        return None if pk is None else await loaders.load_node(_ctx(info).principal, "Project", pk)
 
     @strawberry.field(description="Members of an organization (its owners, admins and staff see them).")
     async def members(
@@ -224,7 +224,7 @@ class Query:
         queryset = queryset.filter(organization__slug=organization_slug) if slug_ok else queryset.filter(id=0)
         return await connect(
             info, queryset, first, after, last, before, prepare=lambda qs: qs.select_related("user", "organization")
-        )  # type: ignore[no-any-return]
+        )
 
     @strawberry.field(description="An item's stock ledger, newest first (its organization's inventory readers).")
     async def stock_movements(
@@ -238,7 +238,7 @@ class Query:
     ) -> Connection[StockMovement]:
         pk = _pk(item_id, "Item") or 0
         queryset = loaders.movements_queryset(_ctx(info).principal).filter(item_id=pk, item__deleted_at__isnull=True)
-        return await connect(info, queryset, first, after, last, before, order=Order("id", descending=True))  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before, order=Order("id", descending=True))
 
     @strawberry.field(description="Partnerships of your organizations.")
     async def partnerships(
@@ -257,7 +257,7 @@ class Query:
             last,
             before,
             prepare=lambda qs: qs.select_related("organization", "partner"),
-        )  # type: ignore[no-any-return]
+        )
 
     @strawberry.field(description="Exchange requests sent or received by your organizations, newest first.")
     async def exchange_requests(
@@ -277,4 +277,4 @@ class Query:
             before,
             order=Order("id", descending=True),
             prepare=lambda qs: qs.select_related("owner_organization", "requester_organization"),
-        )  # type: ignore[no-any-return]
+        )

@@ -77,8 +77,8 @@ def _core_classes() -> dict[str, type]:
         origin = getattr(definition, "origin", None)
         if (
             type(definition).__name__ == "StrawberryObjectDefinition"
-            and not definition.is_input  # type: ignore[attr-defined]
-            and not definition.is_interface  # type: ignore[attr-defined]
+            and not definition.is_input  # type: ignore[union-attr]  # an object definition, checked by name above
+            and not definition.is_interface  # type: ignore[union-attr]  # an object definition, checked by name above
             and name not in _NOT_EXTENSIBLE
             and origin is not None
             and origin.__module__.startswith("fabcom.")

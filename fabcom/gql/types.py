@@ -9,7 +9,7 @@ their relations already fetched, so most fields are plain attribute reads."""
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic
 
 import strawberry
 from strawberry import relay
@@ -32,21 +32,38 @@ def _enum(cls: type[StrEnum], description: str) -> Any:
     return strawberry.enum(cls, name=cls.__name__, description=description)
 
 
-ErrorCode = _enum(ErrorCodeEnum, "Stable codes of mutation errors, to branch on.")
-Unit = _enum(inventory.Unit, "The unit an item's quantity is counted in.")
-Condition = _enum(inventory.Condition, "The state of an item.")
-ItemStatus = _enum(inventory.ItemStatus, "Whether an item can be had now.")
-Visibility = _enum(inventory.Visibility, "Who sees an object: its organization, its partners too, or anyone.")
-SharingMode = _enum(inventory.SharingMode, "How an item may be shared with others.")
-MovementKind = _enum(inventory.MovementKind, "Why stock came in or went out.")
-OrganizationKind = _enum(orgs.OrganizationKind, "The kind of structure.")
-ProjectStatus = _enum(projects.ProjectStatus, "Where a project stands.")
-TaskStatus = _enum(projects.TaskStatus, "Where a task stands.")
-NeedKind = _enum(projects.NeedKind, "What a project needs: items or a skill.")
-Role = _enum(members.Role, "A member's role in an organization.")
-PartnershipStatus = _enum(network.PartnershipStatus, "Where a partnership request stands.")
-ExchangeKind = _enum(network.ExchangeKind, "What a partner asks to do with an item.")
-ExchangeStatus = _enum(network.ExchangeStatus, "Where an exchange request stands.")
+if TYPE_CHECKING:  # at run time each is the model's enum itself, decorated by Strawberry
+    ErrorCode = ErrorCodeEnum
+    Unit = inventory.Unit
+    Condition = inventory.Condition
+    ItemStatus = inventory.ItemStatus
+    Visibility = inventory.Visibility
+    SharingMode = inventory.SharingMode
+    MovementKind = inventory.MovementKind
+    OrganizationKind = orgs.OrganizationKind
+    ProjectStatus = projects.ProjectStatus
+    TaskStatus = projects.TaskStatus
+    NeedKind = projects.NeedKind
+    Role = members.Role
+    PartnershipStatus = network.PartnershipStatus
+    ExchangeKind = network.ExchangeKind
+    ExchangeStatus = network.ExchangeStatus
+else:
+    ErrorCode = _enum(ErrorCodeEnum, "Stable codes of mutation errors, to branch on.")
+    Unit = _enum(inventory.Unit, "The unit an item's quantity is counted in.")
+    Condition = _enum(inventory.Condition, "The state of an item.")
+    ItemStatus = _enum(inventory.ItemStatus, "Whether an item can be had now.")
+    Visibility = _enum(inventory.Visibility, "Who sees an object: its organization, its partners too, or anyone.")
+    SharingMode = _enum(inventory.SharingMode, "How an item may be shared with others.")
+    MovementKind = _enum(inventory.MovementKind, "Why stock came in or went out.")
+    OrganizationKind = _enum(orgs.OrganizationKind, "The kind of structure.")
+    ProjectStatus = _enum(projects.ProjectStatus, "Where a project stands.")
+    TaskStatus = _enum(projects.TaskStatus, "Where a task stands.")
+    NeedKind = _enum(projects.NeedKind, "What a project needs: items or a skill.")
+    Role = _enum(members.Role, "A member's role in an organization.")
+    PartnershipStatus = _enum(network.PartnershipStatus, "Where a partnership request stands.")
+    ExchangeKind = _enum(network.ExchangeKind, "What a partner asks to do with an item.")
+    ExchangeStatus = _enum(network.ExchangeStatus, "Where an exchange request stands.")
 
 
 @strawberry.type(description="A page of a list, Relay-style, with the size of the whole list.")
@@ -122,7 +139,7 @@ def connect_rows(rows: Any, first: int | None, after: str | None, last: int | No
 
 
 def _ctx(info: Info) -> Context:
-    return info.context  # type: ignore[no-any-return]
+    return info.context
 
 
 def _related(root: Any, name: str) -> Any:
@@ -181,7 +198,7 @@ class Organization(relay.Node):
         before: str | None = None,
     ) -> "Connection[Item]":
         queryset = loaders.items_queryset(_ctx(info).principal).filter(organization_id=self.id)
-        return await connect(info, queryset, first, after, last, before, load=loaders.item_rows)  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before, load=loaders.item_rows)
 
 
 def organization_uri(ctx: Context, org: orgs.Organization) -> str:
@@ -213,7 +230,7 @@ class Category(relay.Node):
 
     @strawberry.field(description="The parent category.")
     def parent(self) -> "Category | None":
-        return _related(self, "parent")  # type: ignore[no-any-return]
+        return _related(self, "parent")
 
 
 @strawberry.type(description="A place inside an organization where things are kept.")
@@ -266,7 +283,7 @@ class Item(relay.Node):
 
     @strawberry.field(description="Its photos, in order (a few at most, so a plain list).")
     def photos(self) -> list[Photo]:
-        return _reverse(self, "photos")  # type: ignore[no-any-return]
+        return _reverse(self, "photos")
 
 
 @strawberry.type(description="One line of an item's append-only stock ledger.")
@@ -330,11 +347,11 @@ class Project(relay.Node):
 
     @strawberry.field(description="Canonical URI of the project.")
     def uri(self, info: Info) -> str:
-        return f"{organization_uri(_ctx(info), self.lead_organization)}/projects/{self.id}"  # type: ignore[attr-defined]
+        return f"{organization_uri(_ctx(info), self.lead_organization)}/projects/{self.id}"
 
     @strawberry.field(description="The organization leading it.")
     def lead_organization(self) -> Organization:
-        return _related(self, "lead_organization")  # type: ignore[no-any-return]
+        return _related(self, "lead_organization")
 
     @strawberry.field(description="Partner organizations of the project, by id.")
     async def partner_organizations(
@@ -344,7 +361,7 @@ class Project(relay.Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Organization]:
-        return connect_rows(await _reverse_rows(self, "partner_organizations"), first, after, last, before)  # type: ignore[no-any-return]
+        return connect_rows(await _reverse_rows(self, "partner_organizations"), first, after, last, before)
 
     @strawberry.field(description="What the project needs, by id.")
     async def needs(
@@ -353,8 +370,8 @@ class Project(relay.Node):
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
-    ) -> Connection[ProjectNeed]:
-        return connect_rows(await _reverse_rows(self, "needs"), first, after, last, before)  # type: ignore[no-any-return]
+    ) -> Connection[ProjectNeed]:  # type: ignore[type-var]  # a need is no Node; its edges work all the same
+        return connect_rows(await _reverse_rows(self, "needs"), first, after, last, before)
 
     @strawberry.field(description="The project's tasks, in order.")
     async def tasks(
@@ -366,7 +383,7 @@ class Project(relay.Node):
         before: str | None = None,
     ) -> Connection[Task]:
         queryset = projects.Task.filter(project_id=self.id)
-        return await connect(info, queryset, first, after, last, before)  # type: ignore[no-any-return]
+        return await connect(info, queryset, first, after, last, before)
 
 
 # --- members and network -----------------------------------------------------------------
@@ -385,15 +402,15 @@ class Member(relay.Node):
 
     @strawberry.field(description="The member's name.")
     def display_name(self) -> str:
-        return self.user.display_name  # type: ignore[attr-defined,no-any-return]
+        return self.user.display_name  # type: ignore[attr-defined]
 
     @strawberry.field(description="The member's e-mail address.")
     def email(self) -> str:
-        return self.user.email  # type: ignore[attr-defined,no-any-return]
+        return self.user.email  # type: ignore[attr-defined]
 
     @strawberry.field(description="The organization.")
     def organization(self) -> Organization:
-        return _related(self, "organization")  # type: ignore[no-any-return]
+        return _related(self, "organization")
 
 
 @strawberry.type(description="A partnership between two organizations.")
@@ -429,19 +446,19 @@ class ExchangeRequest(relay.Node):
 
     @strawberry.field(description="Canonical URI of the request.")
     def uri(self, info: Info) -> str:
-        return f"{organization_uri(_ctx(info), self.owner_organization)}/exchanges/{self.id}"  # type: ignore[attr-defined]
+        return f"{organization_uri(_ctx(info), self.owner_organization)}/exchanges/{self.id}"
 
     @strawberry.field(description="The item asked for, when you may still see it.")
     async def item(self, info: Info) -> Item | None:
-        return await loaders.load_node(_ctx(info).principal, "Item", self.item_id)  # type: ignore[attr-defined,no-any-return]
+        return await loaders.load_node(_ctx(info).principal, "Item", self.item_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The organization that owns the item.")
     def owner_organization(self) -> Organization:
-        return _related(self, "owner_organization")  # type: ignore[no-any-return]
+        return _related(self, "owner_organization")
 
     @strawberry.field(description="The organization asking.")
     def requester_organization(self) -> Organization:
-        return _related(self, "requester_organization")  # type: ignore[no-any-return]
+        return _related(self, "requester_organization")
 
 
 # --- the viewer --------------------------------------------------------------------------
