@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from decimal import Decimal
 
 from fabcom import clock
@@ -232,7 +233,7 @@ def _decimal(rng: random.Random, low: float, high: float, places: int) -> Decima
 async def _stock(
     rng: random.Random,
     org: Organization,
-    catalogue: list,
+    catalogue: Sequence[tuple[str, list[str], Unit, tuple[float, float] | None, tuple[float, float]]],
     count: int,
     locations: list[int],
     sharing: list[str],

@@ -64,7 +64,7 @@ def translations(locale: str) -> NullTranslations:
 def negotiate_locale(accept_language: str | None, preferred: str | None = None) -> str:
     """The user's own setting wins, then the browser's ``Accept-Language``, then French."""
     if preferred in LOCALES:
-        return preferred  # type: ignore[return-value]
+        return preferred
     if accept_language:
         weighted = []
         for part in accept_language.split(","):

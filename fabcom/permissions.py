@@ -121,11 +121,11 @@ class Principal:
             return condition
         shared_with = sorted(self.partner_ids | set(self.roles))
         if shared_with:
-            condition |= Q(visibility="partners", **{f"{org_field}__in": shared_with})
+            condition |= Q(visibility="partners", **{f"{org_field}__in": shared_with})  # type: ignore[arg-type]  # the lookups never include join_type
         read = Action.INVENTORY_READ if domain == "inventory" else Action.PROJECTS_READ
         private = self.orgs_where(read)
         if private:
-            condition |= Q(**{f"{org_field}__in": private})
+            condition |= Q(**{f"{org_field}__in": private})  # type: ignore[arg-type]  # the lookups never include join_type
         return condition
 
 

@@ -151,7 +151,7 @@ async def request_mirrored_item(
 async def cancel_mirrored_request(actor: Principal, exchange_id: int) -> FederatedExchange:
     """The requester withdraws its request while it is pending or accepted."""
     exchange = await FederatedExchange.get_or_none(id=exchange_id, direction=ExchangeDirection.OUTGOING)
-    org_id = exchange.local_organization_id if exchange else None  # type: ignore[attr-defined]
+    org_id: Any = exchange.local_organization_id if exchange else None  # type: ignore[attr-defined]
     if exchange is None or not actor.can(Action.NETWORK_READ, org_id):
         raise NotFound("exchange_request")
     if not actor.can(Action.NETWORK_WRITE, org_id):

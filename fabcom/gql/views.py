@@ -13,7 +13,7 @@ import re
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError, OperationType, parse
@@ -70,7 +70,7 @@ def _format_error(error: GraphQLError, principal: Principal) -> dict[str, Any]:
         if error.path:
             formatted["path"] = error.path
         return formatted
-    formatted = error.formatted
+    formatted = cast("dict[str, Any]", error.formatted)
     if isinstance(original, PublicError):
         formatted["extensions"] = dict(original.extensions or {})
     if not principal.is_authenticated:

@@ -204,9 +204,9 @@ async def update_item(actor: Principal, item_id: int, changes: dict[str, Any]) -
     current = {
         "title": item.title,
         "description": item.description,
-        "category_code": (await item.category).code if item.category_id else None,  # type: ignore[attr-defined]
-        "location_id": item.location_id,
-        "unit": item.unit,  # type: ignore[attr-defined]
+        "category_code": (await item.category).code if item.category_id else None,  # type: ignore[attr-defined,misc]  # an unfetched relation is awaited
+        "location_id": item.location_id,  # type: ignore[attr-defined]
+        "unit": item.unit,
         "unit_weight_kg": item.unit_weight_kg,
         "unit_value": item.unit_value,
         "condition": item.condition,

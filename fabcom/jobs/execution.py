@@ -171,6 +171,7 @@ async def update_own_records(set_sql: str, where_sql: str, ids: list[int], *valu
     lost in a crash only means the job runs again, which idempotent jobs allow. The jobs
     themselves are written by the services with ordinary, durable commits."""
     connection = Job._meta.db
+    ids_parameter: list[int] | str
     if connection.capabilities.dialect == "postgres":
         from_sql = " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_disk_wait"
         ids_sql, ids_parameter = "id = ANY(?)", ids

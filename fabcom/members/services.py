@@ -83,7 +83,7 @@ def _member_event(membership: Membership) -> dict[str, Any]:
 
 async def _membership_for(actor: Principal, membership_id: int, action: Action) -> Membership:
     membership = await Membership.get_or_none(id=membership_id)
-    org_id = membership.organization_id if membership else None  # type: ignore[attr-defined]
+    org_id: Any = membership.organization_id if membership else None  # type: ignore[attr-defined]
     if membership is None or not (actor.can(Action.MEMBERS_READ, org_id) or actor.is_system):
         raise NotFound("membership")
     if not actor.can(action, org_id):
@@ -256,7 +256,7 @@ def _invitation_audit(invitation: Invitation) -> dict[str, Any]:
 
 async def _invitation_for(actor: Principal, invitation_id: int) -> Invitation:
     invitation = await Invitation.get_or_none(id=invitation_id)
-    org_id = invitation.organization_id if invitation else None  # type: ignore[attr-defined]
+    org_id: Any = invitation.organization_id if invitation else None  # type: ignore[attr-defined]
     if invitation is None or not (actor.can(Action.MEMBERS_READ, org_id) or actor.is_system):
         raise NotFound("invitation")
     if not actor.can(Action.MEMBERS_WRITE, org_id):

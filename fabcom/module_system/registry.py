@@ -168,7 +168,7 @@ class Registry:
                 raise ModuleError(f"module {slug!r}: declares no settings")
             prefix = f"FABCOM_{slug.upper()}_"
             try:
-                self._settings[slug] = manifest.settings(_env_prefix=prefix)  # type: ignore[call-arg]
+                self._settings[slug] = manifest.settings(_env_prefix=prefix)
             except ValidationError as exc:
                 first = exc.errors()[0]
                 name = prefix + str(first["loc"][0]).upper() if first["loc"] else prefix + "*"
@@ -199,7 +199,7 @@ class Registry:
     def __contains__(self, slug: object) -> bool:
         return slug in self._by_slug
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return iter(self.modules)
 
     def submodule(self, manifest: Module, name: str) -> ModuleType | None:

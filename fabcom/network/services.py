@@ -228,8 +228,8 @@ async def respond_exchange_request(
     takes a loan back; the requester may cancel. Handing over and returning write the
     stock movements on both sides."""
     request = await ExchangeRequest.get_or_none(id=request_id)
-    owner_id = request.owner_organization_id if request else None  # type: ignore[attr-defined]
-    requester_id = request.requester_organization_id if request else None  # type: ignore[attr-defined]
+    owner_id: Any = request.owner_organization_id if request else None  # type: ignore[attr-defined]
+    requester_id: Any = request.requester_organization_id if request else None  # type: ignore[attr-defined]
     if request is None or not (
         actor.can(Action.NETWORK_READ, owner_id) or actor.can(Action.NETWORK_READ, requester_id)
     ):
@@ -333,9 +333,9 @@ async def _hand_over(actor: Principal, request: ExchangeRequest, item: Item) -> 
             organization_id=requester_id,
             title=item.title,
             description=item.description,
-            category_id=item.category_id,
+            category_id=item.category_id,  # type: ignore[attr-defined]
             unit=item.unit,
-            unit_weight_kg=item.unit_weight_kg,  # type: ignore[attr-defined]
+            unit_weight_kg=item.unit_weight_kg,
             condition=item.condition,
             visibility=Visibility.PRIVATE,
             created_by_id=actor.user_id,

@@ -13,6 +13,7 @@ import itertools
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -154,7 +155,7 @@ _counter = itertools.count(1)
 
 @pytest.fixture
 def make_org(db: Settings) -> Callable[..., Awaitable[Organization]]:
-    async def make(slug: str | None = None, **fields: object) -> Organization:
+    async def make(slug: str | None = None, **fields: Any) -> Organization:
         n = next(_counter)
         return await Organization.create(
             slug=slug or f"org-{n}", name=fields.pop("name", f"Organisation {n}"), **fields
