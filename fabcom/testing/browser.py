@@ -77,3 +77,17 @@ def demo_server(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def wait_until_true(page, expression: str, limit_s: float = 15) -> None:
+    """Wait until a script expression is true in the page.
+
+    Playwright's ``page.wait_for_function`` polls by calling ``eval`` inside the page,
+    which fabcom's Content-Security-Policy (no ``'unsafe-eval'``) refuses as soon as the
+    first check is false; ``page.evaluate`` goes through the devtools protocol, which
+    the policy does not govern."""
+    deadline = time.monotonic() + limit_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            pytest.fail(f"still false after {limit_s} s: {expression}")
+        page.wait_for_timeout(50)

@@ -67,3 +67,13 @@ def test_taxonomy_keeps_ademe_attribution_and_rep_channels(project_root):
     assert codes["C_11"]["rep_channel"] is None
     assert all(c["label_fr"] and c["label_en"] for c in data["categories"])
     assert {c["rep_channel"] for c in data["categories"]} - {None} <= set(data["rep_channels"])
+
+
+def test_browser_tests_never_wait_with_wait_for_function(project_root):
+    """Playwright's wait_for_function polls with ``eval`` inside the page, which our
+    Content-Security-Policy refuses whenever its first check is false: a test that
+    passes or fails with the machine's speed. ``fabcom.testing.browser.wait_until_true``
+    waits without it."""
+    needle = "page.wait_for_" + "function("
+    tests = [*(project_root / "tests").rglob("*.py"), *(project_root / "modules").rglob("tests/*.py")]
+    assert [str(p.relative_to(project_root)) for p in tests if needle in p.read_text()] == []

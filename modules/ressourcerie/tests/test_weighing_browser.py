@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fabcom.testing.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, require_chromium
+from fabcom.testing.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, require_chromium, wait_until_true
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +144,7 @@ def test_the_report_draws_its_charts_under_the_csp(server):
         expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")
         page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Rapport d’activité").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Rapport d’activité")
-        page.wait_for_function("typeof Chart !== 'undefined' && Chart.getChart('monthly-chart') !== undefined")
+        wait_until_true(page, "typeof Chart !== 'undefined' && Chart.getChart('monthly-chart') !== undefined")
         assert page.evaluate("Chart.getChart('monthly-chart').data.datasets.length") == 4
         expect(page.locator("#monthly-table tbody tr").first).to_be_visible()  # the chart's table
         assert refused == []
@@ -174,7 +174,7 @@ def test_a_scale_reading_fills_the_weight_and_enter_records_it(server):
 
         expect(page.get_by_label("Catégorie")).to_be_focused()
         page.keyboard.type("15")
-        page.wait_for_function("document.querySelector('script[src*=\"scale.js\"]') !== null")
+        expect(page.locator('script[src*="scale.js"]')).to_have_count(1)
         page.evaluate("document.dispatchEvent(new CustomEvent('ressourcerie:scale-reading', {detail: {kg: 8.4}}))")
         expect(page.get_by_label("Poids brut (kg)")).to_have_value("8,4")
         expect(page.locator("#scale-status")).to_have_text("Lu sur la balance : 8,4 kg")
