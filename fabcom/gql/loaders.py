@@ -16,6 +16,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from fabcom.gql.lookahead import EVERYTHING, Reads
 from fabcom.inventory.models import Attachment, Category, Item, Location, StockMovement
 from fabcom.members.models import Membership
 from fabcom.network.models import ExchangeRequest, Partnership
@@ -83,25 +84,41 @@ _JOINED: dict[str, tuple[type[Model], type[Row]]] = {
 }
 
 
-async def item_rows(queryset: QuerySet[Item]) -> list[ItemRow]:
-    """The items of ``queryset`` (a page: filtered, ordered, limited) as rows with every
-    relation the Item type exposes: one JOIN for the page, one query for the photos."""
-    item_columns = _columns(Item)
+def _chosen(model: type[Model], reads: Reads, always: Iterable[str]) -> list[str]:
+    """The columns of ``model`` that ``reads`` asks for, with ``always``; every column when
+    it asks for all, or for an attribute that is no column (a row could not answer it)."""
+    columns = _columns(model)
+    if reads.columns is None or not reads.columns <= set(columns):
+        return columns
+    wanted = reads.columns | set(always)
+    return [column for column in columns if column in wanted]
+
+
+async def item_rows(queryset: QuerySet[Item], reads: Reads = EVERYTHING, sort: str = "id") -> list[ItemRow]:
+    """The items of ``queryset`` (a page: filtered, ordered, limited) as rows with what
+    ``reads`` asks for (``fabcom.gql.lookahead``): one JOIN for the page and its
+    organization, category and location, one query for the photos. ``sort`` is the page's
+    sort column, which its cursors read; a relation not read is not loaded."""
+    relations = [(name, model, row_class) for name, (model, row_class) in _JOINED.items() if reads.wants(name)]
+    item_columns = _chosen(Item, reads, {"id", sort, *(f"{name}_id" for name, _, _ in relations)})
     joined = [
-        (relation, row_class, [(f"{relation}__{column}", column) for column in _columns(model)])
-        for relation, (model, row_class) in _JOINED.items()
+        (name, row_class, [(f"{name}__{column}", column) for column in _chosen(model, reads.of(name), {"id"})])
+        for name, model, row_class in relations
     ]
     names = item_columns + [key for _, _, keys in joined for key, _ in keys]
     rows: list[ItemRow] = []
     for values in await queryset.values(*names):
         row = ItemRow({column: values[column] for column in item_columns})
-        for relation, row_class, keys in joined:
-            related = None if values[f"{relation}_id"] is None else row_class({c: values[k] for k, c in keys})
-            setattr(row, relation, related)
+        for name, row_class, keys in joined:
+            related = None if values[f"{name}_id"] is None else row_class({c: values[k] for k, c in keys})
+            setattr(row, name, related)
         rows.append(row)
+    if not reads.wants("photos"):
+        return rows
     photos: dict[int, list[PhotoRow]] = {row.pk: [] for row in rows}
     if photos:
-        found = Attachment.filter(item_id__in=list(photos)).order_by("position", "id").values(*_columns(Attachment))
+        columns = _chosen(Attachment, reads.of("photos"), {"id", "item_id", "position"})
+        found = Attachment.filter(item_id__in=list(photos)).order_by("position", "id").values(*columns)
         for values in await found:
             photos[values["item_id"]].append(PhotoRow(values))
     for row in rows:

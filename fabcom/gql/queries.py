@@ -30,6 +30,7 @@ from fabcom.gql.types import (
     StockMovement,
     Visibility,
     connect,
+    connect_items,
 )
 from fabcom.inventory import models as inventory
 from fabcom.orgs import models as orgs
@@ -161,7 +162,7 @@ class Query:
     ) -> Connection[Item]:
         queryset = await filtered_items(_ctx(info), filter)
         order = order_by.as_order() if order_by is not None else Order()
-        return await connect(info, queryset, first, after, last, before, order=order, load=loaders.item_rows)
+        return await connect_items(info, queryset, first, after, last, before, order)
 
     @strawberry.field(description="An item by its global ID; null when it does not exist or you may not see it.")
     async def item(self, info: Info, id: strawberry.ID) -> Item | None:

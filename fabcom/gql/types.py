@@ -7,11 +7,13 @@ their relations already fetched, so most fields are plain attribute reads."""
 # quoted (``"Connection[Item]"``).
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, cast
 
 import strawberry
+from graphql import GraphQLObjectType
 from strawberry import relay
 from strawberry.relay.types import NodeType as NodeT  # relay.Edge is generic over this very TypeVar
 from strawberry.scalars import JSON
@@ -20,6 +22,7 @@ from strawberry.types import Info
 from fabcom.errors import ErrorCode as ErrorCodeEnum
 from fabcom.gql import loaders
 from fabcom.gql.context import Context
+from fabcom.gql.lookahead import node_reads
 from fabcom.gql.pagination import Order, Page, page_of_rows, paginate
 from fabcom.inventory import models as inventory
 from fabcom.members import models as members
@@ -133,6 +136,29 @@ async def connect(
     return connection(page, node)
 
 
+async def connect_items(
+    info: Info,
+    queryset: Any,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    order: Order | None = None,
+) -> Any:
+    """A page of items, read as rows with only the columns and relations the query asks
+    for (``fabcom.gql.lookahead``)."""
+    order = order or Order()
+    node_type = cast(GraphQLObjectType, info._raw_info.schema.type_map["Item"])
+    load = functools.partial(loaders.item_rows, reads=node_reads(info.selected_fields, node_type), sort=order.field)
+    return await connect(info, queryset, first, after, last, before, order=order, load=load)
+
+
+def reads(*attributes: str) -> dict[str, Any]:
+    """A resolver field's ``metadata``: the attributes of its row it reads (``"slug"``,
+    ``"organization.slug"``), so a page loads them (``fabcom.gql.lookahead``)."""
+    return {"reads": attributes}
+
+
 def connect_rows(rows: Any, first: int | None, after: str | None, last: int | None, before: str | None) -> Any:
     """A connection over a short relation loaded in bulk with its parents (no query)."""
     return connection(page_of_rows(list(rows), first=first, after=after, last=last, before=before))
@@ -145,13 +171,6 @@ def _ctx(info: Info) -> Context:
 def _related(root: Any, name: str) -> Any:
     """A to-one relation: the fetched row, or an awaitable when it was not prefetched."""
     return getattr(root, name)
-
-
-def _reverse(root: Any, name: str) -> Any:
-    relation = getattr(root, name)
-    if isinstance(relation, list):  # a plain row's (``loaders.item_rows``)
-        return relation
-    return list(relation) if relation._fetched else relation.all()
 
 
 async def _reverse_rows(root: Any, name: str) -> list[Any]:
@@ -184,11 +203,11 @@ class Organization(relay.Node):
     def is_type_of(cls, obj: Any, info: Any) -> bool:
         return isinstance(obj, orgs.Organization | loaders.OrganizationRow | cls)
 
-    @strawberry.field(description="Canonical URI (its federation identity).")
+    @strawberry.field(description="Canonical URI (its federation identity).", metadata=reads("remote_uri", "slug"))
     def uri(self, info: Info) -> str:
         return organization_uri(_ctx(info), self)  # type: ignore[arg-type]
 
-    @strawberry.field(description="The organization's items visible to you.")
+    @strawberry.field(description="The organization's items visible to you.", metadata=reads("id"))
     async def items(
         self,
         info: Info,
@@ -198,7 +217,7 @@ class Organization(relay.Node):
         before: str | None = None,
     ) -> "Connection[Item]":
         queryset = loaders.items_queryset(_ctx(info).principal).filter(organization_id=self.id)
-        return await connect(info, queryset, first, after, last, before, load=loaders.item_rows)
+        return await connect_items(info, queryset, first, after, last, before)
 
 
 def organization_uri(ctx: Context, org: orgs.Organization) -> str:
@@ -224,11 +243,11 @@ class Category(relay.Node):
     def is_type_of(cls, obj: Any, info: Any) -> bool:
         return isinstance(obj, inventory.Category | loaders.CategoryRow | cls)
 
-    @strawberry.field(description="The label in the language of the request.")
+    @strawberry.field(description="The label in the language of the request.", metadata=reads("label_en", "label_fr"))
     def label(self, info: Info) -> str:
         return self.label_en if _ctx(info).locale == "en" else self.label_fr
 
-    @strawberry.field(description="The parent category.")
+    @strawberry.field(description="The parent category.", metadata=reads("parent_id"))
     def parent(self) -> "Category | None":
         return _related(self, "parent")
 
@@ -244,7 +263,7 @@ class Photo:
     size: int = strawberry.field(description="Size in bytes.")
     position: int = strawberry.field(description="Order among the item's photos.")
 
-    @strawberry.field(description="Where to download the photo.")
+    @strawberry.field(description="Where to download the photo.", metadata=reads("stored_name"))
     def url(self, info: Info) -> str:
         return f"{_ctx(info).base_url}/uploads/{self.stored_name}"  # type: ignore[attr-defined]
 
@@ -276,14 +295,17 @@ class Item(relay.Node):
     # which the executor awaits. ``uri`` is declared the same way, its resolver given to
     # ``strawberry.field``, because Strawberry lists such fields before the methods: the
     # schema keeps its order.
-    uri: str = strawberry.field(resolver=_item_uri, description="Canonical URI of the item.")
+    uri: str = strawberry.field(
+        resolver=_item_uri,
+        description="Canonical URI of the item.",
+        metadata=reads("id", "organization.remote_uri", "organization.slug"),
+    )
     organization: Organization = strawberry.field(description="The organization that holds it.")
     category: Category | None = strawberry.field(description="Its category in the shared taxonomy.")
     location: Location | None = strawberry.field(description="Where it is kept.")
-
-    @strawberry.field(description="Its photos, in order (a few at most, so a plain list).")
-    def photos(self) -> list[Photo]:
-        return _reverse(self, "photos")
+    # A page's rows carry a list; a model, its reverse relation: a list once prefetched,
+    # else Tortoise's awaitable, which the executor awaits.
+    photos: list[Photo] = strawberry.field(description="Its photos, in order (a few at most, so a plain list).")
 
 
 @strawberry.type(description="One line of an item's append-only stock ledger.")

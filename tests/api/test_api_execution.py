@@ -1,6 +1,6 @@
-"""The executor's short paths for plain scalar fields, Relay IDs and plain object fields
-(``fabcom.gql.execution``) answer exactly what graphql-core's full path answers: values,
-nulls, errors and their paths."""
+"""The executor's compiled path for plain scalar, Relay ID, object and list fields, with
+resolvers among them (``fabcom.gql.execution``), answers exactly what graphql-core's full
+path answers: values, nulls, errors and their paths."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from fabcom.gql.execution import ExecutionContext, PlainObject, PlainScalar, plain_fields
+from fabcom.gql.execution import ExecutionContext, PlainList, PlainObject, PlainScalar, plain_fields
 from fabcom.gql.schema import schema as fabcom_schema
 
 
@@ -42,8 +42,8 @@ class Later:
 
 
 class OwnerRow:
-    def __init__(self, name: Any) -> None:
-        self.name = name
+    def __init__(self, name: Any, fails: bool = False) -> None:
+        self.name, self.fails = name, fails
 
 
 class LaterOwner:
@@ -71,15 +71,42 @@ class Row:
         note: Any = None,
         owner: Any = None,
         backup: Any = None,
+        helpers: Any = (),
+        others: Any = None,
     ) -> None:
         self.id, self.name, self.colour, self.size, self.note, self.secret = pk, name, colour, size, note, "s"
         self.owner = OwnerRow("owner") if owner is None else None if owner is NO_OWNER else owner
         self.backup = backup
+        self.helpers = list(helpers) if isinstance(helpers, tuple) else helpers
+        self.others = others
+
+
+class LaterHelpers:
+    """An awaitable list, as Tortoise's unfetched reverse relation."""
+
+    def __await__(self) -> Any:
+        async def value() -> list[OwnerRow]:
+            return [OwnerRow("late helper")]
+
+        return value().__await__()
 
 
 @strawberry.type
 class Owner:
     name: str
+
+    @strawberry.field
+    def shout(self, info: strawberry.Info) -> str:
+        """A resolver among plain fields, with the resolve info."""
+        return f"{self.name}!".upper() + f" ({info.path.key})"
+
+    @strawberry.field
+    async def checked(self) -> str:
+        """An async resolver among plain fields; it fails for some."""
+        await asyncio.sleep(0)
+        if self.fails:  # type: ignore[attr-defined]
+            raise ValueError("Check failed.")
+        return "ok"
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
@@ -95,6 +122,8 @@ class Thing(relay.Node):
     note: str | None
     owner: Owner
     backup: Owner | None
+    helpers: list[Owner]
+    others: list[Owner | None] | None
     secret: str = strawberry.field(permission_classes=[Deny])
 
     @classmethod
@@ -117,6 +146,15 @@ ROWS = [
     Row(11, "not an owner", owner="someone"),  # refused by the type: an error
     Row(12, "unfetched owner", owner=LaterOwner()),  # awaited
     Row(13, "no owner", owner=NO_OWNER),  # null for a non-null object: an error
+    Row(14, "helpers", helpers=(OwnerRow("ann"), OwnerRow("bob"))),
+    Row(15, "a null helper", helpers=(OwnerRow("ann"), None)),  # null in a non-null list: the thing is null
+    Row(16, "a helper refused", helpers=(OwnerRow("ann"), "bob")),
+    Row(17, "late helpers", helpers=LaterHelpers()),  # awaited
+    Row(18, "helpers not a list", helpers=42),
+    Row(19, "a failing check", helpers=(OwnerRow("ann"), OwnerRow("cy", fails=True))),  # non-null: up to the thing
+    Row(20, "others", others=[OwnerRow("dee"), None, OwnerRow("eve", fails=True)]),  # nullable: nulls there
+    Row(21, "a nameless other", others=[OwnerRow(None), OwnerRow("fay")]),
+    Row(22, "an unnamed helper", helpers=(OwnerRow(None),)),
 ]
 
 
@@ -125,6 +163,10 @@ class Query:
     @strawberry.field
     def things(self) -> list[Thing | None]:
         return ROWS  # type: ignore[return-value]
+
+    @strawberry.field
+    def thing_at(self, index: int) -> Thing | None:
+        return ROWS[index]  # type: ignore[return-value]
 
 
 def _run(query: str, context_class: type, extensions: list[Any] | None = None) -> dict[str, Any]:
@@ -170,6 +212,50 @@ def test_short_path_answers_like_graphql_core():
     assert ("Cannot return null for non-nullable field Owner.name.", ("things", 9, "owner", "name")) in short["errors"]
 
 
+LIST_QUERY = (
+    "{ things { __typename name helpers { __typename name shout checked again: name }"
+    " others { name checked } } }"
+)
+
+
+def test_lists_and_resolvers_among_plain_fields_answer_like_graphql_core():
+    compiled = _run(LIST_QUERY, ExecutionContext)
+    assert compiled == _run(LIST_QUERY, StrawberryGraphQLCoreExecutionContext)
+    things = compiled["data"]["things"]
+    ann = {"__typename": "Owner", "name": "ann", "shout": "ANN! (shout)", "checked": "ok", "again": "ann"}
+    assert things[14] == {
+        "__typename": "Thing",
+        "name": "helpers",
+        "helpers": [ann, {**ann, "name": "bob", "shout": "BOB! (shout)", "again": "bob"}],
+        "others": None,
+    }
+    assert things[15] is None  # a null in a non-null list: up to the thing
+    assert things[16] is None  # an item its type refuses
+    assert things[17]["helpers"][0]["name"] == "late helper"  # an awaitable list, awaited
+    assert things[18] is None  # not a list
+    assert things[19] is None  # an async resolver's error in a non-null item
+    assert things[20]["others"] == [{"name": "dee", "checked": "ok"}, None, None]  # nullable items: nulls there
+    assert things[21]["others"] == [None, {"name": "fay", "checked": "ok"}]
+    assert things[22] is None
+    assert ("Check failed.", ("things", 20, "others", 2, "checked")) in compiled["errors"]
+    assert ("Check failed.", ("things", 19, "helpers", 1, "checked")) in compiled["errors"]
+
+
+def test_plain_fields_skip_graphql_cores_field_execution(monkeypatch):
+    """The compiled path is taken: graphql-core executes only the fields with a resolver."""
+    executed: list[str] = []
+    execute_field = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def counted(self: Any, parent_type: Any, source: Any, field_details_list: Any, *args: Any) -> Any:
+        executed.append(field_details_list[0].node.name.value)
+        return execute_field(self, parent_type, source, field_details_list, *args)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counted)
+    answer = _run("{ thingAt(index: 14) { name owner { name shout } helpers { name } } }", ExecutionContext)
+    assert answer["data"]["thingAt"]["helpers"] == [{"name": "ann"}, {"name": "bob"}]
+    assert executed == ["thingAt", "shout"]
+
+
 def test_fields_with_a_permission_still_run_it():
     answer = _run("{ things { name secret } }", ExecutionContext)
     assert {message for message, _ in answer["errors"]} >= {"Not for you."}
@@ -201,5 +287,7 @@ def test_the_items_page_fields_take_the_short_path():
         assert type(plain.get(field)) is PlainScalar, field
     for field in [("ItemEdge", "node"), ("Item", "organization"), ("Item", "category"), ("Item", "location")]:
         assert type(plain.get(field)) is PlainObject, field
-    for field in [("Item", "uri"), ("Category", "label"), ("Photo", "url"), ("Item", "photos")]:  # resolvers
+    for field in [("ItemConnection", "edges"), ("Item", "photos")]:
+        assert type(plain.get(field)) is PlainList, field
+    for field in [("Item", "uri"), ("Category", "label"), ("Photo", "url")]:  # resolvers
         assert field not in plain, field

@@ -71,3 +71,85 @@ async def test_an_organizations_items_are_rows_too(api, org_a, staff_a):
     node = answer.data["organization"]["items"]["edges"][0]["node"]
     single = await api(ALL_FIELDS + "query($id: ID!) { item(id: $id) { ...All } }", {"id": node["id"]})
     assert single.data["item"] == node
+
+
+def single_field_selections() -> list[str]:
+    """Every field of ``Item`` alone, and every field of its relations alone (with the
+    relation's own relations through one field), as node selections."""
+    from graphql import GraphQLObjectType, get_named_type
+
+    from fabcom.gql.schema import schema
+
+    item = schema._schema.type_map["Item"]
+    assert isinstance(item, GraphQLObjectType)
+    selections = []
+    for name, field in item.fields.items():
+        named = get_named_type(field.type)
+        if not isinstance(named, GraphQLObjectType):
+            selections.append(name)
+            continue
+        for sub_name, sub_field in named.fields.items():
+            if sub_field.args:  # a connection (organization.items): its own page
+                continue
+            sub_named = get_named_type(sub_field.type)
+            leaf = f"{sub_name} {{ code }}" if isinstance(sub_named, GraphQLObjectType) else sub_name
+            selections.append(f"{name} {{ {leaf} }}")
+    return selections
+
+
+async def test_a_page_reading_one_field_answers_like_a_page_reading_all(api, org_a, staff_a):
+    """A page loads only what its selection reads (``fabcom.gql.lookahead``): each field
+    alone must still find what it needs, a resolver's declared reads included."""
+    child = await Category.filter(parent_id__not_isnull=True).first()
+    location = await Location.create(organization=org_a, name="Atelier")
+    item = await Item.create(
+        organization=org_a, title="Perceuse", category=child, location=location, visibility="public", unit_value=3
+    )
+    await Attachment.create(
+        organization=org_a,
+        item=item,
+        original_name="a.jpg",
+        stored_name=f"{item.id}-a.jpg",
+        content_type="image/jpeg",
+        size=100,
+        sha256="0" * 64,
+        position=0,
+    )
+    selections = single_field_selections()
+    assert {"uri", "organization { uri }", "category { label }", "category { parent { code } }", "photos { url }"} <= set(
+        selections
+    )
+    everything = await api("{ items(first: 5) { edges { node { " + " ".join(selections) + " } } } }")
+    full = everything.data["items"]["edges"][0]["node"]
+    for selection in selections:
+        alone = await api("{ items(first: 5) { edges { node { " + selection + " } } } }")
+        node = alone.data["items"]["edges"][0]["node"]
+        assert part_of(node, full), selection
+
+
+def part_of(part: object, whole: object) -> bool:
+    """Is ``part`` what ``whole`` answers for the same fields?"""
+    if isinstance(part, dict):
+        return isinstance(whole, dict) and all(key in whole and part_of(v, whole[key]) for key, v in part.items())
+    if isinstance(part, list):
+        return isinstance(whole, list) and len(part) == len(whole) and all(map(part_of, part, whole))
+    return part == whole
+
+
+async def test_a_page_reads_the_columns_its_selection_asks_for(monkeypatch, api, org_a, staff_a):
+    from fabcom.gql import loaders
+
+    await Item.create(organization=org_a, title="Chaise", visibility="public")
+    asked: list[tuple[str, ...]] = []
+    values = loaders.QuerySet.values
+
+    def recorded(self, *names, **kwargs):
+        asked.append(names)
+        return values(self, *names, **kwargs)
+
+    monkeypatch.setattr(loaders.QuerySet, "values", recorded)
+    answer = await api("{ items(first: 5) { edges { cursor node { title organization { slug } } } } }")
+    assert answer.data["items"]["edges"][0]["node"] == {"title": "Chaise", "organization": {"slug": org_a.slug}}
+    assert sorted(asked[-1]) == sorted(["id", "title", "organization_id", "organization__id", "organization__slug"])
+    # No photos asked for: no photo query. A resolver that declares nothing reads every column.
+    assert not any("item_id" in names for names in asked)
