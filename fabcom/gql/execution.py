@@ -30,6 +30,7 @@ import datetime as dt
 import weakref
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from enum import Enum
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -53,19 +54,23 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from tortoise.fields.relational import ReverseRelation
 from tortoise.models import Model
 
+from fabcom.gql.loaders import Row
+
 # Asked of every field's value, several times over: the common values answer at once.
-_NEVER_AWAITED = frozenset({type(None), bool, int, float, str, list, dict, Decimal, dt.datetime, dt.date})
+_NEVER_AWAITED = frozenset(
+    {type(None), bool, int, float, str, list, dict, Decimal, dt.datetime, dt.date, relay.GlobalID}
+)
 
 
 def is_awaitable(value: Any) -> bool:
-    """graphql-core's predicate, except that a Tortoise row, and a relation Tortoise has
-    fetched (a list by then), are not awaited."""
+    """graphql-core's predicate, except that a row (a Tortoise model, a page's plain row),
+    an enum member, and a relation Tortoise has fetched (a list by then) are not awaited."""
     kind = type(value)
     if kind in _NEVER_AWAITED:
         return False
     if kind is ReverseRelation:
         return not value._fetched
-    return not isinstance(value, Model) and optimized_is_awaitable(value)
+    return not isinstance(value, Row | Model | Enum) and optimized_is_awaitable(value)
 
 
 # --- which fields are plain ----------------------------------------------------------------
@@ -214,6 +219,7 @@ def _serializer(scalar: GraphQLLeafType) -> Callable[[Any], Any]:
 # --- plans ---------------------------------------------------------------------------------
 
 _SCALAR, _OBJECT, _LIST, _TYPENAME, _OTHER = range(5)
+_COMPLETED = frozenset({dict, list, type(None)})  # what a completed field is, unless awaitable
 
 
 class _Entry(NamedTuple):
@@ -231,7 +237,9 @@ class _Plan(NamedTuple):
     """A sub-selection of an object type, collected once per request."""
 
     type: GraphQLObjectType
-    entries: tuple[_Entry, ...]
+    # per entry, unpacked in the loop that runs for every object of a page:
+    # (kind, response key, read, serialize, nullable, entry)
+    steps: tuple[tuple[int, str, Any, Any, bool, _Entry], ...]
 
 
 class _Handover(Exception):  # a signal, not an error
@@ -297,7 +305,13 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     entries.append(_Entry(kind, response_key, details, plain, None, sub))
                 else:
                     entries.append(_Entry(_OTHER, response_key, details, None, None, None))
-            plan = _Plan(object_type, tuple(entries))
+            plan = _Plan(
+                object_type,
+                tuple(
+                    (e.kind, e.key, e.plain and e.plain.read, e.serialize, bool(e.plain and e.plain.nullable), e)
+                    for e in entries
+                ),
+            )
         self._plans[key] = (field_details_list, plan)  # keeps the list, hence its id, alive
         return plan
 
@@ -308,25 +322,24 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         awaited: list[str] = []
         object_type = plan.type
         try:
-            for entry in plan.entries:
-                kind = entry.kind
+            for kind, key, read, serialize, nullable, entry in plan.steps:
                 if kind == _SCALAR:
                     try:
-                        value = entry.plain.read(source)
+                        value = read(source)
                         if value is None:
-                            if entry.plain.nullable:
-                                results[entry.key] = None
+                            if nullable:
+                                results[key] = None
                                 continue
                         else:
-                            serialized = entry.serialize(value)  # type: ignore[misc]
+                            serialized = serialize(value)
                             if serialized is not None and serialized is not Undefined:
-                                results[entry.key] = serialized
+                                results[key] = serialized
                                 continue
                     except Exception:  # noqa: S110 - graphql-core's path below raises it again and reports it
                         pass
                     result = self._other(entry, object_type, source, path)
                 elif kind == _TYPENAME:
-                    results[entry.key] = object_type.name
+                    results[key] = object_type.name
                     continue
                 elif kind == _OTHER:
                     result = self._other(entry, object_type, source, path)
@@ -337,9 +350,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         result = self._other(entry, object_type, source, path)
                 if result is Undefined:
                     continue
-                results[entry.key] = result
-                if is_awaitable(result):
-                    awaited.append(entry.key)
+                results[key] = result
+                if type(result) not in _COMPLETED and is_awaitable(result):
+                    awaited.append(key)
         except Exception:
             if awaited:
                 self.settle_in_background([results[key] for key in awaited])
@@ -390,15 +403,22 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         item_type = entry.plain.item_type
         completed: list[Any] = []
         awaited: list[int] = []
+        run_plan = self._run_plan
         try:
             for index, item in enumerate(items):
                 if item is None:
                     completed.append(None)
                     continue
                 item_path = Path(path, index, None)
-                result = self._completed(self._run_plan, (plan, item, item_path), item_type, entry, item_path)
-                if is_awaitable(result):
-                    awaited.append(index)
+                try:
+                    result = run_plan(plan, item, item_path)
+                except Exception as raw_error:  # a null here, or raised to the list when items are non-null
+                    self.handle_field_error(raw_error, item_type, entry.field_details_list, item_path)
+                    result = None
+                else:
+                    if type(result) is not dict:  # a coroutine: a field not plain returned an awaitable
+                        result = self._await_completed(result, item_type, entry, item_path)
+                        awaited.append(index)
                 completed.append(result)
         except Exception:
             if awaited:
