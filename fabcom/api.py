@@ -48,6 +48,7 @@ from fabcom.validation import Input, InputError, parse
 if TYPE_CHECKING:
     from fabcom.gql.context import PublicError
     from fabcom.gql.ids import global_id
+    from fabcom.gql.lookahead import reads
     from fabcom.gql.mutations import MutationError, gql_pk, run_mutation
     from fabcom.gql.pagination import Order
     from fabcom.gql.types import Connection, connect
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "PublicError": "fabcom.gql.context",
     "global_id": "fabcom.gql.ids",
+    "reads": "fabcom.gql.lookahead",
     "MutationError": "fabcom.gql.mutations",
     "gql_pk": "fabcom.gql.mutations",
     "run_mutation": "fabcom.gql.mutations",
@@ -144,6 +146,7 @@ __all__ = [
     "parse",
     "plugin_manager",
     "publish",
+    "reads",
     "recognised_members",
     "record",
     "record_movement",

@@ -20,6 +20,13 @@ from strawberry import relay
 from strawberry.types.nodes import SelectedField, Selection
 
 
+def reads(*attributes: str) -> dict[str, tuple[str, ...]]:
+    """A resolver field's ``metadata``: the attributes of its row it reads (``"slug"``,
+    ``"organization.slug"``), so that a page loads them:
+    ``@strawberry.field(description=..., metadata=reads("id", "organization_id"))``."""
+    return {"reads": attributes}
+
+
 class Reads(NamedTuple):
     """Attributes read of one row: ``None`` for every column (or every relation)."""
 

@@ -22,7 +22,7 @@ from strawberry.types import Info
 from fabcom.errors import ErrorCode as ErrorCodeEnum
 from fabcom.gql import loaders
 from fabcom.gql.context import Context
-from fabcom.gql.lookahead import node_reads
+from fabcom.gql.lookahead import node_reads, reads
 from fabcom.gql.pagination import Order, Page, page_of_rows, paginate
 from fabcom.inventory import models as inventory
 from fabcom.members import models as members
@@ -151,12 +151,6 @@ async def connect_items(
     node_type = cast(GraphQLObjectType, info._raw_info.schema.type_map["Item"])
     load = functools.partial(loaders.item_rows, reads=node_reads(info.selected_fields, node_type), sort=order.field)
     return await connect(info, queryset, first, after, last, before, order=order, load=load)
-
-
-def reads(*attributes: str) -> dict[str, Any]:
-    """A resolver field's ``metadata``: the attributes of its row it reads (``"slug"``,
-    ``"organization.slug"``), so a page loads them (``fabcom.gql.lookahead``)."""
-    return {"reads": attributes}
 
 
 def connect_rows(rows: Any, first: int | None, after: str | None, last: int | None, before: str | None) -> Any:

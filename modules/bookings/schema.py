@@ -30,6 +30,7 @@ from fabcom.api import (
     gettext,
     global_id,
     gql_pk,
+    reads,
     run_mutation,
 )
 from modules.bookings import services
@@ -263,7 +264,8 @@ class ItemBookings:
     """Fields added to the core ``Item`` type; ``self`` is the item's row."""
 
     @strawberry.field(
-        description="The item's bookings the caller may see, soonest first: all for its staff, else the caller's own."
+        description="The item's bookings the caller may see, soonest first: all for its staff, else the caller's own.",
+        metadata=reads("id", "organization_id"),
     )
     async def bookings(
         self,
@@ -283,7 +285,10 @@ class ItemBookings:
             info, query, first, after, last, before, order=SOONEST, node=lambda row: _booking(row, principal.user_id)
         )
 
-    @strawberry.field(description="The item's free periods between two times (at most two months).")
+    @strawberry.field(
+        description="The item's free periods between two times (at most two months).",
+        metadata=reads("id", "organization_id"),
+    )
     async def availability(
         self,
         info: Info,

@@ -213,8 +213,7 @@ def test_short_path_answers_like_graphql_core():
 
 
 LIST_QUERY = (
-    "{ things { __typename name helpers { __typename name shout checked again: name }"
-    " others { name checked } } }"
+    "{ things { __typename name helpers { __typename name shout checked again: name } others { name checked } } }"
 )
 
 

@@ -116,9 +116,13 @@ async def test_a_page_reading_one_field_answers_like_a_page_reading_all(api, org
         position=0,
     )
     selections = single_field_selections()
-    assert {"uri", "organization { uri }", "category { label }", "category { parent { code } }", "photos { url }"} <= set(
-        selections
-    )
+    assert {
+        "uri",
+        "organization { uri }",
+        "category { label }",
+        "category { parent { code } }",
+        "photos { url }",
+    } <= set(selections)
     everything = await api("{ items(first: 5) { edges { node { " + " ".join(selections) + " } } } }")
     full = everything.data["items"]["edges"][0]["node"]
     for selection in selections:

@@ -151,3 +151,22 @@ async def test_availability_of_an_item(gql, desk, staff_a):
         (dt.datetime.fromisoformat(at(8)), dt.datetime.fromisoformat(at(9))),
         (dt.datetime.fromisoformat(at(10)), dt.datetime.fromisoformat(at(12))),
     ]
+
+
+async def test_a_page_of_items_answers_the_fields_bookings_adds(gql, desk, staff_a):
+    """A page loads only what its selection reads: the fields on ``Item`` declare what
+    they read of the row (``reads("id", "organization_id")``)."""
+    await gql(
+        CREATE,
+        {"input": {"itemId": global_id("Item", desk.id), "startsAt": at(9), "endsAt": at(10)}},
+        principal=staff_a,
+    )
+    query = (
+        "query($from: DateTime!, $to: DateTime!) { items(first: 5) { edges { node {"
+        " availability(from: $from, to: $to) { start } bookings(first: 5) { edges { node { state } } } } } } }"
+    )
+    answer = await gql(query, {"from": at(8), "to": at(12)}, principal=staff_a)
+    assert "errors" not in answer, answer
+    node = answer["data"]["items"]["edges"][0]["node"]
+    assert len(node["availability"]) == 2
+    assert [edge["node"]["state"] for edge in node["bookings"]["edges"]] == ["CONFIRMED"]
