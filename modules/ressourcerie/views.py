@@ -21,7 +21,7 @@ from fabcom.api import (
     clock,
     plugin_manager,
 )
-from fabcom.web.pages import current_org, field_errors, page
+from fabcom.web.pages import current_org, page
 from fabcom.web.templating import render
 from modules.ressourcerie.lookup import resolve_category
 from modules.ressourcerie.models import CollectionMode, IntakeLine, Tare
@@ -82,10 +82,7 @@ async def weighing(request: Request) -> Response:
                 )
                 values = {"mode_code": values.get("mode_code", ""), "tare_id": values.get("tare_id", "")}
         except ServiceError as exc:
-            errors = {
-                k.replace("lines.0.", "").replace("gross_kg", "weight").replace("category_code", "category"): v
-                for k, v in field_errors(exc, request.state.locale).items()
-            }
+            errors = weighing_errors(exc, request.state.locale)
             status = 400
     context = {
         **await _day(org.id, principal.user_id, request.state.locale),
@@ -105,6 +102,20 @@ async def weighing(request: Request) -> Response:
     return render(
         request, "ressourcerie/weighing.html", context, fragment="ressourcerie/_weighing.html", status_code=status
     )
+
+
+# The form's fields by the service's names for them (its one line is ``lines.0``).
+_WEIGHING_FIELDS = {"gross_kg": "weight", "category_code": "category", "tare_id": "tare_id", "mode_code": "__all__"}
+
+
+def weighing_errors(error: ServiceError, locale: str) -> dict[str, str]:
+    """One message per field of the weighing form; any other refusal goes above the form,
+    never lost (a volunteer must see why the weighing was not recorded)."""
+    errors: dict[str, str] = {}
+    for e in error.errors:
+        field = (e.field or "").removeprefix("lines.0.")
+        errors.setdefault(_WEIGHING_FIELDS.get(field, "__all__"), e.text(locale))
+    return errors
 
 
 def _routes() -> list[BaseRoute]:

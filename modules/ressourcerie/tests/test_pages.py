@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -63,6 +64,27 @@ async def test_weighing_without_reload_and_undo(client, login, org_a, staff_a):
     undo = await client.post(url, data={"undo": str(lines[1].id)}, headers=headers)
     assert "Aujourd’hui : 12,5 kg" in undo.text
     assert await IntakeLine.all().count() == 1
+
+
+async def test_a_refused_weighing_says_why_and_records_nothing(client, login, org_a, staff_a):
+    """Each refusal of the service is shown on the form: the volunteer must not believe a
+    weighing was recorded when it was not."""
+    crate = await add_tare(staff_a, org_a.id, {"name": "Caisse", "weight_kg": "2.4"})
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/weighing"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    for weight, tare, message in [
+        ("-4", "", "supérieur à 0"),
+        ("0", "", "supérieur à 0"),
+        ("99999", "", "kg permis : vérifiez le poids."),
+        ("0,5", str(crate.id), "Le contenant (2,4 kg) pèse autant que la pesée, ou plus."),
+    ]:
+        data = {"mode_code": "apport_volontaire", "category": "15", "weight": weight, "tare_id": tare}
+        answer = await client.post(url, data=data, headers=headers)
+        assert answer.status_code == 400, weight
+        assert 'class="field-error"' in answer.text, weight
+        assert message in answer.text.replace("&#39;", "’"), (weight, re.findall(r"field-error[^<]*<", answer.text))
+    assert await IntakeLine.all().count() == 0
 
 
 async def test_the_report_page_and_who_sees_it(client, login, org_a, staff_a, staff_b):
