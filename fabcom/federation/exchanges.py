@@ -401,7 +401,14 @@ async def _owner_answered(exchange: FederatedExchange, status: str, message: str
             "status": target,
             "message": message,
         }
-        await notify(await staff_of(org_id), "exchange_request.changed", data, organization_id=org_id)
+        slug = (await Organization.get(id=org_id)).slug
+        await notify(
+            await staff_of(org_id),
+            "exchange_request.changed",
+            data,
+            organization_id=org_id,
+            url=f"/o/{slug}/partners#ex-h",
+        )
 
 
 async def _tell_modules(organization_id: int, exchange: FederatedExchange, received_id: int | None) -> None:

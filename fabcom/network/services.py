@@ -298,7 +298,9 @@ async def _announce_exchange(request: ExchangeRequest, item: Item, kind: str, no
         "quantity": str(request.quantity.normalize()),
         "status": request.status.value,
     }
-    await notify(await staff_of(notify_org), kind, data, organization_id=notify_org)
+    slug = (await Organization.get(id=notify_org)).slug
+    url = f"/o/{slug}/partners#ex-h"  # where the request is answered
+    await notify(await staff_of(notify_org), kind, data, organization_id=notify_org, url=url)
     event = snapshot(request)
     for organization_id in (owner_id, requester_id):
         await emit(organization_id, WebhookEvent.EXCHANGE_REQUEST_CHANGED, event)

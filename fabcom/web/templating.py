@@ -121,6 +121,13 @@ def format_datetime(value: dt.datetime | None, locale: str) -> str:
     return babel_dates.format_datetime(value, format="short", tzinfo=babel_dates.get_timezone(TIMEZONE), locale=locale)
 
 
+def notification_subject(notification: Any, locale: str) -> str:
+    """A notification's one-line text in ``locale``, as its e-mail's subject."""
+    from fabcom.notifications.messages import render as render_notification
+
+    return render_notification(notification.kind, notification.data, locale)[0]
+
+
 @cache
 def environment(locale: str) -> Environment:
     """The Jinja2 environment of one locale (templates are compiled once per locale)."""
@@ -138,6 +145,7 @@ def environment(locale: str) -> Environment:
     env.filters["money"] = lambda v: format_money(v, locale)
     env.filters["date"] = lambda v: format_date(v, locale)
     env.filters["datetime"] = lambda v: format_datetime(v, locale)
+    env.filters["notification_subject"] = lambda n: notification_subject(n, locale)
     env.globals["LOCALES"] = LOCALES
     env.globals["locale"] = locale
     env.globals["static_url"] = static_url

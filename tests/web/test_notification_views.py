@@ -7,9 +7,32 @@ from fabcom.notifications.preference_models import Channel, NotificationPreferen
 
 
 async def notification(principal, org, title="Demande de Fablab B"):
+    data = {"item": title, "organization": "Fablab B", "quantity": "1", "status": "pending"}
     return await Notification.create(
-        user_id=principal.user_id, organization_id=org.id, kind="exchange_request.created", data={"title": title}
+        user_id=principal.user_id, organization_id=org.id, kind="exchange_request.created", data=data
     )
+
+
+async def test_a_new_exchange_request_is_a_sentence_on_the_dashboard_linking_to_it(
+    make_client, staff_a, staff_b, org_a, org_b
+):
+    from fabcom.auth.services import load_principal
+    from fabcom.inventory.services import create_item
+    from fabcom.network.models import Partnership, PartnershipStatus
+    from fabcom.network.services import create_exchange_request
+
+    await Partnership.create(organization=org_a, partner=org_b, status=PartnershipStatus.ACCEPTED)
+    item = await create_item(
+        staff_b,
+        org_b.id,
+        {"title": "Vélo de ville", "visibility": "partners", "sharing_modes": ["give"], "initial_quantity": "1"},
+    )
+    asker = await load_principal(staff_a.user_id)
+    await create_exchange_request(asker, org_a.id, {"item_id": item.id, "kind": "receive", "quantity": "1"})
+    owner = await make_client(await load_principal(staff_b.user_id))
+    dashboard = await owner.get(f"/o/{org_b.slug}/")
+    assert f'<a href="/o/{org_b.slug}/partners#ex-h">Nouvelle demande pour « Vélo de ville »</a>' in dashboard.text
+    assert "exchange_request.created" not in dashboard.text
 
 
 async def test_the_preferences_page_shows_the_current_channel_and_saves_a_new_one(make_client, staff_a):
