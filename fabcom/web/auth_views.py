@@ -25,7 +25,7 @@ from fabcom.i18n import LOCALES, N_
 from fabcom.members.models import Role
 from fabcom.orgs.models import Organization
 from fabcom.web.pages import client_ip, field_errors, layout_context, page
-from fabcom.web.templating import _, flash, is_htmx, render
+from fabcom.web.templating import _, flash, is_htmx, render, see_other
 
 
 def safe_next(target: str | None) -> str:
@@ -214,7 +214,7 @@ async def account(request: Request) -> Response:
                 _session, key = await open_session(
                     user, user_agent=request.headers.get("user-agent", ""), ip_address=client_ip(request)
                 )
-                response = RedirectResponse(request.url_for("web:account").path, status_code=303)
+                response = see_other(request, request.url_for("web:account").path)
                 _set_session_cookie(request, response, key)
                 flash(request, response, _(request, N_("Password changed. Your other sessions are logged out.")))
                 return response

@@ -34,7 +34,7 @@ from fabcom.projects.services import get_project_for, update_task
 from fabcom.web import exports
 from fabcom.web.inventory import _decimal_text
 from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page
-from fabcom.web.templating import _, flash, is_htmx, render
+from fabcom.web.templating import _, flash, is_htmx, render, see_other
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -321,9 +321,7 @@ async def partners(request: Request) -> Response:
         target = request.url_for("federation:network", slug=org.slug).path
         q = request.query_params.get("q", "").strip()[:200]
         url = target + ("?" + urlencode({"q": q}) if q else "")
-        if is_htmx(request):
-            return Response(status_code=204, headers={"HX-Redirect": url})
-        return RedirectResponse(url, status_code=303)
+        return see_other(request, url)
     return render(request, "partners.html", await _partners_context(request, org))
 
 

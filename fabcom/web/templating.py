@@ -21,7 +21,7 @@ from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from fabcom.i18n import LOCALES, N_, gettext, translations
 from fabcom.module_system.contributions import module_template_dirs, static_url
@@ -155,6 +155,14 @@ def environment(locale: str) -> Environment:
 def is_htmx(request: Request) -> bool:
     """An htmx request that is not a history restore (which wants the whole page)."""
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
+
+
+def see_other(request: Request, url: str) -> Response:
+    """Go to ``url`` after a form: a 303 for the browser; for htmx, ``HX-Redirect`` (a whole
+    new page), since htmx would follow a 303 itself and swap the whole page into its target."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
 
 
 # --- flash messages: a short signed cookie read once by the next page ---------------------

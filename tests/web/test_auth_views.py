@@ -163,3 +163,18 @@ async def test_organization_switcher_lists_only_my_organizations(make_client, ma
     assert jump.headers["location"] == f"/o/{org_b.slug}/"
     refused = await client.get(f"/go?org={other.slug}")
     assert refused.headers["location"] == "/"
+
+
+async def test_a_password_changed_through_htmx_loads_the_account_page_whole(make_client, staff_a):
+    """htmx follows a 303 itself and swaps what it gets into the form: the whole page
+    appeared inside the password card. It is told to load the page instead."""
+    await set_password(staff_a)
+    client = await make_client(staff_a)
+    fields = {"current_password": PASSWORD, "new_password": "a new long pass", "new_password_again": "a new long pass"}
+    ok = await client.post_form("/account", fields, headers={"HX-Request": "true"})
+    assert ok.status_code == 204
+    assert ok.headers["HX-Redirect"] == "/account"
+    page = await client.get("/account")  # with the new session cookie set on the 204
+    assert page.status_code == 200
+    assert "Mot de passe changé. Vos autres sessions sont déconnectées." in page.text
+    assert page.text.count("<header") == 1
