@@ -51,7 +51,7 @@ from fabcom.orgs.models import Organization
 from fabcom.permissions import Action
 from fabcom.web import exports
 from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page, together
-from fabcom.web.templating import _, flash, is_htmx, render
+from fabcom.web.templating import _, flash, format_number, is_htmx, render
 
 PAGE_SIZE = 50
 SORTS = {
@@ -401,6 +401,15 @@ def _decimal_text(value: str) -> str:
     return value.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
 
 
+NUMBER_FIELDS = ("unit_weight_kg", "unit_value", "initial_quantity")
+
+
+def as_typed(form: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The form's values shown again after an error, numbers as the person typed them
+    ("12,5", "1 200") rather than as sent to the service ("12.5", "1200")."""
+    return {**values, **{name: str(form[name]) for name in NUMBER_FIELDS if name in form}}
+
+
 def item_data(form: Any, create: bool) -> dict[str, Any]:
     """The service input from the form: empty optional fields become None."""
     data: dict[str, Any] = {
@@ -454,6 +463,7 @@ async def item_create(request: Request) -> Response:
                     await _photo_upload(request, form, item.id)
             except ServiceError as error:
                 errors = field_errors(error, request.state.locale)
+                values = as_typed(form, values)
             else:
                 url = request.url_for("web:item_detail", slug=org.slug, item_id=item.id).path
                 response = RedirectResponse(url, status_code=303)
@@ -479,8 +489,9 @@ async def item_edit(request: Request) -> Response:
         "category_code": item.category.code if item.category else "",
         "location_id": item.location_id,  # type: ignore[attr-defined]
         "unit": item.unit,
-        "unit_weight_kg": item.unit_weight_kg,
-        "unit_value": item.unit_value,
+        # As the person would type them: "12,5", not "12.500" (twelve thousand in French).
+        "unit_weight_kg": format_number(item.unit_weight_kg, request.state.locale),
+        "unit_value": format_number(item.unit_value, request.state.locale),
         "condition": item.condition,
         "status": item.status,
         "visibility": item.visibility,
@@ -496,6 +507,7 @@ async def item_edit(request: Request) -> Response:
                     await _photo_upload(request, form, item.id)
             except ServiceError as error:
                 errors = field_errors(error, request.state.locale)
+                values = as_typed(form, values)
             else:
                 url = request.url_for("web:item_detail", slug=org.slug, item_id=item.id).path
                 response = RedirectResponse(url, status_code=303)

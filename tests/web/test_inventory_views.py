@@ -352,3 +352,20 @@ async def test_the_filter_form_follows_a_taxonomy_changed_by_another_process(mak
         await connection.execute_query(
             "UPDATE fabcom_category SET label_fr = 'Livres & Multimedia' WHERE code = 'books-media'"
         )
+
+
+async def test_the_forms_show_numbers_the_french_way_and_as_typed_after_an_error(make_client, staff_a, org_a):
+    """« 12.500 » reads as twelve thousand five hundred in French: the edit form shows
+    « 12,5 », and a form sent back with an error keeps what the person typed."""
+    item = await create_item(
+        staff_a, org_a.id, {"title": "Perceuse", "unit_weight_kg": "12.5", "unit_value": "25", "visibility": "public"}
+    )
+    client = await make_client(staff_a)
+    edit = await client.get(f"/o/{org_a.slug}/items/{item.id}/edit")
+    assert 'name="unit_weight_kg"' in edit.text and 'value="12,5"' in edit.text
+    assert 'value="25"' in edit.text and "12.500" not in edit.text
+    form = {"title": "", "unit_weight_kg": "1 200,5", "unit_value": "12,5", "initial_quantity": "2,5"}
+    refused = await client.post_form(f"/o/{org_a.slug}/items/new", form)
+    assert refused.status_code == 400
+    for typed in ('value="1 200,5"', 'value="12,5"', 'value="2,5"'):
+        assert typed in refused.text, typed
