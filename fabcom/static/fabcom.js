@@ -15,10 +15,40 @@ if (here) {
 document.addEventListener("focusin", (event) => {
   if (event.target.closest(".main-nav")) event.target.scrollIntoView({ block: "nearest", inline: "nearest" });
 });
-// After htmx swaps a page of results, keep the focus where the user was typing.
+// After an htmx swap: a form sent back with an error puts the focus on the first wrong
+// field. A swap that replaced the focused element (a button in a list, a form) would leave
+// the focus on the page itself, and the next Tab at the top of the page: it goes to the
+// swapped part instead. Elsewhere (typing in a search box) the focus stays where it is.
 document.addEventListener("htmx:afterSwap", (event) => {
-  const error = event.detail.target.querySelector("[aria-invalid=true]");
-  if (error) error.focus();
+  const target = event.detail.target;
+  if (!target) return;
+  const swapped = target.isConnected ? target : target.id && document.getElementById(target.id);
+  if (!swapped) return;
+  const error = swapped.querySelector("[aria-invalid=true]");
+  if (error) {
+    error.focus();
+  } else if (document.activeElement === document.body || !document.activeElement) {
+    if (!swapped.hasAttribute("tabindex")) swapped.setAttribute("tabindex", "-1");
+    swapped.focus({ preventScroll: true });
+  }
+});
+// Back and Forward restore a page htmx kept, with the filters as the server first drew
+// them: set them again from the address, which says what the list shows.
+document.addEventListener("htmx:historyRestore", () => {
+  const params = new URLSearchParams(location.search);
+  for (const form of document.querySelectorAll("form[hx-push-url]")) {
+    for (const field of form.elements) {
+      if (!field.name || field.type === "hidden" || field.type === "submit") continue;
+      if (field.type === "checkbox" || field.type === "radio") {
+        field.checked = params.getAll(field.name).includes(field.value);
+      } else if (field.tagName === "SELECT") {
+        field.value = params.get(field.name) ?? field.options[0]?.value ?? "";
+        if (field.selectedIndex < 0) field.selectedIndex = 0;
+      } else {
+        field.value = params.get(field.name) ?? "";
+      }
+    }
+  }
 });
 // An htmx request that failed (403, 404, 500: htmx swaps nothing) or could not reach the
 // server: say so where flash messages go, instead of the page silently doing nothing.

@@ -1,0 +1,72 @@
+"""Keyboard focus after htmx swaps, and the inventory's filters after Back, in a real
+browser against a real ``fabcom serve`` with the demo data."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from fabcom.testing.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, require_chromium
+
+ORG = "/o/recyclerie-du-canal"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require_chromium()
+    with demo_server(tmp_path_factory.mktemp("focus-var"), os.environ.get("FABCOM_MODULES", "")) as base:
+        yield base
+
+
+def logged_in(pw, server: str):
+    from playwright.sync_api import expect
+
+    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    page = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(server + "/login")
+    page.get_by_label("Adresse e-mail").fill("lucas@recyclerie-du-canal.example")
+    page.get_by_label("Mot de passe").fill("fabcom-demo-2026")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")
+    return browser, page
+
+
+def test_moving_a_task_by_keyboard_keeps_the_focus_on_the_board(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page = logged_in(pw, server)
+        page.goto(server + ORG + "/projects")
+        page.locator("main a[href*='/projects/']").first.click()
+        move = page.get_by_role("button", name=re.compile("^→")).first
+        move.focus()
+        page.keyboard.press("Enter")  # the board is swapped: the focused button is gone
+        expect(page.locator("#board")).to_be_focused()
+        page.keyboard.press("Tab")  # on into the board, not back to the top of the page
+        assert page.evaluate("document.getElementById('board').contains(document.activeElement)")
+        browser.close()
+
+
+def test_back_shows_the_filters_of_the_list_shown(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page = logged_in(pw, server)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(server + ORG + "/items")
+        page.get_by_label("Trier par").select_option("title")
+        expect(page).to_have_url(re.compile(r"sort=title"))
+        page.get_by_label("Visibilité").select_option("public")
+        expect(page).to_have_url(re.compile(r"visibility=public"))
+        page.go_back()
+        expect(page).to_have_url(re.compile(r"sort=title(?!.*visibility=public)"))
+        expect(page.get_by_label("Trier par")).to_have_value("title")
+        expect(page.get_by_label("Visibilité")).to_have_value("")
+        page.go_back()
+        expect(page.get_by_label("Trier par")).to_have_value("-updated")
+        assert errors == []
+        browser.close()
