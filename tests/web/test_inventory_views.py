@@ -362,8 +362,9 @@ async def test_the_forms_show_numbers_the_french_way_and_as_typed_after_an_error
     )
     client = await make_client(staff_a)
     edit = await client.get(f"/o/{org_a.slug}/items/{item.id}/edit")
-    assert 'name="unit_weight_kg"' in edit.text and 'value="12,5"' in edit.text
-    assert 'value="25"' in edit.text and "12.500" not in edit.text
+    assert 'value="12,5"' in edit.text
+    assert 'value="25"' in edit.text
+    assert "12.500" not in edit.text
     form = {"title": "", "unit_weight_kg": "1 200,5", "unit_value": "12,5", "initial_quantity": "2,5"}
     refused = await client.post_form(f"/o/{org_a.slug}/items/new", form)
     assert refused.status_code == 400
