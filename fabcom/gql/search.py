@@ -11,9 +11,17 @@ from tortoise.expressions import RawSQL
 MAX_TOKENS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
 
+# Accents do not count: "velo" finds "vélo" (people type without them, on a tablet
+# especially). SQLite's index folds them itself (``remove_diacritics 2``); PostgreSQL's
+# folds with ``translate()`` over these same letters (migration 0015_search_accents, which
+# keeps its own copy: a migration must not change when this file does).
+ACCENTED = "àáâãäåāăąçćčďèéêëēėęěìíîïīįñńňòóôõöōőŕřśšşťùúûüūůűųýÿźżž"
+UNACCENTED = "aaaaaaaaacccdeeeeeeeeiiiiiinnnooooooorrssstuuuuuuuuyyzzz"
+_FOLD = str.maketrans(ACCENTED, UNACCENTED)
+
 
 def search_tokens(text: str) -> list[str]:
-    return [t.lower() for t in _WORD.findall(text)][:MAX_TOKENS]
+    return [t.lower().translate(_FOLD) for t in _WORD.findall(text)][:MAX_TOKENS]
 
 
 def _literal(value: str) -> str:

@@ -71,6 +71,39 @@ async def test_search_matches_title_description_and_category_on_both_databases(a
     assert await titles("chaises") == []
 
 
+async def test_search_ignores_accents_on_both_databases(api, org_a, staff_a):
+    """People type without accents (on a tablet especially): "velo" finds "Vélo"."""
+    await create_item(staff_a, org_a.id, {"title": "Vélo de ville", "visibility": "public"})
+    await create_item(
+        staff_a, org_a.id, {"title": "Lot", "description": "Électroménager réparé", "visibility": "public"}
+    )
+    await create_item(staff_a, org_a.id, {"title": "Valise", "visibility": "public"})
+    query = "query($q: String) { items(first: 10, filter: {search: $q}, orderBy: {field: TITLE}) { edges { node { title } } } }"
+
+    async def titles(q: str) -> list[str]:
+        return [e["node"]["title"] for e in (await api(query, {"q": q})).data["items"]["edges"]]
+
+    assert await titles("velo") == ["Vélo de ville"]
+    assert await titles("vélo") == ["Vélo de ville"]
+    assert await titles("VÉLO") == ["Vélo de ville"]
+    assert await titles("electromenager repare") == ["Lot"]
+    assert await titles("vel") == ["Vélo de ville"]
+    edited = await Item.get(title="Valise")
+    from fabcom.inventory.services import update_item
+
+    await update_item(staff_a, edited.id, {"title": "Fauteuil en velours côtelé"})
+    assert await titles("cotele") == ["Fauteuil en velours côtelé"]
+
+
+def test_the_search_migration_folds_the_letters_the_search_folds():
+    from importlib import import_module
+
+    from fabcom.gql import search
+
+    migration = import_module("fabcom.migrations.0015_search_accents")
+    assert (migration.ACCENTED, migration.UNACCENTED) == (search.ACCENTED, search.UNACCENTED)
+
+
 async def test_filters_combine(api, org_a, org_b, staff_a, staff_b):
     await create_item(staff_a, org_a.id, {"title": "A1", "visibility": "public", "sharing_modes": ["give"]})
     await create_item(
