@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from fabcom.inventory.models import Attachment, Item, StockMovement
-from fabcom.inventory.services import create_item
+from fabcom.inventory.services import create_item, delete_item, record_movement
 from fabcom.members.models import Role
 from fabcom.web import inventory as inventory_views
 
@@ -30,6 +30,21 @@ async def test_dashboard_full_page_shows_stock_value_and_weight(make_client, sta
     assert "14 kg" in page.text
     assert "Mouvements récents" in page.text
     assert ">Chaise</a>" in page.text
+
+
+async def test_dashboard_movements_show_units_and_do_not_link_a_removed_item(make_client, staff_a, org_a):
+    flour = await create_item(staff_a, org_a.id, {"title": "Farine", "unit": "kg", "initial_quantity": "2"})
+    await record_movement(staff_a, flour.id, {"kind": "sale", "quantity": "0.6"})
+    chairs = await create_item(staff_a, org_a.id, {"title": "Chaises", "initial_quantity": "40"})
+    await delete_item(staff_a, chairs.id)
+    client = await make_client(staff_a)
+    page = await client.get(f"/o/{org_a.slug}/")
+    assert page.status_code == 200
+    assert f'<a href="/o/{org_a.slug}/items/{flour.id}">Farine</a>' in page.text
+    assert "-0,6 kg" in page.text
+    assert f"/items/{chairs.id}" not in page.text
+    assert "Chaises <small>(hors inventaire)</small>" in page.text
+    assert "40 pièces" in page.text
 
 
 async def test_item_list_full_page_and_htmx_fragment(make_client, staff_a, org_a):
