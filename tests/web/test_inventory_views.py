@@ -267,6 +267,16 @@ async def test_quick_movement_by_htmx_returns_the_stock_fragment(make_client, st
     assert await StockMovement.filter(item_id=item.id).count() == 2
 
 
+async def test_the_stock_history_shows_the_note_of_a_movement(make_client, staff_a, org_a):
+    item = await create_item(staff_a, org_a.id, {"title": "Assiette", "initial_quantity": "5"})
+    client = await make_client(staff_a)
+    await client.post_form(
+        f"/o/{org_a.slug}/items/{item.id}/movements", {"kind": "disposal", "quantity": "1", "note": "Cassée au tri"}
+    )
+    page = await client.get(f"/o/{org_a.slug}/items/{item.id}")
+    assert "Déchet<br><small>Cassée au tri</small>" in page.text
+
+
 async def test_labels_sheet_has_one_qr_code_per_item(make_client, staff_a, org_a):
     one = await create_item(staff_a, org_a.id, {"title": "Bureau"})
     await create_item(staff_a, org_a.id, {"title": "Armoire"})
