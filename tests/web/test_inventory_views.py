@@ -267,6 +267,23 @@ async def test_quick_movement_by_htmx_returns_the_stock_fragment(make_client, st
     assert await StockMovement.filter(item_id=item.id).count() == 2
 
 
+async def test_remove_stock_ticked_on_a_movement_other_than_an_adjustment_is_refused(make_client, staff_a, org_a):
+    item = await create_item(staff_a, org_a.id, {"title": "Assiette", "initial_quantity": "5"})
+    client = await make_client(staff_a)
+    url = f"/o/{org_a.slug}/items/{item.id}/movements"
+    refused = await client.post_form(url, {"kind": "donation", "quantity": "2", "decrease": "1"})
+    assert refused.status_code == 400
+    assert "« Retirer du stock » ne vaut que pour un ajustement d’inventaire." in refused.text
+    assert 'name="decrease" value="1" checked' in refused.text
+    await item.refresh_from_db()
+    assert item.quantity == Decimal("5")
+    assert await StockMovement.filter(item_id=item.id).count() == 1
+    adjusted = await client.post_form(url, {"kind": "adjustment", "quantity": "2", "decrease": "1"})
+    assert adjusted.status_code == 303
+    await item.refresh_from_db()
+    assert item.quantity == Decimal("3")
+
+
 async def test_the_stock_history_shows_the_note_of_a_movement(make_client, staff_a, org_a):
     item = await create_item(staff_a, org_a.id, {"title": "Assiette", "initial_quantity": "5"})
     client = await make_client(staff_a)
