@@ -174,6 +174,24 @@ async def test_another_organizations_list_fragment_is_404_and_a_member_without_i
     assert "Chaise de A" not in fragment.text
 
 
+def blank_option(page: str, select_id: str) -> str:
+    """The text of a select's first option (the "no choice" one)."""
+    match = re.search(rf'<select id="{select_id}"[^>]*>\s*<option value="">([^<]*)</option>', page)
+    assert match, select_id
+    return match.group(1)
+
+
+async def test_the_blank_choice_of_a_select_agrees_with_its_field_in_french(make_client, staff_a, org_a):
+    client = await make_client(staff_a)
+    filters = (await client.get(f"/o/{org_a.slug}/items")).text
+    assert blank_option(filters, "category") == "Toutes"  # la catégorie
+    assert blank_option(filters, "visibility") == "Toutes"  # la visibilité
+    assert blank_option(filters, "location") == "Tous"  # l'emplacement
+    form = (await client.get(f"/o/{org_a.slug}/items/new")).text
+    assert blank_option(form, "category_code") == "— aucune —"
+    assert blank_option(form, "location_id") == "— aucun —"
+
+
 async def test_create_item_with_photo_then_the_photo_is_served_safely(make_client, staff_a, org_a, png):
     client = await make_client(staff_a)
     form = {
