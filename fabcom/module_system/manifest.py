@@ -30,6 +30,7 @@ class Module:
     """
 
     slug: str
+    # Shown translated, like ``description``: mark it with ``N_`` to have it in the catalogues.
     name: str
     version: str
     description: str = ""

@@ -532,10 +532,11 @@ async def item_movement(request: Request) -> Response:
         "quantity": _decimal_text(str(form.get("quantity", ""))),
         "counterparty": str(form.get("counterparty", "")),
         "note": str(form.get("note", "")),
+        "decrease": "1" if form.get("decrease") else "",
     }
-    data: dict[str, Any] = dict(movement)
-    if data["kind"] == MovementKind.ADJUSTMENT and form.get("decrease"):
-        data["decrease"] = True
+    # Passed on as ticked, whatever the kind: the service refuses a decrease on anything
+    # but an adjustment, so the person is told instead of the tick being ignored.
+    data: dict[str, Any] = {**movement, "decrease": bool(movement["decrease"])}
     errors: dict[str, str] = {}
     try:
         await record_movement(request.state.principal, item.id, data)

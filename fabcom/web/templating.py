@@ -90,7 +90,9 @@ def unit_name(unit: str, quantity: Any, locale: str) -> str:
     names = unit_names(locale).get(unit)
     if names is None:
         return ""
-    several = quantity is not None and (quantity > 1 if locale == "fr" else quantity != 1)
+    # A movement's quantity is signed: "-40 pièces" agrees like "40 pièces".
+    size = abs(quantity) if quantity is not None else None
+    several = size is not None and (size > 1 if locale == "fr" else size != 1)
     return names[several]
 
 

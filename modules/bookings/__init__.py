@@ -15,7 +15,7 @@ class BookingsSettings(BaseSettings):
 
 module = Module(
     slug="bookings",
-    name="Réservations / Bookings",
+    name=N_("Bookings"),
     version="0.2.0",
     description=N_("Book machines, desks and rooms; lend items with due dates, deposits and a waiting list."),
     requires=">=0.1.0.dev0,<0.2",

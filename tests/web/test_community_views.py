@@ -210,6 +210,10 @@ async def test_admin_adds_an_existing_account_and_changes_a_role(make_client, ma
     assert (await Membership.get(id=membership.id)).role == "volunteer"
     await client.post_form(f"/o/{org_a.slug}/members/{membership.id}/role", {"role": "staff"})
     assert (await Membership.get(id=membership.id)).role == "staff"
+    # the role's hidden label needs no elision (« Rôle de Alex » was wrong French)
+    name = (await User.get(id=staff_b.user_id)).display_name
+    members = (await client.get(f"/o/{org_a.slug}/members")).text
+    assert f'<label for="role-{membership.id}" class="visually-hidden">Rôle : {name}</label>' in members
     # a membership of another organization is not reachable through this one
     other = await Membership.get(user_id=staff_b.user_id, organization_id=org_b.id)
     assert (await client.post_form(f"/o/{org_a.slug}/members/{other.id}/role", {"role": "member"})).status_code == 404

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from fabcom.inventory.models import Attachment, Item, StockMovement
-from fabcom.inventory.services import create_item
+from fabcom.inventory.services import create_item, delete_item, record_movement
 from fabcom.members.models import Role
 from fabcom.web import inventory as inventory_views
 
@@ -30,6 +30,21 @@ async def test_dashboard_full_page_shows_stock_value_and_weight(make_client, sta
     assert "14 kg" in page.text
     assert "Mouvements récents" in page.text
     assert ">Chaise</a>" in page.text
+
+
+async def test_dashboard_movements_show_units_and_do_not_link_a_removed_item(make_client, staff_a, org_a):
+    flour = await create_item(staff_a, org_a.id, {"title": "Farine", "unit": "kg", "initial_quantity": "2"})
+    await record_movement(staff_a, flour.id, {"kind": "sale", "quantity": "0.6"})
+    chairs = await create_item(staff_a, org_a.id, {"title": "Chaises", "initial_quantity": "40"})
+    await delete_item(staff_a, chairs.id)
+    client = await make_client(staff_a)
+    page = await client.get(f"/o/{org_a.slug}/")
+    assert page.status_code == 200
+    assert f'<a href="/o/{org_a.slug}/items/{flour.id}">Farine</a>' in page.text
+    assert "-0,6 kg" in page.text
+    assert f"/items/{chairs.id}" not in page.text
+    assert "Chaises <small>(hors inventaire)</small>" in page.text
+    assert "40 pièces" in page.text
 
 
 async def test_item_list_full_page_and_htmx_fragment(make_client, staff_a, org_a):
@@ -159,6 +174,24 @@ async def test_another_organizations_list_fragment_is_404_and_a_member_without_i
     assert "Chaise de A" not in fragment.text
 
 
+def blank_option(page: str, select_id: str) -> str:
+    """The text of a select's first option (the "no choice" one)."""
+    match = re.search(rf'<select id="{select_id}"[^>]*>\s*<option value="">([^<]*)</option>', page)
+    assert match, select_id
+    return match.group(1)
+
+
+async def test_the_blank_choice_of_a_select_agrees_with_its_field_in_french(make_client, staff_a, org_a):
+    client = await make_client(staff_a)
+    filters = (await client.get(f"/o/{org_a.slug}/items")).text
+    assert blank_option(filters, "category") == "Toutes"  # la catégorie
+    assert blank_option(filters, "visibility") == "Toutes"  # la visibilité
+    assert blank_option(filters, "location") == "Tous"  # l'emplacement
+    form = (await client.get(f"/o/{org_a.slug}/items/new")).text
+    assert blank_option(form, "category_code") == "— aucune —"
+    assert blank_option(form, "location_id") == "— aucun —"
+
+
 async def test_create_item_with_photo_then_the_photo_is_served_safely(make_client, staff_a, org_a, png):
     client = await make_client(staff_a)
     form = {
@@ -250,6 +283,33 @@ async def test_quick_movement_by_htmx_returns_the_stock_fragment(make_client, st
     await item.refresh_from_db()
     assert item.quantity == Decimal("3")
     assert await StockMovement.filter(item_id=item.id).count() == 2
+
+
+async def test_remove_stock_ticked_on_a_movement_other_than_an_adjustment_is_refused(make_client, staff_a, org_a):
+    item = await create_item(staff_a, org_a.id, {"title": "Assiette", "initial_quantity": "5"})
+    client = await make_client(staff_a)
+    url = f"/o/{org_a.slug}/items/{item.id}/movements"
+    refused = await client.post_form(url, {"kind": "donation", "quantity": "2", "decrease": "1"})
+    assert refused.status_code == 400
+    assert "« Retirer du stock » ne vaut que pour un ajustement d’inventaire." in refused.text
+    assert 'name="decrease" value="1" checked' in refused.text
+    await item.refresh_from_db()
+    assert item.quantity == Decimal("5")
+    assert await StockMovement.filter(item_id=item.id).count() == 1
+    adjusted = await client.post_form(url, {"kind": "adjustment", "quantity": "2", "decrease": "1"})
+    assert adjusted.status_code == 303
+    await item.refresh_from_db()
+    assert item.quantity == Decimal("3")
+
+
+async def test_the_stock_history_shows_the_note_of_a_movement(make_client, staff_a, org_a):
+    item = await create_item(staff_a, org_a.id, {"title": "Assiette", "initial_quantity": "5"})
+    client = await make_client(staff_a)
+    await client.post_form(
+        f"/o/{org_a.slug}/items/{item.id}/movements", {"kind": "disposal", "quantity": "1", "note": "Cassée au tri"}
+    )
+    page = await client.get(f"/o/{org_a.slug}/items/{item.id}")
+    assert "Déchet<br><small>Cassée au tri</small>" in page.text
 
 
 async def test_labels_sheet_has_one_qr_code_per_item(make_client, staff_a, org_a):

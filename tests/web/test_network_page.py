@@ -4,6 +4,7 @@ the partner is on this site (read in place) or on another server (from the mirro
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from fabcom.federation.mirror_models import MirrorProject
 from fabcom.members.models import Role
@@ -56,3 +57,8 @@ async def test_partners_projects_from_this_site_and_other_servers_are_listed(
     # the same partner seen by a member of another organization: nothing of it
     outsider = await make_member(stranger, role=Role.STAFF)
     assert (await (await make_client(outsider)).get(f"/o/{org_a.slug}/network")).status_code == 404
+
+
+async def test_the_network_search_offers_every_category_in_french(make_client, staff_a, org_a):
+    page = await (await make_client(staff_a)).get(f"/o/{org_a.slug}/network")
+    assert re.search(r'<select id="mirror-category"[^>]*>\s*<option value="">Toutes</option>', page.text)

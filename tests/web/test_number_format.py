@@ -33,3 +33,10 @@ def test_quantity_agrees_its_unit_in_french_and_english():
     assert format_quantity(Decimal("1"), "set", "en") == "1 set"
     assert format_quantity(Decimal("2"), "m2", "en") == "2 m²"
     assert format_quantity(Decimal("3"), "no-such-unit", "fr") == "3"
+
+
+def test_a_signed_quantity_agrees_its_unit_like_its_size():
+    assert format_quantity(Decimal("-40"), "piece", "fr") == "-40 pièces"
+    assert format_quantity(Decimal("-1"), "piece", "fr") == "-1 pièce"
+    assert format_quantity(Decimal("-1"), "set", "en") == "-1 set"
+    assert format_quantity(Decimal("-0.6"), "kg", "fr") == "-0,6 kg"
