@@ -104,8 +104,14 @@ async def weighing(request: Request) -> Response:
     )
 
 
-# The form's fields by the service's names for them (its one line is ``lines.0``).
-_WEIGHING_FIELDS = {"gross_kg": "weight", "category_code": "category", "tare_id": "tare_id", "mode_code": "__all__"}
+# The form's fields, by their own names and by the service's (its one line is ``lines.0``).
+_WEIGHING_FIELDS = {
+    "category": "category",
+    "weight": "weight",
+    "tare_id": "tare_id",
+    "gross_kg": "weight",
+    "category_code": "category",
+}
 
 
 def weighing_errors(error: ServiceError, locale: str) -> dict[str, str]:
