@@ -59,6 +59,11 @@ def _translate(detail: ErrorDetails) -> FieldError:
         return FieldError(
             ErrorCode.INVALID, N_("Choose one of: {choices}."), field, {"choices": ctx.get("expected", "")}
         )
+    if kind == "decimal_max_places":
+        places = ctx.get("decimal_places")
+        return FieldError(ErrorCode.INVALID, N_("At most {places} decimal places."), field, {"places": places})
+    if kind in ("decimal_whole_digits", "decimal_max_digits"):
+        return FieldError(ErrorCode.OUT_OF_RANGE, N_("This number is too large."), field)
     if kind.startswith("decimal") or kind.startswith("int") or kind.startswith("float"):
         return FieldError(ErrorCode.INVALID, N_("Enter a valid number."), field)
     if kind.startswith("date") or kind.startswith("datetime"):

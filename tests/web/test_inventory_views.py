@@ -430,3 +430,13 @@ async def test_the_forms_show_numbers_the_french_way_and_as_typed_after_an_error
     assert refused.status_code == 400
     for typed in ('value="1 200,5"', 'value="12,5"', 'value="2,5"'):
         assert typed in refused.text, typed
+
+
+async def test_a_number_refused_says_why(make_client, staff_a, org_a):
+    client = await make_client(staff_a)
+    form = {"title": "Lampe", "unit_value": "0,001", "unit_weight_kg": "99999999999"}
+    refused = await client.post_form(f"/o/{org_a.slug}/items/new", form)
+    assert refused.status_code == 400
+    assert "Au plus 2 chiffres après la virgule." in refused.text
+    assert "Ce nombre est trop grand." in refused.text
+    assert not await Item.filter(title="Lampe").exists()
