@@ -178,3 +178,11 @@ async def test_a_password_changed_through_htmx_loads_the_account_page_whole(make
     assert page.status_code == 200
     assert "Mot de passe changé. Vos autres sessions sont déconnectées." in page.text
     assert page.text.count("<header") == 1
+
+
+async def test_the_account_pages_lead_back_to_ones_organization(make_client, staff_a, org_a):
+    client = await make_client(staff_a)
+    for path in ("/account", "/account/tokens", "/notifications/preferences"):
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert f'<a class="org-name" href="/o/{org_a.slug}/">{org_a.name}</a>' in page.text, path
