@@ -422,6 +422,7 @@ async def test_the_forms_show_numbers_the_french_way_and_as_typed_after_an_error
     )
     client = await make_client(staff_a)
     edit = await client.get(f"/o/{org_a.slug}/items/{item.id}/edit")
+    assert "<h1>Modifier « Perceuse »</h1>" in edit.text
     assert 'value="12,5"' in edit.text
     assert 'value="25"' in edit.text
     assert "12.500" not in edit.text

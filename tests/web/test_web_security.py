@@ -187,7 +187,8 @@ async def test_login_form_needs_the_anonymous_csrf_cookie_token(make_client, app
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as fresh:
         response = await fresh.post("/login", data={"email": "a@example.org", "password": "x"})
         assert response.status_code == 403
-        assert "Le formulaire a expiré" in response.text
+        assert "Ce formulaire a expiré" in response.text
+        assert "déconnecté·e entre-temps (dans un autre onglet par exemple)" in response.text
 
 
 async def test_get_requests_change_nothing(app, make_client, make_member, org_a, db, png):
