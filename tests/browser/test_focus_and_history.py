@@ -1,4 +1,5 @@
-"""Keyboard focus after htmx swaps, and the inventory's filters after Back, in a real
+"""Keyboard focus after htmx swaps, the inventory's filters after Back, and its width on a
+tablet, in a real
 browser against a real ``fabcom serve`` with the demo data."""
 
 from __future__ import annotations
@@ -69,4 +70,16 @@ def test_back_shows_the_filters_of_the_list_shown(server):
         page.go_back()
         expect(page.get_by_label("Trier par")).to_have_value("-updated")
         assert errors == []
+        browser.close()
+
+
+def test_the_inventory_fits_a_tablet_without_scrolling_sideways(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page = logged_in(pw, server)
+        page.set_viewport_size({"width": 800, "height": 1000})
+        page.goto(server + ORG + "/items")
+        overflow = page.eval_on_selector("#results .table-wrap", "e => e.scrollWidth - e.clientWidth")
+        assert overflow <= 0, f"the list is {overflow} px wider than a tablet"
         browser.close()
