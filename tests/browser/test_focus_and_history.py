@@ -1,6 +1,5 @@
 """Keyboard focus after htmx swaps, the inventory's filters after Back, and its width on a
-tablet, in a real
-browser against a real ``fabcom serve`` with the demo data."""
+tablet, in a real browser against a real ``fabcom serve`` with the demo data."""
 
 from __future__ import annotations
 
