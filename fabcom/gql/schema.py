@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
@@ -18,8 +20,11 @@ from fabcom.gql import types
 from fabcom.gql.execution import ExecutionContext
 from fabcom.gql.mutations import Mutation
 from fabcom.gql.queries import Query as CoreQuery
+from fabcom.gql.scalars import SCALAR_OVERRIDES
 from fabcom.module_system.contributions import check_type_prefix, graphql_contributions
 from fabcom.module_system.registry import FIRST_PARTY_PACKAGE, ModuleError, Registry, discover, resolve
+
+logger = logging.getLogger("fabcom.gql")
 
 SDL_PATH = Path(__file__).resolve().parent.parent.parent / "graphql" / "schema.graphql"
 
@@ -39,14 +44,25 @@ CORE_TYPES: list[type] = [
 ]
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Strawberry logs every error at ERROR with its traceback, so any caller could
+        fill the log with bad cursors. The endpoint logs the unexpected ones, with their
+        traceback (``views._format_error``); the rest are the caller's mistakes, answered
+        to the caller, and only noted at DEBUG."""
+        for error in errors:
+            logger.debug("GraphQL error answered: %s", error.message)
+
+
 def _make(query: type, mutation: type, extra: list[type]) -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=query,
         mutation=mutation,
         types=[*CORE_TYPES, *extra],
         # Factories: a fresh extension per request, the LRU caches are shared at module level.
         extensions=[lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
         execution_context_class=ExecutionContext,
+        scalar_overrides=SCALAR_OVERRIDES,
     )
 
 

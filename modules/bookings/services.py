@@ -465,7 +465,12 @@ async def availability(
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     """The free periods of an item between two times: its opening hours (or all the
     time, when it has none) minus its bookings and their buffers."""
-    if ends_at <= starts_at or ends_at - starts_at > dt.timedelta(days=62):
+    for name, moment in (("from", starts_at), ("to", ends_at)):
+        if moment.tzinfo is None:
+            raise ValidationFailed.single(ErrorCode.INVALID, N_("Give the time with its time zone."), name)
+    if ends_at <= starts_at:
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("The end must come after the start."), "to")
+    if ends_at - starts_at > dt.timedelta(days=62):
         raise ValidationFailed.single(ErrorCode.OUT_OF_RANGE, N_("Ask for at most two months at a time."), "to")
     item = await get_item_for(actor, item_id)
     rule = await _rule_for(item.id)

@@ -10,8 +10,19 @@ import re
 
 from fabcom.api import N_, ErrorCode, ValidationFailed
 
-YEAR = re.compile(r"^(\d{4})$")
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits only (``\d`` would take "２０２６"); days written out in full (Python reads
+# "2026-W10" as an ISO date too); years no one means refused (0001 or 9999 overflow where
+# a day is added or a local day turned into UTC).
+YEAR = re.compile(r"^([0-9]{4})$")
+MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+YEARS = range(1900, 3000)
+
+
+def _day(text: str) -> dt.date:
+    if not DAY.match(text):
+        raise ValueError(text)
+    return dt.date.fromisoformat(text)
 
 
 def parse_period(text: str, field: str = "period") -> tuple[dt.date, dt.date]:
@@ -21,15 +32,21 @@ def parse_period(text: str, field: str = "period") -> tuple[dt.date, dt.date]:
     try:
         if match := YEAR.match(text):
             year = int(match.group(1))
+            if year not in YEARS:
+                raise ValueError(text)
             return dt.date(year, 1, 1), dt.date(year, 12, 31)
         if match := MONTH.match(text):
             year, month = int(match.group(1)), int(match.group(2))
+            if year not in YEARS:
+                raise ValueError(text)
             return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
         if "/" in text:
             first, _, last = text.partition("/")
-            start, end = dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last.strip())
+            start, end = _day(first.strip()), _day(last.strip())
         else:
-            start = end = dt.date.fromisoformat(text)
+            start = end = _day(text)
+        if start.year not in YEARS or end.year not in YEARS:
+            raise ValueError(text)
     except ValueError:
         raise ValidationFailed.single(
             ErrorCode.INVALID,

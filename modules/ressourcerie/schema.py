@@ -20,6 +20,7 @@ from strawberry.types import Info
 from fabcom.api import (
     Action,
     MutationError,
+    PublicError,
     ValidationFailed,
     find_organization,
     global_id,
@@ -205,12 +206,21 @@ async def _readable_site(info: Info, slug: str) -> int | None:
     return org.id
 
 
-def _window(period: str | None) -> dict[str, Any]:
+def _period(info: Info, period: str) -> tuple[Any, Any]:
+    """The period's first and last days; one that cannot be read is an error that says
+    how to write it (in the caller's language), not an empty answer."""
+    try:
+        return parse_period(period)
+    except ValidationFailed as exc:
+        raise PublicError(exc.errors[0].text(info.context.locale), exc.errors[0].code.value.upper()) from None
+
+
+def _window(info: Info, period: str | None) -> dict[str, Any]:
     if not period:
         return {}
     from modules.ressourcerie.services import local_day_bounds
 
-    start, end = parse_period(period)
+    start, end = _period(info, period)
     return {"occurred_at__gte": local_day_bounds(start)[0], "occurred_at__lt": local_day_bounds(end)[1]}
 
 
@@ -229,15 +239,8 @@ def _connection(page: Any, convert: Any) -> Any:
 
 async def _page(info: Info, model: Any, site_slug: str, period: str | None, window: dict[str, Any], related: list[str]):  # type: ignore[no-untyped-def]
     site = await _readable_site(info, site_slug)
-    try:
-        filters = _window(period)
-    except ValidationFailed:
-        filters = None
-    queryset = (
-        model.filter(organization_id=site, **filters)
-        if site is not None and filters is not None
-        else model.filter(id__in=[])
-    )
+    filters = _window(info, period)
+    queryset = model.filter(organization_id=site, **filters) if site is not None else model.filter(id__in=[])
     return await paginate(
         queryset,
         **window,
@@ -288,11 +291,8 @@ class Query:
         site = await _readable_site(info, site_slug)
         if site is None:
             return None
-        try:
-            start, end = parse_period(period)
-            return _report(await build_report(info.context.principal, site, start, end))
-        except ValidationFailed:
-            return None
+        start, end = _period(info, period)
+        return _report(await build_report(info.context.principal, site, start, end))
 
 
 @strawberry.input(name="RessourcerieIntakeLineInput", description="A weighing.")

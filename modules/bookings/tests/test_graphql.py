@@ -170,3 +170,18 @@ async def test_a_page_of_items_answers_the_fields_bookings_adds(gql, desk, staff
     node = answer["data"]["items"]["edges"][0]["node"]
     assert len(node["availability"]) == 2
     assert [edge["node"]["state"] for edge in node["bookings"]["edges"]] == ["CONFIRMED"]
+
+
+async def test_availability_refuses_a_time_without_zone_or_backwards_with_a_reason(gql, desk, staff_a):
+    query = "query($id: ID!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on Item { availability(from: $from, to: $to) { start } } } }"
+    item = global_id("Item", desk.id)
+    naive = await gql(
+        query, {"id": item, "from": "2026-12-10T00:00:00", "to": "2026-12-12T00:00:00"}, principal=staff_a
+    )
+    assert [e["message"] for e in naive["errors"]] == ["Indiquez l’heure avec son fuseau horaire."]
+    backwards = await gql(query, {"id": item, "from": at(12), "to": at(8)}, principal=staff_a)
+    assert [e["message"] for e in backwards["errors"]] == ["La fin doit suivre le début."]
+    far = await gql(
+        query, {"id": item, "from": "9999-12-30T00:00:00Z", "to": "9999-12-31T00:00:00Z"}, principal=staff_a
+    )
+    assert "the year must be between 1900 and 2999" in far["errors"][0]["message"]
