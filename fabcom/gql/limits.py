@@ -166,7 +166,8 @@ class _Walker:
         if node.alias is not None:
             a.aliases += 1
             if a.aliases > MAX_ALIASES:
-                a.errors.append(PublicError(f"Queries may use at most {MAX_ALIASES} aliases.", "MAX_ALIASES"))
+                if a.aliases == MAX_ALIASES + 1:  # said once, however many aliases follow
+                    a.errors.append(PublicError(f"Queries may use at most {MAX_ALIASES} aliases.", "MAX_ALIASES"))
                 return
         for argument in node.arguments or ():
             _check_lists_literal(argument.value, a.errors)

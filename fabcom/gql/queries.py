@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from fabcom.gql import loaders
-from fabcom.gql.context import Context
+from fabcom.gql.context import Context, PublicError
 from fabcom.gql.ids import decode_global_id, possible_slug
 from fabcom.gql.pagination import Order
 from fabcom.gql.search import search_condition, sharing_condition
@@ -99,6 +99,13 @@ def _pk(value: strawberry.ID, type_name: str) -> int | None:
     return pk if found_type == type_name else None
 
 
+def _key_or_none(value: strawberry.ID) -> tuple[str, int] | None:
+    try:
+        return decode_global_id(value)
+    except PublicError:
+        return None
+
+
 @strawberry.type(description="Read the network's inventory, projects, members and partnerships.")
 class Query:
     @strawberry.field(description="You, when authenticated (null for anonymous requests).")
@@ -128,9 +135,9 @@ class Query:
 
     @strawberry.field(description="Objects by global IDs, in the same order; null for each one you may not see.")
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[strawberry.relay.Node | None]:
-        keys = [decode_global_id(value) for value in ids]
-        found = await loaders.load_nodes(_ctx(info).principal, keys)
-        return [found.get(key) for key in keys]
+        keys = [_key_or_none(value) for value in ids]  # a malformed one is null, not the whole list's loss
+        found = await loaders.load_nodes(_ctx(info).principal, [key for key in keys if key is not None])
+        return [None if key is None else found.get(key) for key in keys]
 
     @strawberry.field(description="Organizations of the network (local and partner mirrors).")
     async def organizations(

@@ -35,3 +35,10 @@ async def test_the_callers_mistakes_are_not_logged_as_errors(api, db, caplog):
     await api('{ node(id: "garbage") { id } }')
     await api("{ items { edges { cursor } } }")
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_malformed_id_among_nodes_is_null_and_the_others_answer(api, staff_a, org_a):
+    item = await create_item(staff_a, org_a.id, {"title": "Chaise", "visibility": "public"})
+    ids = [global_id("Item", item.id), "garbage", global_id("Item", 99_999)]
+    answer = await api("query($ids: [ID!]!) { nodes(ids: $ids) { ... on Item { title } } }", {"ids": ids})
+    assert answer.data["nodes"] == [{"title": "Chaise"}, None, None]

@@ -35,6 +35,8 @@ async def test_aliases_are_counted_through_fragments(api, db):
     answer = await api("query { ...F ...F } fragment F on Query { " + fragment + " }")
     assert answer.error_codes == ["MAX_ALIASES"]
     assert "data" not in answer.body
+    twenty = " ".join(f"c{n}: me {{ email }}" for n in range(20))
+    assert (await api("{ " + twenty + " }")).error_codes == ["MAX_ALIASES"]  # said once
 
 
 async def test_more_than_2000_tokens_is_refused_by_the_parser(api, db):
