@@ -145,6 +145,8 @@ def _global_id_read(graphql_type: GraphQLObjectType, field: Any) -> Callable[[An
 
     def read(source: Any) -> relay.GlobalID | None:
         pk = getattr(source, attribute)
+        if type(pk) is not int and is_awaitable(pk):
+            raise TypeError("an awaitable primary key")  # graphql-core's path awaits it
         return None if pk is None else relay.GlobalID(type_name=type_name, node_id=str(pk))
 
     return read
@@ -203,7 +205,8 @@ def _serializer(scalar: GraphQLLeafType) -> Callable[[Any], Any]:
     coerce_output_value = scalar.coerce_output_value
 
     def coerce(value: Any) -> Any:
-        return Undefined if is_awaitable(value) else coerce_output_value(value)
+        # An awaitable is awaited, an exception raised, by graphql-core's path.
+        return Undefined if isinstance(value, Exception) or is_awaitable(value) else coerce_output_value(value)
 
     if scalar is GraphQLString:
         return lambda value: value if type(value) is str else coerce(value)
@@ -361,6 +364,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
 
         async def gather() -> dict[str, Any]:
+            if len(awaited) == 1:  # as graphql-core: no task for a lone awaitable
+                results[awaited[0]] = await results[awaited[0]]
+                return results
             for key, value in zip(awaited, await gather_with_cancel(*(results[key] for key in awaited)), strict=True):
                 results[key] = value
             return results
@@ -387,11 +393,13 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan: _Plan = entry.plan  # type: ignore[assignment]
         field_path = Path(path, entry.key, parent_type.name)
         if entry.kind == _OBJECT:
-            if is_awaitable(value) or not _accepts(plan.type, value):
+            if isinstance(value, Exception) or is_awaitable(value) or not _accepts(plan.type, value):
                 raise _Handover
             return self._completed(self._run_plan, (plan, value, field_path), plain.field_type, entry, field_path)
         if type(value) is not list or any(
-            (not plain.item_nullable) if item is None else is_awaitable(item) or not _accepts(plan.type, item)
+            (not plain.item_nullable)
+            if item is None
+            else isinstance(item, Exception) or is_awaitable(item) or not _accepts(plan.type, item)
             for item in value
         ):
             raise _Handover
@@ -428,6 +436,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return completed
 
         async def gather() -> list[Any]:
+            if len(awaited) == 1:
+                completed[awaited[0]] = await completed[awaited[0]]
+                return completed
             for index, value in zip(
                 awaited, await gather_with_cancel(*(completed[index] for index in awaited)), strict=True
             ):

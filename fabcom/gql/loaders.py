@@ -94,15 +94,23 @@ def _chosen(model: type[Model], reads: Reads, always: Iterable[str]) -> list[str
     return [column for column in columns if column in wanted]
 
 
+def _flat(reads: Reads) -> Reads:
+    """A joined row loads its own relations itself, from its columns (``CategoryRow.parent``):
+    reading through them needs every column."""
+    return EVERYTHING if reads.relations else reads
+
+
 async def item_rows(queryset: QuerySet[Item], reads: Reads = EVERYTHING, sort: str = "id") -> list[ItemRow]:
     """The items of ``queryset`` (a page: filtered, ordered, limited) as rows with what
     ``reads`` asks for (``fabcom.gql.lookahead``): one JOIN for the page and its
     organization, category and location, one query for the photos. ``sort`` is the page's
     sort column, which its cursors read; a relation not read is not loaded."""
+    if reads.columns is not None and not reads.columns <= set(_columns(Item)):
+        reads = EVERYTHING  # an attribute no column answers (a relation named as a whole…): load it all
     relations = [(name, model, row_class) for name, (model, row_class) in _JOINED.items() if reads.wants(name)]
     item_columns = _chosen(Item, reads, {"id", sort, *(f"{name}_id" for name, _, _ in relations)})
     joined = [
-        (name, row_class, [(f"{name}__{column}", column) for column in _chosen(model, reads.of(name), {"id"})])
+        (name, row_class, [(f"{name}__{column}", column) for column in _chosen(model, _flat(reads.of(name)), {"id"})])
         for name, model, row_class in relations
     ]
     names = item_columns + [key for _, _, keys in joined for key, _ in keys]

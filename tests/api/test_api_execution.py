@@ -155,6 +155,9 @@ ROWS = [
     Row(20, "others", others=[OwnerRow("dee"), None, OwnerRow("eve", fails=True)]),  # nullable: nulls there
     Row(21, "a nameless other", others=[OwnerRow(None), OwnerRow("fay")]),
     Row(22, "an unnamed helper", helpers=(OwnerRow(None),)),
+    Row(23, ValueError("A broken name.")),  # an exception as a value: raised, as graphql-core does
+    Row(24, "a broken owner", owner=ValueError("A broken owner.")),
+    Row(25, "two failures", owner=OwnerRow("x", fails=True), helpers=(OwnerRow("y", fails=True),)),
 ]
 
 
@@ -207,8 +210,10 @@ def test_short_path_answers_like_graphql_core():
     assert things[11] is None
     assert things[12]["owner"] == {"name": "fetched", "alias": "fetched"}
     assert things[13] is None
-    # null name, list name, big size, bad colour, no id, owner's name, backup's name, not an owner, no owner
-    assert len(short["errors"]) == 9
+    # null name, list name, big size, bad colour, no id, owner's name, backup's name, not an owner, no owner,
+    # a broken name, a broken owner
+    assert len(short["errors"]) == 11
+    assert ("A broken owner.", ("things", 24, "owner")) in short["errors"]
     assert ("Cannot return null for non-nullable field Owner.name.", ("things", 9, "owner", "name")) in short["errors"]
 
 
@@ -238,6 +243,14 @@ def test_lists_and_resolvers_among_plain_fields_answer_like_graphql_core():
     assert things[22] is None
     assert ("Check failed.", ("things", 20, "others", 2, "checked")) in compiled["errors"]
     assert ("Check failed.", ("things", 19, "helpers", 1, "checked")) in compiled["errors"]
+
+
+def test_racing_async_errors_are_reported_as_graphql_core_reports_them():
+    """Two non-null async failures under one nullable object: which one is reported
+    depends on when each resolver starts; a lone awaitable is awaited at once, as
+    graphql-core does, not in a task of its own."""
+    query = "{ thingAt(index: 25) { helpers { checked } owner { checked } } }"
+    assert _run(query, ExecutionContext) == _run(query, StrawberryGraphQLCoreExecutionContext)
 
 
 def test_plain_fields_skip_graphql_cores_field_execution(monkeypatch):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from fabcom.inventory.models import Attachment, Category, Item, Location
 
 ALL_FIELDS = """
@@ -157,3 +159,23 @@ async def test_a_page_reads_the_columns_its_selection_asks_for(monkeypatch, api,
     assert sorted(asked[-1]) == sorted(["id", "title", "organization_id", "organization__id", "organization__slug"])
     # No photos asked for: no photo query. A resolver that declares nothing reads every column.
     assert not any("item_id" in names for names in asked)
+
+
+@pytest.mark.parametrize(
+    ("paths", "read"),
+    [
+        (("organization",), lambda row: row.organization.slug),  # a relation named as a whole
+        (("photos",), lambda row: row.photos),
+        (("category.parent.code",), lambda row: row.category.parent),  # through a relation's relation
+        (("organization.slug",), lambda row: row.organization.slug),
+    ],
+)
+async def test_what_a_field_may_declare_it_reads_is_loaded(db, org_a, paths, read):
+    """``reads(...)`` paths the page cannot narrow to columns load more, never too little."""
+    from fabcom.gql import loaders
+    from fabcom.gql.lookahead import _declared
+
+    child = await Category.filter(parent_id__not_isnull=True).first()
+    await Item.create(organization=org_a, title="Perceuse", category=child)
+    rows = await loaders.item_rows(Item.all(), reads=_declared(paths))
+    assert read(rows[0]) is not None
