@@ -7,10 +7,14 @@ activity), parse it with ``parse(Model, data)`` and get typed values or one
 
 from __future__ import annotations
 
+import functools
+import re
+import typing
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
 from fabcom.errors import ErrorCode, FieldError, ValidationFailed
@@ -28,10 +32,42 @@ class InputError(ValueError):
         self.params = params
 
 
+# A number given as text: a sign, digits, a decimal point. Python's ``Decimal`` also reads
+# "1e3" (a thousand), "1_000" and "NaN": a slip of the finger in a quantity would record
+# a thousand pieces.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def plain_number(text: str) -> bool:
+    return _PLAIN_NUMBER.fullmatch(text.strip()) is not None
+
+
+def _is_decimal(annotation: Any) -> bool:
+    """``Decimal``, ``Decimal | None``, ``Annotated[Decimal, …] | None``."""
+    if annotation is Decimal:
+        return True
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_decimal(typing.get_args(annotation)[0])
+    return any(_is_decimal(arg) for arg in typing.get_args(annotation))
+
+
+@functools.cache
+def _decimal_fields(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(name for name, field in model.model_fields.items() if _is_decimal(field.annotation))
+
+
 class Input(BaseModel):
-    """Base of every service input: strips strings, refuses unknown fields."""
+    """Base of every service input: strips strings, refuses unknown fields, and reads a
+    number given as text only when it is written plainly."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and info.field_name in _decimal_fields(cls) and not plain_number(value):
+            raise InputError(N_("Enter a valid number."))
+        return value
 
 
 def _translate(detail: ErrorDetails) -> FieldError:

@@ -1,17 +1,21 @@
-"""Strawberry's ``DateTime`` and ``Date`` scalars, refusing years no one means.
+"""Strawberry's ``DateTime``, ``Date`` and ``Decimal`` scalars, refusing values no one means.
 
 A year such as 0001 or 9999 parses, then overflows where a service converts it to UTC or
 adds a day to it: an internal error instead of a clear refusal, or a stock movement dated
-in antiquity. The scalars keep Strawberry's names, descriptions and ISO parsing (the SDL
-does not change) and refuse a year outside ``YEARS`` as a malformed value."""
+in antiquity. Python's ``Decimal`` reads "1e3" as a thousand and "NaN" as a number: a
+slip in a quantity. The scalars keep Strawberry's names, descriptions and parsing (the SDL
+does not change) and refuse those as malformed values."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import decimal
 from typing import Any
 
-from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition, wrap_parser
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition, DecimalDefinition, wrap_parser
+
+from fabcom.validation import plain_number
 
 YEARS = range(1900, 3000)
 
@@ -32,7 +36,17 @@ def _bounded(definition: Any, name: str) -> Any:
     return dataclasses.replace(definition, parse_value=wrap_parser(parse_in_years, name, exceptions=(ValueError,)))
 
 
+def _plain_decimal(text: str) -> decimal.Decimal:
+    if not plain_number(text):
+        raise ValueError("write it with digits, a sign and a decimal point only")
+    return decimal.Decimal(text.strip())
+
+
 SCALAR_OVERRIDES: dict[object, Any] = {
+    # JSON numbers are accepted as Strawberry accepts them (as their text: 1000.0 stays plain).
+    decimal.Decimal: dataclasses.replace(
+        DecimalDefinition, parse_value=wrap_parser(_plain_decimal, "Decimal", accept_non_string=True)
+    ),
     dt.datetime: _bounded(DateTimeDefinition, "DateTime"),
     dt.date: _bounded(DateDefinition, "Date"),
 }

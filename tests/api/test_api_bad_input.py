@@ -42,3 +42,14 @@ async def test_a_malformed_id_among_nodes_is_null_and_the_others_answer(api, sta
     ids = [global_id("Item", item.id), "garbage", global_id("Item", 99_999)]
     answer = await api("query($ids: [ID!]!) { nodes(ids: $ids) { ... on Item { title } } }", {"ids": ids})
     assert answer.data["nodes"] == [{"title": "Chaise"}, None, None]
+
+
+@pytest.mark.parametrize("quantity", ["1e3", "NaN", "1_000"])
+async def test_a_number_not_written_plainly_is_refused(api, token_for, staff_a, org_a, quantity):
+    """Python reads "1e3" as a thousand: a slip in a quantity must not record 1,000 pieces."""
+    item = await create_item(staff_a, org_a.id, {"title": "Chaise", "initial_quantity": "1"})
+    variables = {"input": {"itemId": global_id("Item", item.id), "kind": "DONATION", "quantity": quantity}}
+    answer = await api(MOVEMENT, variables, token=await token_for(staff_a))
+    assert answer.body["data"] is None
+    assert "write it with digits" in answer.body["errors"][0]["message"]
+    assert await StockMovement.filter(item_id=item.id).count() == 1

@@ -441,3 +441,7 @@ async def test_a_number_refused_says_why(make_client, staff_a, org_a):
     assert "Au plus 2 chiffres après la virgule." in refused.text
     assert "Ce nombre est trop grand." in refused.text
     assert not await Item.filter(title="Lampe").exists()
+    typo = await client.post_form(f"/o/{org_a.slug}/items/new", {"title": "Lampe", "initial_quantity": "1e3"})
+    assert typo.status_code == 400  # not a thousand lamps
+    assert "Saisissez un nombre valide." in typo.text
+    assert not await Item.filter(title="Lampe").exists()
