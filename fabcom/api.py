@@ -43,7 +43,7 @@ from fabcom.notifications.services import notify
 from fabcom.orgs.models import Organization
 from fabcom.orgs.services import find_organization
 from fabcom.permissions import ANONYMOUS, Action, Principal, system_principal
-from fabcom.validation import Input, InputError, parse
+from fabcom.validation import YEARS, Input, InputError, parse
 
 if TYPE_CHECKING:
     from fabcom.gql.context import PublicError
@@ -95,6 +95,7 @@ __all__ = [
     "ANONYMOUS",
     "KINDS",
     "N_",
+    "YEARS",
     "Action",
     "Activity",
     "Audience",

@@ -32,6 +32,10 @@ class InputError(ValueError):
         self.params = params
 
 
+# The years a date given to fabcom may fall in: 0001 or 9999 parse, then overflow where a
+# day is added or a local time turned into UTC (the API's date scalars, report periods).
+YEARS = range(1900, 3000)
+
 # A number given as text: a sign, digits, a decimal point. Python's ``Decimal`` also reads
 # "1e3" (a thousand), "1_000" and "NaN": a slip of the finger in a quantity would record
 # a thousand pieces.

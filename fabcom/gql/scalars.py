@@ -15,9 +15,7 @@ from typing import Any
 
 from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition, DecimalDefinition, wrap_parser
 
-from fabcom.validation import plain_number
-
-YEARS = range(1900, 3000)
+from fabcom.validation import YEARS, plain_number
 
 
 def _in_years(value: Any) -> Any:

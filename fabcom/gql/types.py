@@ -92,9 +92,11 @@ def connection(page: Page, node: Any = None) -> Any:
     )
 
 
-def wants_total(info: Info) -> bool:
+def wants_total(info: Info, selected: list[Any] | None = None) -> bool:
     """Did the client select ``totalCount`` on this connection (through fragments too)?
-    Counting is the dearest part of a page on a large table: skipped when not asked."""
+    Counting is the dearest part of a page on a large table: skipped when not asked.
+    ``selected`` is ``info.selected_fields`` when the caller already has it (Strawberry
+    converts the whole selection each time it is read)."""
 
     def walk(selections: list[Any]) -> bool:
         for selection in selections:
@@ -104,7 +106,7 @@ def wants_total(info: Info) -> bool:
                 return True  # a fragment spread or an inline fragment
         return False
 
-    return any(walk(field.selections) for field in info.selected_fields)
+    return any(walk(field.selections) for field in (info.selected_fields if selected is None else selected))
 
 
 async def connect(
@@ -119,9 +121,11 @@ async def connect(
     prepare: Any = None,
     load: Any = None,
     node: Any = None,
+    selected: list[Any] | None = None,
 ) -> Any:
     """The shape every list resolver shares: a keyset page of ``queryset`` (already
-    filtered for visibility) as a connection, counted only when ``totalCount`` is asked."""
+    filtered for visibility) as a connection, counted only when ``totalCount`` is asked.
+    ``selected``: ``info.selected_fields``, when the caller read it already."""
     page = await paginate(
         queryset,
         first=first,
@@ -131,7 +135,7 @@ async def connect(
         order=order or Order(),
         prepare=prepare,
         load=load,
-        count=wants_total(info),
+        count=wants_total(info, selected),
     )
     return connection(page, node)
 
@@ -148,9 +152,10 @@ async def connect_items(
     """A page of items, read as rows with only the columns and relations the query asks
     for (``fabcom.gql.lookahead``)."""
     order = order or Order()
+    selected = info.selected_fields
     node_type = cast(GraphQLObjectType, info._raw_info.schema.type_map["Item"])
-    load = functools.partial(loaders.item_rows, reads=node_reads(info.selected_fields, node_type), sort=order.field)
-    return await connect(info, queryset, first, after, last, before, order=order, load=load)
+    load = functools.partial(loaders.item_rows, reads=node_reads(selected, node_type), sort=order.field)
+    return await connect(info, queryset, first, after, last, before, order=order, load=load, selected=selected)
 
 
 def connect_rows(rows: Any, first: int | None, after: str | None, last: int | None, before: str | None) -> Any:

@@ -8,7 +8,7 @@ import calendar
 import datetime as dt
 import re
 
-from fabcom.api import N_, ErrorCode, ValidationFailed
+from fabcom.api import N_, YEARS, ErrorCode, ValidationFailed
 
 # ASCII digits only (``\d`` would take "２０２６"); days written out in full (Python reads
 # "2026-W10" as an ISO date too); years no one means refused (0001 or 9999 overflow where
@@ -16,7 +16,6 @@ from fabcom.api import N_, ErrorCode, ValidationFailed
 YEAR = re.compile(r"^([0-9]{4})$")
 MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-YEARS = range(1900, 3000)
 
 
 def _day(text: str) -> dt.date:
