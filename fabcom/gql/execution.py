@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+from binascii import b2a_base64
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from enum import Enum
@@ -36,6 +37,7 @@ from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLID,
     GraphQLInt,
     GraphQLLeafType,
@@ -110,12 +112,17 @@ Plain = PlainScalar | PlainObject | PlainList
 def _attribute_reader(field: Any) -> Callable[[Any], Any] | None:
     """For Strawberry's resolver of a field with no resolver, no extension (permissions…)
     and no exception handler, which reads the attribute and ignores the resolve info: the
-    same read, without its three Python calls. ``None`` for any other resolver (or one
+    same read, without its three Python calls. For a resolver field with no extension
+    that names a ``row_attribute``, a read of that attribute (a row without it raises, and
+    graphql-core's path calls the resolver). ``None`` for any other resolver (or one
     Strawberry renames in a later version), which keeps graphql-core's path."""
     resolve = field.resolve
+    definition = field.extensions.get("strawberry-definition")
+    row_attribute = (getattr(definition, "metadata", None) or {}).get("row_attribute")
+    if row_attribute is not None and not definition.extensions:  # fabcom.gql.lookahead.reads(row_attribute=)
+        return attrgetter(row_attribute)
     if not (getattr(resolve, "_is_default", False) and getattr(resolve, "__name__", "") == "_get_basic_result"):
         return None
-    definition = field.extensions.get("strawberry-definition")
     if getattr(definition, "default_resolver", None) is getattr and definition.python_name:
         return attrgetter(definition.python_name)
     return resolve  # a custom default resolver: Strawberry's call, which uses it
@@ -127,7 +134,8 @@ _NODE_ID = next(f for f in relay.Node.__strawberry_definition__.fields if f.grap
 def _global_id_read(graphql_type: GraphQLObjectType, field: Any) -> Callable[[Any], Any] | None:
     """For Strawberry's ``Node.id`` on a type that keeps the default ``resolve_id`` and
     ``resolve_typename``: what that resolver returns (the type's name and the row's
-    ``NodeID`` attribute), without its per-object call. ``None`` for any other field."""
+    ``NodeID`` attribute), already serialized, without its per-object calls. ``None`` for
+    any other field."""
     definition = field.extensions.get("strawberry-definition")
     resolver = getattr(definition, "base_resolver", None)
     wrapped = getattr(getattr(resolver, "wrapped_func", None), "__func__", None)
@@ -141,13 +149,14 @@ def _global_id_read(graphql_type: GraphQLObjectType, field: Any) -> Callable[[An
         or origin.resolve_typename.__func__ is not relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
     ):
         return None
-    type_name, attribute = graphql_type.name, origin.resolve_id_attr()
+    prefix, attribute = f"{graphql_type.name}:", origin.resolve_id_attr()
 
-    def read(source: Any) -> relay.GlobalID | None:
+    def read(source: Any) -> str | None:
         pk = getattr(source, attribute)
         if type(pk) is not int and is_awaitable(pk):
             raise TypeError("an awaitable primary key")  # graphql-core's path awaits it
-        return None if pk is None else relay.GlobalID(type_name=type_name, node_id=str(pk))
+        # str(GlobalID(type_name, str(pk))), as the ID scalar would serialize it
+        return None if pk is None else b2a_base64(f"{prefix}{pk}".encode(), newline=False).decode()
 
     return read
 
@@ -216,6 +225,20 @@ def _serializer(scalar: GraphQLLeafType) -> Callable[[Any], Any]:
         return lambda value: value if type(value) is bool else coerce(value)
     if scalar is GraphQLID:
         return lambda value: value if type(value) is str else coerce(value)
+    wrapped = getattr(scalar, "wrapped_cls", None)  # Strawberry's enums
+    if isinstance(scalar, GraphQLEnumType) and isinstance(wrapped, type) and issubclass(wrapped, Enum):
+        names: dict[Any, str] = {}
+        for name, enum_value in scalar.values.items():
+            names.setdefault(enum_value.value, name)  # the first name, as its coercion finds it
+
+        def enum_name(value: Any) -> Any:
+            if type(value) is wrapped:
+                name = names.get(value._value_)
+                if name is not None:
+                    return name
+            return coerce(value)
+
+        return enum_name
     return coerce
 
 

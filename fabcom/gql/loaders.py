@@ -100,11 +100,18 @@ def _flat(reads: Reads) -> Reads:
     return EVERYTHING if reads.relations else reads
 
 
-async def item_rows(queryset: QuerySet[Item], reads: Reads = EVERYTHING, sort: str = "id") -> list[ItemRow]:
+def photo_url(base_url: str, stored_name: str) -> str:
+    return f"{base_url}/uploads/{stored_name}"
+
+
+async def item_rows(
+    queryset: QuerySet[Item], reads: Reads = EVERYTHING, sort: str = "id", base_url: str | None = None
+) -> list[ItemRow]:
     """The items of ``queryset`` (a page: filtered, ordered, limited) as rows with what
     ``reads`` asks for (``fabcom.gql.lookahead``): one JOIN for the page and its
     organization, category and location, one query for the photos. ``sort`` is the page's
-    sort column, which its cursors read; a relation not read is not loaded."""
+    sort column, which its cursors read; a relation not read is not loaded. With
+    ``base_url``, each photo carries its ``url`` (the ``Photo.url`` field's row attribute)."""
     if reads.columns is not None and not reads.columns <= set(_columns(Item)):
         reads = EVERYTHING  # an attribute no column answers (a relation named as a whole…): load it all
     relations = [(name, model, row_class) for name, (model, row_class) in _JOINED.items() if reads.wants(name)]
@@ -128,7 +135,10 @@ async def item_rows(queryset: QuerySet[Item], reads: Reads = EVERYTHING, sort: s
         columns = _chosen(Attachment, reads.of("photos"), {"id", "item_id", "position"})
         found = Attachment.filter(item_id__in=list(photos)).order_by("position", "id").values(*columns)
         for values in await found:
-            photos[values["item_id"]].append(PhotoRow(values))
+            photo = PhotoRow(values)
+            if base_url is not None and "stored_name" in values:
+                photo.url = photo_url(base_url, values["stored_name"])  # type: ignore[attr-defined]
+            photos[values["item_id"]].append(photo)
     for row in rows:
         row.photos = photos[row.pk]  # type: ignore[attr-defined]
     return rows

@@ -13,18 +13,22 @@ page then loads every column and relation, as it would without this module.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from graphql import GraphQLObjectType, get_named_type
 from strawberry import relay
 from strawberry.types.nodes import SelectedField, Selection
 
 
-def reads(*attributes: str) -> dict[str, tuple[str, ...]]:
+def reads(*attributes: str, row_attribute: str | None = None) -> dict[str, Any]:
     """A resolver field's ``metadata``: the attributes of its row it reads (``"slug"``,
     ``"organization.slug"``), so that a page loads them:
-    ``@strawberry.field(description=..., metadata=reads("id", "organization_id"))``."""
-    return {"reads": attributes}
+    ``@strawberry.field(description=..., metadata=reads("id", "organization_id"))``.
+
+    ``row_attribute``: where a loader may have put the field's value already (a photo's
+    ``url`` on a page's rows). The executor then reads it as a plain field, without calling
+    the resolver; a row without that attribute (a model) goes through the resolver."""
+    return {"reads": attributes} if row_attribute is None else {"reads": attributes, "row_attribute": row_attribute}
 
 
 class Reads(NamedTuple):

@@ -154,7 +154,9 @@ async def connect_items(
     order = order or Order()
     selected = info.selected_fields
     node_type = cast(GraphQLObjectType, info._raw_info.schema.type_map["Item"])
-    load = functools.partial(loaders.item_rows, reads=node_reads(selected, node_type), sort=order.field)
+    load = functools.partial(
+        loaders.item_rows, reads=node_reads(selected, node_type), sort=order.field, base_url=_ctx(info).base_url
+    )
     return await connect(info, queryset, first, after, last, before, order=order, load=load, selected=selected)
 
 
@@ -262,9 +264,10 @@ class Photo:
     size: int = strawberry.field(description="Size in bytes.")
     position: int = strawberry.field(description="Order among the item's photos.")
 
-    @strawberry.field(description="Where to download the photo.", metadata=reads("stored_name"))
+    # A page's rows carry their url (``loaders.item_rows``): read as a plain field.
+    @strawberry.field(description="Where to download the photo.", metadata=reads("stored_name", row_attribute="url"))
     def url(self, info: Info) -> str:
-        return f"{_ctx(info).base_url}/uploads/{self.stored_name}"  # type: ignore[attr-defined]
+        return loaders.photo_url(_ctx(info).base_url, self.stored_name)  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="One thing or a bulk stock in an organization's inventory.")

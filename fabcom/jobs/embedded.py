@@ -25,6 +25,8 @@ from fabcom.settings import Settings
 
 logger = logging.getLogger("fabcom.jobs")
 
+IDLE_POLL_S = 1.0  # the slowest the embedded runner polls when no job comes
+
 
 def cron_key(spec: CronSpec, at: dt.datetime) -> str:
     """The idempotency key of one cron tick, the same in the worker and the embedded runner."""
@@ -44,6 +46,7 @@ class EmbeddedRunner:
         self.runtime = runtime or Runtime.create(settings)
         self.concurrency = concurrency
         self.next_cron: dict[str, dt.datetime] = {}
+        self._released_at: dt.datetime | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -67,8 +70,14 @@ class EmbeddedRunner:
                 self.next_cron[spec.job_name] = next_cron(now, **spec.schedule())
 
     async def run_due(self, limit: int = 100) -> int:
-        """One pass: give back stale jobs, run the due ones; returns how many ran."""
-        await release_stale()
+        """One pass: run the due jobs, after giving back stale ones (at the first pass, then
+        every ``FABCOM_JOB_RECONCILE_S``, as the worker does: a lease runs for minutes, so
+        looking at every poll was an UPDATE five times a second for nothing); returns how
+        many ran."""
+        now = clock.now()
+        if self._released_at is None or now - self._released_at >= dt.timedelta(seconds=self.settings.job_reconcile_s):
+            await release_stale(now)
+            self._released_at = now
         rows = await (
             Job.filter(status__in=[JobStatus.PENDING, JobStatus.FAILED], next_try_at__lte=clock.now())
             .order_by("next_try_at", "id")
@@ -95,6 +104,10 @@ class EmbeddedRunner:
         return total
 
     async def _loop(self) -> None:
+        # Idle, the poll slows down to once a second (``IDLE_POLL_S``): an idle ``fabcom
+        # serve`` made five queries a second for nothing. A pass that runs jobs polls again
+        # at once, then at ``FABCOM_JOB_POLL_S``.
+        delay = self.settings.job_poll_s
         while True:
             try:
                 await self.tick_crons()
@@ -104,5 +117,8 @@ class EmbeddedRunner:
             except Exception:
                 logger.exception("embedded job runner pass failed")
                 ran = 0
-            if not ran:
-                await asyncio.sleep(self.settings.job_poll_s)
+            if ran:
+                delay = self.settings.job_poll_s
+                continue
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max(self.settings.job_poll_s, IDLE_POLL_S))

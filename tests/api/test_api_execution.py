@@ -15,6 +15,7 @@ from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from fabcom.gql.execution import ExecutionContext, PlainList, PlainObject, PlainScalar, plain_fields
+from fabcom.gql.lookahead import reads
 from fabcom.gql.schema import schema as fabcom_schema
 
 
@@ -42,8 +43,10 @@ class Later:
 
 
 class OwnerRow:
-    def __init__(self, name: Any, fails: bool = False) -> None:
+    def __init__(self, name: Any, fails: bool = False, badge: str | None = None) -> None:
         self.name, self.fails = name, fails
+        if badge is not None:  # put there by a loader, as a page's photos carry their url
+            self.badge = badge
 
 
 class LaterOwner:
@@ -108,6 +111,11 @@ class Owner:
             raise ValueError("Check failed.")
         return "ok"
 
+    @strawberry.field(metadata=reads(row_attribute="badge"))
+    def badge(self) -> str:
+        """Computed here for a row that does not carry it already."""
+        return f"#{self.name}"
+
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
         return isinstance(obj, OwnerRow | cls)
@@ -146,7 +154,7 @@ ROWS = [
     Row(11, "not an owner", owner="someone"),  # refused by the type: an error
     Row(12, "unfetched owner", owner=LaterOwner()),  # awaited
     Row(13, "no owner", owner=NO_OWNER),  # null for a non-null object: an error
-    Row(14, "helpers", helpers=(OwnerRow("ann"), OwnerRow("bob"))),
+    Row(14, "helpers", helpers=(OwnerRow("ann", badge="#ann"), OwnerRow("bob"))),
     Row(15, "a null helper", helpers=(OwnerRow("ann"), None)),  # null in a non-null list: the thing is null
     Row(16, "a helper refused", helpers=(OwnerRow("ann"), "bob")),
     Row(17, "late helpers", helpers=LaterHelpers()),  # awaited
@@ -268,6 +276,24 @@ def test_plain_fields_skip_graphql_cores_field_execution(monkeypatch):
     assert executed == ["thingAt", "shout"]
 
 
+def test_a_row_attribute_is_read_and_the_resolver_runs_for_rows_without_it(monkeypatch):
+    """``reads(row_attribute=...)``: a row carrying the value is answered without the
+    resolver; a row without it gets the resolver, so the answer is graphql-core's."""
+    query = "{ thingAt(index: 14) { helpers { badge } } }"
+    assert _run(query, ExecutionContext) == _run(query, StrawberryGraphQLCoreExecutionContext)
+    executed: list[str] = []
+    execute_field = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def counted(self: Any, parent_type: Any, source: Any, field_details_list: Any, *args: Any) -> Any:
+        executed.append(f"{field_details_list[0].node.name.value} of {getattr(source, 'name', None)}")
+        return execute_field(self, parent_type, source, field_details_list, *args)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counted)
+    answer = _run(query, ExecutionContext)
+    assert answer["data"]["thingAt"]["helpers"] == [{"badge": "#ann"}, {"badge": "#bob"}]
+    assert executed == ["thingAt of None", "badge of bob"]
+
+
 def test_fields_with_a_permission_still_run_it():
     answer = _run("{ things { name secret } }", ExecutionContext)
     assert {message for message, _ in answer["errors"]} >= {"Not for you."}
@@ -301,5 +327,6 @@ def test_the_items_page_fields_take_the_short_path():
         assert type(plain.get(field)) is PlainObject, field
     for field in [("ItemConnection", "edges"), ("Item", "photos")]:
         assert type(plain.get(field)) is PlainList, field
-    for field in [("Item", "uri"), ("Category", "label"), ("Photo", "url")]:  # resolvers
+    assert type(plain.get(("Photo", "url"))) is PlainScalar  # a page's photos carry it (row_attribute)
+    for field in [("Item", "uri"), ("Category", "label")]:  # resolvers
         assert field not in plain, field

@@ -5,6 +5,7 @@ one-by-one claim the embedded runner uses."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 from tortoise.transactions import in_transaction
 
@@ -74,3 +75,21 @@ async def test_a_failed_job_due_again_and_a_job_whose_runner_vanished_are_claime
         (JobStatus.DONE, 3),
         (JobStatus.FAILED, 1),
     ]
+
+
+async def test_the_embedded_runner_gives_back_jobs_whose_runner_vanished(embedded_jobs, fake_clock):
+    """``fabcom serve`` without Redis: a job left running by a killed process runs again,
+    at the runner's first pass and then within ``FABCOM_JOB_RECONCILE_S``."""
+    runner = embedded_jobs.runner
+    first, second = await enqueue("ping_worker"), await enqueue("ping_worker")
+    expired = fake_clock.now() - dt.timedelta(minutes=1)
+    await Job.filter(id=first.id).update(status=JobStatus.RUNNING, attempts=1, locked_until=expired)
+    await runner.run_due()
+    assert (await Job.get(id=first.id)).status == JobStatus.DONE
+
+    # another process dies mid-run: its job runs again once the runner looks at stale jobs
+    await Job.filter(id=second.id).update(status=JobStatus.RUNNING, attempts=1, locked_until=expired)
+    await runner.run_due()
+    fake_clock.advance(dt.timedelta(seconds=runner.settings.job_reconcile_s))
+    await runner.run_due()
+    assert (await Job.get(id=second.id)).status == JobStatus.DONE
