@@ -22,6 +22,7 @@ from fabcom.federation.members import recognised_members
 from fabcom.federation.mirror_models import MirrorMember
 from fabcom.federation.models import Audience
 from fabcom.federation.publish import publish
+from fabcom.gql.search import matching_items
 from fabcom.i18n import N_, gettext
 from fabcom.inventory.models import Category, Item
 from fabcom.inventory.services import create_item, get_item_for, record_movement
@@ -141,6 +142,7 @@ __all__ = [
     "hookspec",
     "in_transaction",
     "job",
+    "matching_items",
     "module_enabled",
     "module_settings",
     "notify",

@@ -9,6 +9,7 @@ The ``.po`` files are read directly at start-up (no compile step to forget).
 from __future__ import annotations
 
 import io
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -89,3 +90,10 @@ def gettext(locale: str, message: str, **params: object) -> str:
 def ngettext(locale: str, singular: str, plural: str, n: int, **params: object) -> str:
     text = translations(locale).ngettext(singular, plural, n)
     return text.format(n=n, **params)
+
+
+def fold(text: str) -> str:
+    """``text`` as the network search compares it: accents dropped, case folded (« Théière »
+    and « THEIERE » are both « theiere »); letters without accents, in any script, stay."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

@@ -23,6 +23,7 @@ from fabcom.federation import vocab
 from fabcom.federation.mirror_models import MirrorMember, SharedProfile
 from fabcom.federation.models import Audience
 from fabcom.federation.publish import publish
+from fabcom.i18n import fold
 from fabcom.members.models import Membership
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Principal
@@ -122,7 +123,7 @@ async def recognised_members(
     if partner_id is not None:
         partners &= {partner_id}
     query = (
-        MirrorMember.filter(organization_id__in=sorted(partners), search_text__contains=name.strip().lower()[:120])
+        MirrorMember.filter(organization_id__in=sorted(partners), search_text__contains=fold(name.strip())[:120])
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
     )

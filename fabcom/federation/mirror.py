@@ -41,6 +41,7 @@ from fabcom.federation.vocab import (
     text_of,
     text_of_clean,
 )
+from fabcom.i18n import fold
 
 log = logging.getLogger("fabcom.federation.mirror")
 
@@ -114,7 +115,7 @@ def _item_row(obj: ReceivedObject, document: bytes, sender: Sender, now: dt.date
         "organization_id": sender.organization_id,
         "title": title,
         "content": content,
-        "search_text": f"{title} {text_of_clean(content)}".lower()[:20_000],
+        "search_text": fold(f"{title} {text_of_clean(content)}")[:20_000],
         "category_code": category_code(obj),
         "quantity": amount.hasNumericalValue if amount else 0,
         "unit": amount.unit if amount else "piece",
@@ -140,7 +141,7 @@ def _project_row(obj: ReceivedObject, document: bytes, sender: Sender, now: dt.d
         "title": title,
         "summary": summary,
         "content": content,
-        "search_text": f"{title} {summary} {text_of_clean(content)}".lower()[:20_000],
+        "search_text": fold(f"{title} {summary} {text_of_clean(content)}")[:20_000],
         "status": obj.plan.projectStatus if obj.plan else "",
         "visibility": obj.audience,
         "url": _text(obj.url or "", 500) if isinstance(obj.url, str) else "",
@@ -156,7 +157,7 @@ def _member_row(obj: ReceivedObject, document: bytes, sender: Sender, now: dt.da
         "uri": obj.id,
         "organization_id": sender.organization_id,
         "display_name": name,
-        "search_text": name.lower(),
+        "search_text": fold(name)[:120],
         "valid_from": obj.validFrom,
         "valid_until": obj.validUntil,
         "remote_updated_at": obj.updated or obj.published or now,

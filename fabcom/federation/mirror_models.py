@@ -34,7 +34,7 @@ class MirrorItem(Model):
     )
     title = fields.CharField(max_length=200)
     content = fields.TextField(default="")  # sanitised HTML
-    search_text = fields.TextField(default="")  # title + plain text of the content, lower-cased
+    search_text = fields.TextField(default="")  # title + plain text of the content, folded (fabcom.i18n.fold)
     category_code = fields.CharField(max_length=40, null=True)
     quantity = fields.DecimalField(max_digits=14, decimal_places=3, default=0)
     unit = fields.CharField(max_length=8, default="piece")

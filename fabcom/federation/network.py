@@ -9,6 +9,8 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from fabcom.federation.mirror_models import MirrorItem, MirrorProject
+from fabcom.gql.search import matching_items
+from fabcom.i18n import fold
 from fabcom.inventory.models import Category, Item, ItemStatus, Visibility
 from fabcom.network.models import Partnership, PartnershipStatus
 from fabcom.permissions import Action, Principal
@@ -57,7 +59,7 @@ async def network_queryset(
     queryset = MirrorItem.filter(organization_id__in=await partner_ids(principal, organization_ids) or [0])
     flt = flt or NetworkFilter()
     if flt.search:
-        for word in flt.search.lower().split()[:10]:
+        for word in fold(flt.search).split()[:10]:
             queryset = queryset.filter(search_text__contains=word)
     if flt.category_code:
         queryset = queryset.filter(category_code__in=await category_codes(flt.category_code) or [""])
@@ -73,7 +75,7 @@ async def network_projects_queryset(
     queryset = MirrorProject.filter(organization_id__in=await partner_ids(principal, organization_ids) or [0])
     flt = flt or NetworkFilter()
     if flt.search:
-        for word in flt.search.lower().split()[:10]:
+        for word in fold(flt.search).split()[:10]:
             queryset = queryset.filter(search_text__contains=word)
     if flt.organization:
         queryset = queryset.filter(organization__slug=flt.organization)
@@ -107,9 +109,8 @@ async def local_partner_items(
         quantity__gt=0,
         visibility__in=[Visibility.PARTNERS, Visibility.PUBLIC],
     ).filter(principal.visibility_filter("inventory"))
-    if flt.search:
-        for word in flt.search.split()[:10]:
-            queryset = queryset.filter(title__icontains=word)
+    if flt.search:  # the inventory's own search, as partners on other servers' items are searched
+        queryset = matching_items(queryset, flt.search)
     if flt.category_code:
         queryset = queryset.filter(category__code__in=await category_codes(flt.category_code) or [""])
     if flt.organization:

@@ -12,7 +12,7 @@ from fabcom.gql import loaders
 from fabcom.gql.context import Context, PublicError
 from fabcom.gql.ids import decode_global_id, possible_slug
 from fabcom.gql.pagination import Order
-from fabcom.gql.search import search_condition, sharing_condition
+from fabcom.gql.search import matching_items, sharing_condition
 from fabcom.gql.types import (
     Category,
     Connection,
@@ -76,9 +76,7 @@ async def filtered_items(ctx: Context, item_filter: ItemFilter | None) -> Any:
     if item_filter is None:
         return queryset
     if item_filter.search:
-        condition = search_condition(item_filter.search, ctx.settings.is_sqlite)
-        if condition is not None:
-            queryset = queryset.annotate(_matches=condition).filter(_matches=True)
+        queryset = matching_items(queryset, item_filter.search)
     if item_filter.category_code is not None:
         queryset = queryset.filter(category_id__in=await _category_ids(item_filter.category_code) or [0])
     if item_filter.organization_slug is not None:

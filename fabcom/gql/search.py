@@ -5,8 +5,10 @@ tokens, each matched as a prefix; all tokens must match."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from tortoise.expressions import RawSQL
+from tortoise.queryset import QuerySet
 
 MAX_TOKENS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -42,6 +44,15 @@ def search_condition(text: str, is_sqlite: bool) -> RawSQL | None:
     query = " & ".join(f"{t}:*" for t in tokens)
     sql = f'"fabcom_item"."id" IN (SELECT item_id FROM fabcom_item_search WHERE document @@ to_tsquery(\'simple\', {_literal(query)}))'  # noqa: S608 - word tokens, quoted
     return RawSQL(sql)
+
+
+def matching_items(queryset: QuerySet[Any], text: str) -> QuerySet[Any]:
+    """``queryset`` (of items) narrowed to those matching ``text``: every word, as a prefix,
+    accents ignored, in the title, description or category — what the API's
+    ``filter.search``, the inventory page and the till all search with. Unchanged when
+    ``text`` holds no word."""
+    condition = search_condition(text, queryset.model._meta.db.capabilities.dialect == "sqlite")
+    return queryset if condition is None else queryset.annotate(_matches=condition).filter(_matches=True)
 
 
 def sharing_condition(mode: str, is_sqlite: bool) -> RawSQL:

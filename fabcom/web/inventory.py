@@ -23,7 +23,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from fabcom.errors import NotFound, ServiceError
-from fabcom.gql.search import search_condition, sharing_condition
+from fabcom.gql.search import matching_items, sharing_condition
 from fabcom.i18n import N_
 from fabcom.inventory.models import (
     INCOMING,
@@ -81,10 +81,8 @@ def filtered_items(params: dict[str, str], **organization: Any) -> QuerySet[Item
     qs = Item.filter(**organization, deleted_at__isnull=True)
     is_sqlite = Item._meta.db.capabilities.dialect == "sqlite"
     if params["q"]:
-        # The API's full-text search (words matched as prefixes, in the title, description
-        # and category): an index answers it, where a substring match reads every row.
-        condition = search_condition(params["q"], is_sqlite)
-        qs = qs.annotate(_matches=condition).filter(_matches=True) if condition is not None else qs
+        # The API's full-text search: an index answers it, where a substring match reads every row.
+        qs = matching_items(qs, params["q"])
     if params["category"]:  # the category and its subcategories
         code = params["category"]
         qs = qs.filter(category_id__in=Subquery(Category.filter(Q(code=code) | Q(parent__code=code)).values("id")))

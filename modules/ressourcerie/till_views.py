@@ -26,6 +26,7 @@ from fabcom.api import (
     ServiceError,
     ValidationFailed,
     clock,
+    matching_items,
     parse,
 )
 from fabcom.web.pages import confirmed, current_org, field_errors, page
@@ -210,7 +211,7 @@ async def item_search(request: Request) -> Response:
     items: list[Item] = []
     if query:
         qs = Item.filter(organization_id=org.id, deleted_at__isnull=True, quantity__gt=0)
-        qs = qs.filter(id=int(query)) if query.isdigit() else qs.filter(title__icontains=query)
+        qs = qs.filter(id=int(query)) if query.isdigit() else matching_items(qs, query)
         items = await qs.order_by("title", "id").limit(8)
     return render(request, "ressourcerie/_till_items.html", {"items": items, "query": query})
 

@@ -391,3 +391,13 @@ async def test_the_rate_budget_lives_in_redis_when_configured(api_settings, staf
     assert (first.used, first.remaining, first.exceeded) == (4, 6, False)
     assert (second.used, second.remaining, second.exceeded) == (11, 0, True)
     assert (next_hour.used, next_hour.reset_at) == (1, 1_004_400)
+
+
+def test_the_mirror_migration_folds_as_the_network_search_does():
+    from importlib import import_module
+
+    from fabcom.i18n import fold
+
+    migration = import_module("fabcom.migrations.0016_mirror_search_fold")
+    for text in ["Théière ÉMAILLÉE", "Œuvre à Noël", "Straße", "Ёлка", "ﬁn"]:
+        assert migration._fold(text) == fold(text), text

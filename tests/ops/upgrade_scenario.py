@@ -5,8 +5,9 @@ database shares): ``python tests/ops/upgrade_scenario.py VAR_DIR DATABASE_URL``.
 1. every app (the core and each first-party module) is migrated to the migration before
    its newest one: the schema of an instance that has not taken the newest changes yet;
 2. representative rows are written with plain SQL into that schema (the models describe
-   the newest one): a user, an organization, its membership, a category, an item, the
-   per-organization module switch, ressourcerie's site settings, a bookings rule;
+   the newest one): a user, an organization, its membership, a category, an item, a
+   partner's item in the mirror, the per-organization module switch, ressourcerie's site
+   settings, a bookings rule;
 3. the remaining migrations are applied, as ``fabcom migrate`` does after an upgrade;
 4. the rows are read and changed again through the models.
 
@@ -141,6 +142,15 @@ async def write_rows(settings: Settings) -> dict[str, int]:
             sharing_modes="[]",
             attributes="{}",
         )
+        ids["mirror"] = await insert(
+            "fabcom_mirror_item",
+            postgres,
+            uri="https://b.example/ap/items/1",
+            organization_id=ids["org"],
+            title="Théière émaillée",
+            search_text="théière émaillée",
+            quantity=Decimal("1"),
+        )
         await insert("fabcom_organization_module", postgres, organization_id=ids["org"], module="ressourcerie")
         await insert("ressourcerie_site_settings", postgres, organization_id=ids["org"], share_figures=True)
         ids["rule"] = await insert(
@@ -159,6 +169,7 @@ async def write_rows(settings: Settings) -> dict[str, int]:
 
 
 async def check_rows(settings: Settings, ids: dict[str, int]) -> str:
+    from fabcom.federation.mirror_models import MirrorItem
     from fabcom.inventory.models import Item
     from fabcom.members.models import Membership
     from fabcom.orgs.models import Organization
@@ -185,6 +196,8 @@ async def check_rows(settings: Settings, ids: dict[str, int]) -> str:
         await rule.save()
         assert (await Item.get(id=item.id)).title == "Chaise en chêne (restaurée)"
         assert (await SiteSettings.get(organization_id=org.id)).share_figures is False
+        # a partner's item received before the network search ignored accents: folded
+        assert (await MirrorItem.get(id=ids["mirror"])).search_text == "theiere emaillee"
         return f"upgraded: organization {org.slug}, item {item.id}, site settings, bookings rule {rule.id}"
     finally:
         await close_database()

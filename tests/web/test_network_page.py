@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from fabcom.federation.mirror_models import MirrorProject
+from fabcom.federation.mirror_models import MirrorItem, MirrorProject
+from fabcom.i18n import fold
+from fabcom.inventory.models import Item
 from fabcom.members.models import Role
 from fabcom.network.models import Partnership, PartnershipStatus
 from fabcom.projects.models import Project
@@ -62,3 +64,30 @@ async def test_partners_projects_from_this_site_and_other_servers_are_listed(
 async def test_the_network_search_offers_every_category_in_french(make_client, staff_a, org_a):
     page = await (await make_client(staff_a)).get(f"/o/{org_a.slug}/network")
     assert re.search(r'<select id="mirror-category"[^>]*>\s*<option value="">Toutes</option>', page.text)
+
+
+async def test_the_network_search_ignores_accents_on_this_site_and_from_other_servers(
+    make_client, make_org, staff_a, org_a
+):
+    """Staff type « theiere velo » on a tablet: partners' « Théière émaillée » (this site)
+    and « Vélo cargo » (another server, from the mirror) are found all the same."""
+    near = await make_org("atelier-voisin", name="Atelier voisin")
+    far = await make_org("b-remote", name="Fablab Bellevue", is_local=False, remote_uri="https://b.example/ap/o/b")
+    for partner in (near, far):
+        await Partnership.create(organization=org_a, partner=partner, status=PartnershipStatus.ACCEPTED)
+    await Item.create(organization=near, title="Théière émaillée", visibility="partners", quantity=1)
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    await MirrorItem.create(
+        uri="https://b.example/ap/items/1",
+        organization=far,
+        title="Vélo cargo",
+        search_text=fold("Vélo cargo, peu servi"),  # as the mirror stores what it receives
+        remote_updated_at=now,
+        received_at=now,
+    )
+    client = await make_client(staff_a)
+    for query, found in [("theiere", "Théière émaillée"), ("VELO", "Vélo cargo"), ("vélo cargo", "Vélo cargo")]:
+        page = await client.get(f"/o/{org_a.slug}/network", params={"q": query}, headers={"HX-Request": "true"})
+        assert found in page.text, query
+    page = await client.get(f"/o/{org_a.slug}/network", params={"q": "velo"}, headers={"HX-Request": "true"})
+    assert "Théière émaillée" not in page.text

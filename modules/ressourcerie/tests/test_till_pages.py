@@ -23,6 +23,23 @@ def tokens(html: str) -> list[str]:
     return found
 
 
+async def test_the_till_finds_items_typed_without_accents(client, login, org_a, staff_a):
+    """A cashier types « theiere emaillee » on a tablet: the inventory's search (words as
+    prefixes, accents ignored) finds « Théière émaillée », and only items in stock."""
+    teapot = await create_item(
+        staff_a, org_a.id, {"title": "Théière émaillée", "category_code": "C_17", "initial_quantity": "1"}
+    )
+    sold = await create_item(staff_a, org_a.id, {"title": "Théière en fonte", "category_code": "C_17"})
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till/items"
+    headers = {"HX-Request": "true"}
+    found = await client.get(url, params={"search": "theiere emai"}, headers=headers)
+    assert f'value="{teapot.id}"' in found.text
+    found = await client.get(url, params={"search": "THÉIÈRE"}, headers=headers)
+    assert f'value="{teapot.id}"' in found.text
+    assert f'value="{sold.id}"' not in found.text  # none in stock
+
+
 async def test_a_sale_of_two_lots_and_an_item_then_its_receipt(client, login, org_a, staff_a):
     lamp = await create_item(
         staff_a,
