@@ -47,7 +47,9 @@ def _check_may_grant(actor: Principal, organization_id: int, role: Role) -> None
 
 
 async def add_member(actor: Principal, organization_id: int, data: dict[str, Any] | MembershipInput) -> Membership:
-    """Give an existing account a role in the organization."""
+    """Give an account a role in the organization at once, without asking the person: only
+    for an account created together with its membership by the instance's administrators
+    (``fabcom.accounts.add_user_to_org``). Anyone else joins by accepting ``invite_member``."""
     payload = parse(MembershipInput, data)
     _check_may_grant(actor, organization_id, payload.role)
     if not await Organization.exists(id=organization_id, is_local=True):
