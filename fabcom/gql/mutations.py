@@ -268,18 +268,22 @@ class MembershipInviteInput:
     role: Role = strawberry.field(default=members.Role.MEMBER, description="The role to give (default MEMBER).")
 
 
-@strawberry.type(description="An invitation e-mailed to an address without an account, pending until accepted.")
+@strawberry.type(description="An invitation e-mailed to an address, pending until the person accepts it.")
 class Invitation:
     email: str = strawberry.field(description="The invited address.")
     role: Role = strawberry.field(description="The role given on acceptance.")
     expires_at: dt.datetime = strawberry.field(description="The link stops working at this time.")
 
 
-@strawberry.type(description="The result of membershipInvite: a membership, or an invitation, or errors.")
+@strawberry.type(description="The result of membershipInvite: the invitation e-mailed, or errors.")
 class MembershipInvitePayload:
-    member: Member | None = strawberry.field(description="The new membership, when the address has an account.")
+    member: Member | None = strawberry.field(
+        default=None,
+        description="Always null: the person becomes a member when they accept the invitation.",
+        deprecation_reason="Always null; the person joins when accepting the invitation. Read `invitation`.",
+    )
     invitation: Invitation | None = strawberry.field(
-        default=None, description="The invitation e-mailed, when the address has no account yet."
+        default=None, description="The invitation e-mailed, whether or not the address has an account; null on error."
     )
     errors: list[MutationError] = strawberry.field(description="Why it was refused; empty on success.")
 
@@ -435,21 +439,18 @@ class Mutation:
         return TaskPayload(task=task, errors=errors)
 
     @strawberry.mutation(
-        description="Give the account with this e-mail address a role in your organization at once "
-        "(`member`), or, when no account uses it, e-mail it an invitation valid 7 days (`invitation`)."
+        description="E-mail an invitation valid 7 days to join your organization with a role "
+        "(`invitation`). The person becomes a member only when they accept it, with the account "
+        "they have or one they create; the answer is the same whether or not the address has an account."
     )
     async def membership_invite(self, info: Info, input: MembershipInviteInput) -> MembershipInvitePayload:
         async def work() -> Any:
             org_id = await _org_id(input.organization_slug)
-            found = await members.invite_by_email(_principal(info), org_id, input.email, input.role)
-            if isinstance(found, members.Invitation):
-                return Invitation(email=found.email, role=found.role, expires_at=found.expires_at)
-            return await _reload(info, "Member", found.id)
+            sent = await members.invite_member(_principal(info), org_id, {"email": input.email, "role": input.role})
+            return Invitation(email=sent.email, role=sent.role, expires_at=sent.expires_at)
 
-        result, errors = await _run(info, work)
-        if isinstance(result, Invitation):
-            return MembershipInvitePayload(member=None, invitation=result, errors=errors)
-        return MembershipInvitePayload(member=result, errors=errors)
+        invitation, errors = await _run(info, work)
+        return MembershipInvitePayload(invitation=invitation, errors=errors)
 
     @strawberry.mutation(description="Ask a partner organization for one of its items.")
     async def exchange_request_create(

@@ -47,7 +47,9 @@ def _check_may_grant(actor: Principal, organization_id: int, role: Role) -> None
 
 
 async def add_member(actor: Principal, organization_id: int, data: dict[str, Any] | MembershipInput) -> Membership:
-    """Give an existing account a role in the organization."""
+    """Give an account a role in the organization at once, without asking the person: only
+    for an account created together with its membership by the instance's administrators
+    (``fabcom.accounts.add_user_to_org``). Anyone else joins by accepting ``invite_member``."""
     payload = parse(MembershipInput, data)
     _check_may_grant(actor, organization_id, payload.role)
     if not await Organization.exists(id=organization_id, is_local=True):
@@ -165,17 +167,6 @@ async def record_fee(actor: Principal, membership_id: int, data: dict[str, Any] 
     return fee
 
 
-async def add_member_by_email(actor: Principal, organization_id: int, email: str, role: Role) -> Membership:
-    """Give the existing account with ``email`` a role in the organization (what the API
-    calls an invitation, until invitations of people without an account exist).
-    Permission is checked before the address is looked up, so outsiders cannot probe it."""
-    _check_may_grant(actor, organization_id, role)
-    user = await User.get_or_none(email=email.strip().lower())
-    if user is None:
-        raise ValidationFailed.single(ErrorCode.INVALID, N_("No account uses this e-mail address."), "email")
-    return await add_member(actor, organization_id, {"user_id": user.id, "role": role})
-
-
 # --- invitations by e-mail ----------------------------------------------------------------
 
 INVITATION_VALIDITY = dt.timedelta(days=7)
@@ -212,6 +203,8 @@ async def _check_invitation_budget(organization_id: int) -> None:
 async def invite_member(actor: Principal, organization_id: int, data: dict[str, Any] | InvitationInput) -> Invitation:
     """Invite an e-mail address to join the organization with a role: an invitation row
     and, in the same transaction, the job that e-mails its link (valid 7 days, once).
+    The same whether or not an account uses the address: nobody becomes a member without
+    accepting, and the answer does not tell whether the address has an account.
     Permission is checked before anything is looked up, so outsiders cannot probe addresses."""
     role = data.role if isinstance(data, InvitationInput) else data.get("role") or Role.MEMBER
     if role not in {r.value for r in Role}:
@@ -392,12 +385,3 @@ async def accept_invitation_with_new_account(token: str, data: dict[str, Any] | 
         )
         invitation = await _use_invitation(token, user.id)
         return await _join(invitation, user.id)
-
-
-async def invite_by_email(actor: Principal, organization_id: int, email: str, role: Role) -> Membership | Invitation:
-    """The API's ``membershipInvite``: the account using ``email`` gets the role at once;
-    an address without an account gets an invitation by e-mail."""
-    _check_may_grant(actor, organization_id, role)
-    if await User.exists(email=email.strip().lower()):
-        return await add_member_by_email(actor, organization_id, email, role)
-    return await invite_member(actor, organization_id, {"email": email, "role": role})

@@ -14,12 +14,12 @@ from starlette.responses import RedirectResponse, Response
 from tortoise.expressions import Q
 
 from fabcom import clock
-from fabcom.auth.models import ApiToken, User
+from fabcom.auth.models import ApiToken
 from fabcom.auth.services import create_api_token, revoke_api_token
 from fabcom.errors import NotFound, PermissionDenied, ServiceError
 from fabcom.i18n import N_
 from fabcom.members.models import Membership, MembershipFee, PaymentMethod
-from fabcom.members.services import add_member, invite_member, pending_invitations, record_fee, update_membership
+from fabcom.members.services import invite_member, pending_invitations, record_fee, update_membership
 from fabcom.network.models import ExchangeRequest, Partnership
 from fabcom.network.services import (
     create_exchange_request,
@@ -250,34 +250,6 @@ async def member_export(request: Request) -> Response:
         media_type=exports.FORMATS["csv"].media_type,
         headers={"Content-Disposition": f'attachment; filename="{org.slug}-membres.csv"', "Cache-Control": "no-store"},
     )
-
-
-@page()
-async def member_add(request: Request) -> Response:
-    """Give an existing account a role here (an account is created by an instance admin;
-    e-mail invitations come with the jobs layer)."""
-    org = await current_org(request, Action.MEMBERS_WRITE)
-    form = await request.form()
-    email = str(form.get("email", "")).strip().lower()[:254]
-    role = str(form.get("role", "member"))
-    user = await User.get_or_none(email=email) if email else None
-    try:
-        if user is None:
-            raise ValidationFailedForEmail()
-        await add_member(request.state.principal, org.id, {"user_id": user.id, "role": role})
-    except ValidationFailedForEmail:
-        message, level = _(request, N_("No account uses this e-mail address.")), "error"
-    except ServiceError as error:
-        message, level = error.text(request.state.locale), "error"
-    else:
-        message, level = _(request, N_("Member added.")), "success"
-    response = RedirectResponse(request.url_for("web:member_list", slug=org.slug).path, status_code=303)
-    flash(request, response, message, level)
-    return response
-
-
-class ValidationFailedForEmail(Exception):
-    """No account has the e-mail address typed in the add-member form."""
 
 
 @page()

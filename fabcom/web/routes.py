@@ -76,7 +76,6 @@ def web_routes() -> list[BaseRoute]:
         Route("/o/{slug}/projects/{project_id:int}", community.project_detail, name="web:project_detail"),
         Route("/o/{slug}/tasks/{task_id:int}/status", community.task_status, methods=["POST"], name="web:task_status"),
         Route("/o/{slug}/members", community.member_list, methods=get_post, name="web:member_list"),
-        Route("/o/{slug}/members/add", community.member_add, methods=["POST"], name="web:member_add"),
         Route(
             "/o/{slug}/members/{membership_id:int}/role",
             community.member_role,

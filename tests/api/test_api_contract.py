@@ -13,7 +13,7 @@ from fabcom.auth.models import User
 from fabcom.gql.ids import decode_global_id, global_id
 from fabcom.inventory.models import Attachment, Item, Location, StockMovement
 from fabcom.inventory.services import create_item
-from fabcom.members.models import Membership, Role
+from fabcom.members.models import Role
 from fabcom.network.models import ExchangeRequest, Partnership, PartnershipStatus
 
 PAGE = "query($after: String) { items(first: 2, after: $after, orderBy: {field: TITLE}) { totalCount edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage endCursor } } }"
@@ -271,18 +271,6 @@ async def test_projects_and_tasks(api, org_a, staff_a, token_for):
         read.data["project"]["uri"]
         == f"http://127.0.0.1:8000/o/recyclerie-a/projects/{decode_global_id(project_id)[1]}"
     )
-
-
-async def test_membership_invite_adds_an_existing_account(api, org_a, make_member, token_for):
-    admin = await make_member(org_a, role=Role.ADMIN)
-    await User.create(email="lea@example.org", display_name="Léa")
-    token = await token_for(admin)
-    mutation = 'mutation($e: String!) { membershipInvite(input: {organizationSlug: "recyclerie-a", email: $e, role: VOLUNTEER}) { member { role email } errors { field code } } }'
-    answer = await api(mutation, {"e": "Lea@Example.org"}, token=token)
-    assert answer.data == {
-        "membershipInvite": {"member": {"role": "VOLUNTEER", "email": "lea@example.org"}, "errors": []}
-    }
-    assert await Membership.filter(organization_id=org_a.id).count() == 2
 
 
 async def test_membership_invite_e_mails_an_invitation_to_an_unknown_address(api, org_a, org_b, make_member, token_for):

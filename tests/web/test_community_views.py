@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fabcom import clock
-from fabcom.auth.models import ApiToken
+from fabcom.auth.models import ApiToken, User
 from fabcom.inventory.services import create_item
 from fabcom.members.models import Membership, MembershipFee, Role
 from fabcom.network.models import ExchangeRequest, Partnership, PartnershipStatus
@@ -192,19 +192,26 @@ async def test_api_token_is_shown_once_and_can_be_revoked(make_client, staff_a):
     assert (await ApiToken.get(id=token.id)).revoked_at is not None
 
 
-async def test_admin_adds_an_existing_account_and_changes_a_role(make_client, make_member, org_a, org_b, staff_b):
+async def test_an_admin_cannot_add_an_account_without_its_consent(make_client, make_member, org_a, staff_b):
+    # given an admin of A and someone with an account, member of B only
+    client = await make_client(await make_member(org_a, role=Role.ADMIN))
+    email = (await User.get(id=staff_b.user_id)).email
+    # when the admin posts to the former "add a member" address, or looks for its form
+    added = await client.post_form(f"/o/{org_a.slug}/members/add", {"email": email, "role": "volunteer"})
+    page = await client.get(f"/o/{org_a.slug}/members")
+    # then it does not exist, and the person is not a member: inviting them is the only way
+    assert added.status_code in (404, 405)
+    assert "/members/add" not in page.text
+    assert 'id="invite-form"' in page.text
+    assert not await Membership.exists(user_id=staff_b.user_id, organization_id=org_a.id)
+
+
+async def test_admin_changes_a_role(make_client, make_member, org_a, org_b, staff_b):
     admin = await make_member(org_a, role=Role.ADMIN)
     client = await make_client(admin)
-    from fabcom.auth.models import User
-
-    email = (await User.get(id=staff_b.user_id)).email
-    unknown = await client.post_form(f"/o/{org_a.slug}/members/add", {"email": "nobody@example.org", "role": "staff"})
-    assert unknown.status_code == 303
-    assert "Aucun compte n’utilise cette adresse e-mail." in (await client.get(unknown.headers["location"])).text
-    added = await client.post_form(f"/o/{org_a.slug}/members/add", {"email": email, "role": "volunteer"})
-    assert added.status_code == 303
-    membership = await Membership.get(user_id=staff_b.user_id, organization_id=org_a.id)
-    assert membership.role == "volunteer"
+    membership = await Membership.create(
+        user_id=staff_b.user_id, organization=org_a, role=Role.VOLUNTEER, valid_from=clock.today()
+    )
     # an admin cannot make an owner
     await client.post_form(f"/o/{org_a.slug}/members/{membership.id}/role", {"role": "owner"})
     assert (await Membership.get(id=membership.id)).role == "volunteer"

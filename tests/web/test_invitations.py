@@ -258,3 +258,65 @@ async def test_the_e_mail_job_run_twice_sends_the_same_link(db, admin_a, org_a, 
     await send_invitation(ctx, invitation_id=invitation.id)
     assert link_in(sink.messages[0]) == link_in(sink.messages[1])
     assert sink.messages[0]["Message-ID"] == sink.messages[1]["Message-ID"]
+
+
+async def test_an_account_invited_through_the_api_joins_only_when_it_logs_in_from_the_link_and_accepts(
+    make_client, admin_a, org_a, org_b, make_member, mail_jobs, sink
+):
+    from fabcom.auth.services import create_api_token
+    from fabcom.permissions import SCOPES, system_principal
+
+    # given someone with an account, member of org B only, invited to org A through the API
+    other = await make_member(org_b, role=Role.STAFF)
+    user = await User.get(id=other.user_id)
+    await User.filter(id=user.id).update(password_hash=hash_password(PASSWORD))
+    _token, secret = await create_api_token(system_principal(), admin_a.user_id, {"name": "t", "scopes": list(SCOPES)})
+    mutation = (
+        'mutation($e: String!) { membershipInvite(input: {organizationSlug: "recyclerie-a", email: $e, role: STAFF}) '
+        "{ member { email } invitation { email role } errors { code } } }"
+    )
+    partner = await make_client()
+    answer = await partner.post(
+        "/graphql",
+        json={"query": mutation, "variables": {"e": user.email}},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert answer.json()["data"]["membershipInvite"] == {
+        "member": None,
+        "invitation": {"email": user.email, "role": "STAFF"},
+        "errors": [],
+    }
+    await mail_jobs.settle()
+    assert [m["To"] for m in sink.messages] == [user.email]
+    token = link_in(sink.messages[0])
+    assert not await Membership.exists(user_id=user.id, organization_id=org_a.id)
+
+    # when they open the link without being logged in, they are asked to log in, and nothing changes
+    browser = await make_client()
+    page = await browser.get(f"/invitations/{token}")
+    assert page.status_code == 200
+    assert f'href="/login?next=/invitations/{token}"' in page.text
+    to_login = await browser.post_form(f"/invitations/{token}")
+    assert to_login.status_code == 303
+    assert to_login.headers["location"] == f"/login?next=/invitations/{token}"
+    assert not await Membership.exists(user_id=user.id, organization_id=org_a.id)
+
+    # and they log in from there, come back to the invitation and accept it
+    logged_in = await browser.post_form(
+        "/login", {"email": user.email, "password": PASSWORD, "next": f"/invitations/{token}"}
+    )
+    assert logged_in.status_code == 303
+    assert logged_in.headers["location"] == f"/invitations/{token}"
+    back = await browser.get(f"/invitations/{token}")
+    assert f"Rejoindre {org_a.name}" in back.text
+    assert not await Membership.exists(user_id=user.id, organization_id=org_a.id)
+    browser.csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', back.text).group(1)  # the new session's
+    joined = await browser.post_form(f"/invitations/{token}")
+
+    # then they are a member of org A with the invited role, and the link is used
+    assert joined.status_code == 303
+    assert joined.headers["location"] == f"/o/{org_a.slug}/"
+    assert await Membership.filter(user_id=user.id, organization_id=org_a.id, role=Role.STAFF).count() == 1
+    invitation = await Invitation.get(email=user.email)
+    assert invitation.accepted_by_id == user.id
+    assert (await browser.get(f"/invitations/{token}")).status_code == 410

@@ -151,7 +151,6 @@ async def test_every_mutating_route_refuses_a_missing_or_wrong_csrf_token(app, m
         "web:exchange_action",
         "web:tokens",
         "web:item_import",
-        "web:member_add",
         "web:member_role",
         "web:item_archive",
         "web:partnership_new",
