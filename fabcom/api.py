@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from fabcom.gql.lookahead import reads
     from fabcom.gql.mutations import MutationError, gql_pk, run_mutation
     from fabcom.gql.pagination import Order
+    from fabcom.gql.scopes import RequiresScope
     from fabcom.gql.types import Connection, connect
 
 # The GraphQL helpers are imported on first use (PEP 562): a module's manifest, models and
@@ -66,6 +67,7 @@ _LAZY = {
     "gql_pk": "fabcom.gql.mutations",
     "run_mutation": "fabcom.gql.mutations",
     "Order": "fabcom.gql.pagination",
+    "RequiresScope": "fabcom.gql.scopes",
     "Connection": "fabcom.gql.types",
     "connect": "fabcom.gql.types",
 }
@@ -118,6 +120,7 @@ __all__ = [
     "PermissionDenied",
     "Principal",
     "PublicError",
+    "RequiresScope",
     "Role",
     "Sender",
     "ServiceError",

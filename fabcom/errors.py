@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     NOT_PARTNER = "not_partner"
     RATE_LIMITED = "rate_limited"
+    INSUFFICIENT_SCOPE = "insufficient_scope"  # the API token lacks a scope (fabcom.gql.scopes)
 
 
 @dataclass(frozen=True)

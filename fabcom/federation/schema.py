@@ -16,6 +16,7 @@ from fabcom.federation.mirror_models import MirrorItem
 from fabcom.federation.network import NetworkFilter, network_projects_queryset, network_queryset
 from fabcom.gql.ids import global_id
 from fabcom.gql.pagination import Order
+from fabcom.gql.scopes import RequiresScope
 from fabcom.gql.types import Connection, Organization, connect
 
 
@@ -136,7 +137,8 @@ def _with_organization(queryset: Any) -> Any:
 @strawberry.type
 class NetworkQuery:
     @strawberry.field(
-        description="Items your organizations' accepted partners share with you, searched in the local mirror."
+        description="Items your organizations' accepted partners share with you, searched in the local mirror.",
+        extensions=[RequiresScope("network:read")],
     )
     async def network_items(
         self,
@@ -162,7 +164,8 @@ class NetworkQuery:
 
     @strawberry.field(
         description="Projects your organizations' accepted partners share with you (local mirror; the filter's "
-        "categoryCode does not apply)."
+        "categoryCode does not apply).",
+        extensions=[RequiresScope("network:read")],
     )
     async def network_projects(
         self,

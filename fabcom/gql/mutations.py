@@ -19,6 +19,7 @@ from fabcom.errors import NotFound, ServiceError, ValidationFailed
 from fabcom.gql.context import Context, PublicError
 from fabcom.gql.ids import decode_global_id, possible_slug
 from fabcom.gql.loaders import load_node
+from fabcom.gql.scopes import RequiresScope
 from fabcom.gql.types import (
     Condition,
     ErrorCode,
@@ -361,7 +362,10 @@ async def _reload(info: Info, type_name: str, pk: int) -> Any:
 
 @strawberry.type(description="Change inventories, projects, members and partnerships.")
 class Mutation:
-    @strawberry.mutation(description="Create an item, with its opening stock as a first movement.")
+    @strawberry.mutation(
+        description="Create an item, with its opening stock as a first movement.",
+        extensions=[RequiresScope("inventory:write")],
+    )
     async def item_create(self, info: Info, input: ItemCreateInput) -> ItemPayload:
         async def work() -> Any:
             org_id = await _org_id(input.organization_slug)
@@ -371,7 +375,10 @@ class Mutation:
         item, errors = await _run(info, work)
         return ItemPayload(item=item, errors=errors)
 
-    @strawberry.mutation(description="Change an item (quantities change through stock movements).")
+    @strawberry.mutation(
+        description="Change an item (quantities change through stock movements).",
+        extensions=[RequiresScope("inventory:write")],
+    )
     async def item_update(self, info: Info, input: ItemUpdateInput) -> ItemPayload:
         async def work() -> Any:
             pk = _pk(input.id, "Item", "id")
@@ -381,7 +388,10 @@ class Mutation:
         item, errors = await _run(info, work)
         return ItemPayload(item=item, errors=errors)
 
-    @strawberry.mutation(description="Delete an item (archived and hidden; its ledger stays).")
+    @strawberry.mutation(
+        description="Delete an item (archived and hidden; its ledger stays).",
+        extensions=[RequiresScope("inventory:write")],
+    )
     async def item_delete(self, info: Info, input: ItemDeleteInput) -> ItemDeletePayload:
         async def work() -> Any:
             await inventory.delete_item(_principal(info), _pk(input.id, "Item", "id"))
@@ -390,7 +400,10 @@ class Mutation:
         deleted, errors = await _run(info, work)
         return ItemDeletePayload(deleted_id=deleted, errors=errors)
 
-    @strawberry.mutation(description="Record stock coming in or going out; refused when stock would go negative.")
+    @strawberry.mutation(
+        description="Record stock coming in or going out; refused when stock would go negative.",
+        extensions=[RequiresScope("inventory:write")],
+    )
     async def stock_movement_record(self, info: Info, input: StockMovementRecordInput) -> StockMovementRecordPayload:
         async def work() -> Any:
             pk = _pk(input.item_id, "Item", "item_id")
@@ -401,7 +414,9 @@ class Mutation:
         movement, item = result if result else (None, None)
         return StockMovementRecordPayload(stock_movement=movement, item=item, errors=errors)
 
-    @strawberry.mutation(description="Start a project led by one of your organizations.")
+    @strawberry.mutation(
+        description="Start a project led by one of your organizations.", extensions=[RequiresScope("projects:write")]
+    )
     async def project_create(self, info: Info, input: ProjectCreateInput) -> ProjectPayload:
         async def work() -> Any:
             org_id = await _org_id(input.organization_slug)
@@ -411,7 +426,7 @@ class Mutation:
         project, errors = await _run(info, work)
         return ProjectPayload(project=project, errors=errors)
 
-    @strawberry.mutation(description="Change a project.")
+    @strawberry.mutation(description="Change a project.", extensions=[RequiresScope("projects:write")])
     async def project_update(self, info: Info, input: ProjectUpdateInput) -> ProjectPayload:
         async def work() -> Any:
             pk = _pk(input.id, "Project", "id")
@@ -421,7 +436,7 @@ class Mutation:
         project, errors = await _run(info, work)
         return ProjectPayload(project=project, errors=errors)
 
-    @strawberry.mutation(description="Add a task to a project.")
+    @strawberry.mutation(description="Add a task to a project.", extensions=[RequiresScope("projects:write")])
     async def task_create(self, info: Info, input: TaskCreateInput) -> TaskPayload:
         async def work() -> Any:
             pk = _pk(input.project_id, "Project", "project_id")
@@ -430,7 +445,7 @@ class Mutation:
         task, errors = await _run(info, work)
         return TaskPayload(task=task, errors=errors)
 
-    @strawberry.mutation(description="Change a task.")
+    @strawberry.mutation(description="Change a task.", extensions=[RequiresScope("projects:write")])
     async def task_update(self, info: Info, input: TaskUpdateInput) -> TaskPayload:
         async def work() -> Any:
             return await projects.update_task(_principal(info), _pk(input.id, "Task", "id"), _given(input, "id"))
@@ -441,7 +456,8 @@ class Mutation:
     @strawberry.mutation(
         description="E-mail an invitation valid 7 days to join your organization with a role "
         "(`invitation`). The person becomes a member only when they accept it, with the account "
-        "they have or one they create; the answer is the same whether or not the address has an account."
+        "they have or one they create; the answer is the same whether or not the address has an account.",
+        extensions=[RequiresScope("members:write")],
     )
     async def membership_invite(self, info: Info, input: MembershipInviteInput) -> MembershipInvitePayload:
         async def work() -> Any:
@@ -452,7 +468,9 @@ class Mutation:
         invitation, errors = await _run(info, work)
         return MembershipInvitePayload(invitation=invitation, errors=errors)
 
-    @strawberry.mutation(description="Ask a partner organization for one of its items.")
+    @strawberry.mutation(
+        description="Ask a partner organization for one of its items.", extensions=[RequiresScope("network:write")]
+    )
     async def exchange_request_create(
         self,
         info: Info,
@@ -468,7 +486,10 @@ class Mutation:
         request, errors = await _run(info, work)
         return ExchangeRequestPayload(exchange_request=request, errors=errors)
 
-    @strawberry.mutation(description="Accept, decline, hand over, take back or cancel an exchange request.")
+    @strawberry.mutation(
+        description="Accept, decline, hand over, take back or cancel an exchange request.",
+        extensions=[RequiresScope("network:write")],
+    )
     async def exchange_request_respond(
         self,
         info: Info,
@@ -483,7 +504,9 @@ class Mutation:
         request, errors = await _run(info, work)
         return ExchangeRequestPayload(exchange_request=request, errors=errors)
 
-    @strawberry.mutation(description="Ask another organization to become partners.")
+    @strawberry.mutation(
+        description="Ask another organization to become partners.", extensions=[RequiresScope("network:write")]
+    )
     async def partnership_request(self, info: Info, input: PartnershipRequestInput) -> PartnershipPayload:
         async def work() -> Any:
             org_id = await _org_id(input.organization_slug)
@@ -493,7 +516,9 @@ class Mutation:
         link, errors = await _run(info, work)
         return PartnershipPayload(partnership=link, errors=errors)
 
-    @strawberry.mutation(description="Accept, refuse or block a partnership.")
+    @strawberry.mutation(
+        description="Accept, refuse or block a partnership.", extensions=[RequiresScope("network:write")]
+    )
     async def partnership_respond(self, info: Info, input: PartnershipRespondInput) -> PartnershipPayload:
         async def work() -> Any:
             pk = _pk(input.id, "Partnership", "id")

@@ -12,6 +12,7 @@ from fabcom.gql import loaders
 from fabcom.gql.context import Context, PublicError
 from fabcom.gql.ids import decode_global_id, possible_slug
 from fabcom.gql.pagination import Order
+from fabcom.gql.scopes import RequiresScope
 from fabcom.gql.search import matching_items, sharing_condition
 from fabcom.gql.types import (
     Category,
@@ -215,7 +216,10 @@ class Query:
         pk = _pk(id, "Project")
         return None if pk is None else await loaders.load_node(_ctx(info).principal, "Project", pk)
 
-    @strawberry.field(description="Members of an organization (its owners, admins and staff see them).")
+    @strawberry.field(
+        description="Members of an organization (its owners, admins and staff see them).",
+        extensions=[RequiresScope("members:read")],
+    )
     async def members(
         self,
         info: Info,
@@ -232,7 +236,10 @@ class Query:
             info, queryset, first, after, last, before, prepare=lambda qs: qs.select_related("user", "organization")
         )
 
-    @strawberry.field(description="An item's stock ledger, newest first (its organization's inventory readers).")
+    @strawberry.field(
+        description="An item's stock ledger, newest first (its organization's inventory readers).",
+        extensions=[RequiresScope("inventory:read")],
+    )
     async def stock_movements(
         self,
         info: Info,
@@ -246,7 +253,10 @@ class Query:
         queryset = loaders.movements_queryset(_ctx(info).principal).filter(item_id=pk, item__deleted_at__isnull=True)
         return await connect(info, queryset, first, after, last, before, order=Order("id", descending=True))
 
-    @strawberry.field(description="Partnerships of your organizations.")
+    @strawberry.field(
+        description="Partnerships of your organizations.",
+        extensions=[RequiresScope("network:read")],
+    )
     async def partnerships(
         self,
         info: Info,
@@ -265,7 +275,10 @@ class Query:
             prepare=lambda qs: qs.select_related("organization", "partner"),
         )
 
-    @strawberry.field(description="Exchange requests sent or received by your organizations, newest first.")
+    @strawberry.field(
+        description="Exchange requests sent or received by your organizations, newest first.",
+        extensions=[RequiresScope("network:read")],
+    )
     async def exchange_requests(
         self,
         info: Info,
