@@ -21,6 +21,7 @@ from fabcom.api import (
     Action,
     MutationError,
     PublicError,
+    RequiresScope,
     ValidationFailed,
     find_organization,
     global_id,
@@ -253,7 +254,8 @@ async def _page(info: Info, model: Any, site_slug: str, period: str | None, wind
 @strawberry.type
 class Query:
     @strawberry.field(
-        description="A site's intakes, newest first, optionally within a period (2026, 2026-03, 2026-03-14 or 2026-01-01/2026-03-31)."
+        description="A site's intakes, newest first, optionally within a period (2026, 2026-03, 2026-03-14 or 2026-01-01/2026-03-31).",
+        extensions=[RequiresScope("inventory:read")],
     )
     async def ressourcerie_intakes(
         self,
@@ -269,7 +271,10 @@ class Query:
         page = await _page(info, Intake, site_slug, period, window, ["mode", "lines__category"])
         return _connection(page, _intake)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="A site's outflows, newest first, optionally within a period.")
+    @strawberry.field(
+        description="A site's outflows, newest first, optionally within a period.",
+        extensions=[RequiresScope("inventory:read")],
+    )
     async def ressourcerie_outflows(
         self,
         info: Info,
@@ -285,7 +290,8 @@ class Query:
         return _connection(page, _outflow)  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description="A site's report over a period (2026, 2026-03, 2026-03-14 or 2026-01-01/2026-03-31); null for a site you may not read or a period that cannot be read."
+        description="A site's report over a period (2026, 2026-03, 2026-03-14 or 2026-01-01/2026-03-31); null for a site you may not read or a period that cannot be read.",
+        extensions=[RequiresScope("inventory:read")],
     )
     async def ressourcerie_report(self, info: Info, period: str, site_slug: str) -> RessourcerieReport | None:
         site = await _readable_site(info, site_slug)
@@ -409,7 +415,8 @@ def _plain(data: Any, *skip: str) -> dict[str, Any]:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Record an intake and its weighings (net = gross − container). A wrong line refuses the whole intake."
+        description="Record an intake and its weighings (net = gross − container). A wrong line refuses the whole intake.",
+        extensions=[RequiresScope("inventory:write")],
     )
     async def ressourcerie_intake_record(self, info: Info, input: IntakeRecordInput) -> RessourcerieIntakePayload:
         principal = info.context.principal
@@ -423,7 +430,10 @@ class Mutation:
         row, errors = await run_mutation(info, work)
         return RessourcerieIntakePayload(intake=_intake(row) if row else None, errors=errors)
 
-    @strawberry.mutation(description="Record an outflow: to the shop, a partner, recycling or waste.")
+    @strawberry.mutation(
+        description="Record an outflow: to the shop, a partner, recycling or waste.",
+        extensions=[RequiresScope("inventory:write")],
+    )
     async def ressourcerie_outflow_record(self, info: Info, input: OutflowRecordInput) -> RessourcerieOutflowPayload:
         principal = info.context.principal
 
@@ -443,7 +453,8 @@ class Mutation:
         return RessourcerieOutflowPayload(outflow=_outflow(row) if row else None, errors=errors)
 
     @strawberry.mutation(
-        description="Ring up a sale: inventory items leave the stock (one already sold is refused), weighed lots become an outflow to the shop."
+        description="Ring up a sale: inventory items leave the stock (one already sold is refused), weighed lots become an outflow to the shop.",
+        extensions=[RequiresScope("inventory:write")],
     )
     async def ressourcerie_sale_record(self, info: Info, input: SaleRecordInput) -> RessourcerieSalePayload:
         principal = info.context.principal

@@ -299,3 +299,31 @@ async def test_a_site_slug_holding_a_nul_byte_is_an_unknown_site_not_a_server_er
         assert [e["code"] for e in answer["ressourcerieOutflowRecord"]["errors"]] == ["PERMISSION_DENIED"]
         listed = await gql(LISTS, {"site": slug}, principal=staff_a)
         assert listed["ressourcerieIntakes"]["totalCount"] == 0
+
+
+async def test_a_token_without_the_inventory_scopes_is_told_which_it_lacks(client, org_a, staff_a):
+    """A staff member's token with only ``projects:read``: the site's figures and records
+    are refused with the scope named (not answered as if the site had none), and nothing
+    is written."""
+    _token, secret = await create_api_token(
+        system_principal(), staff_a.user_id, {"name": "projets", "scopes": ["projects:read"]}
+    )
+    headers = {"Authorization": f"Bearer {secret}", "Accept-Language": "fr"}
+    for field, selection in [
+        ("ressourcerieIntakes", "ressourcerieIntakes(siteSlug: $site, first: 2) { totalCount }"),
+        ("ressourcerieOutflows", "ressourcerieOutflows(siteSlug: $site, first: 2) { totalCount }"),
+        ("ressourcerieReport", 'ressourcerieReport(period: "2026", siteSlug: $site) { kgIn }'),
+    ]:
+        query = "query($site: String!) { " + selection + " }"
+        answer = await client.post(
+            "/graphql", json={"query": query, "variables": {"site": org_a.slug}}, headers=headers
+        )
+        errors = answer.json()["errors"]
+        assert [(e["extensions"]["code"], e["path"]) for e in errors] == [("INSUFFICIENT_SCOPE", [field])]
+        assert "« inventory:read »" in errors[0]["message"]
+    variables = {
+        "input": {"siteSlug": org_a.slug, "modeCode": "decheterie", "lines": [{"categoryCode": "C_16", "grossKg": "5"}]}
+    }
+    body = (await client.post("/graphql", json={"query": INTAKE, "variables": variables}, headers=headers)).json()
+    assert [e["code"] for e in body["data"]["ressourcerieIntakeRecord"]["errors"]] == ["INSUFFICIENT_SCOPE"]
+    assert await Intake.filter(organization_id=org_a.id).count() == 0
