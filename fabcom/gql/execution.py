@@ -245,6 +245,13 @@ def _serializer(scalar: GraphQLLeafType) -> Callable[[Any], Any]:
 # --- plans ---------------------------------------------------------------------------------
 
 _SCALAR, _OBJECT, _LIST, _TYPENAME, _OTHER = range(5)
+
+
+class _NoValue:
+    """A type no field's value has (``as_is`` of a scalar that always serializes)."""
+
+
+_new_path = tuple.__new__  # graphql-core's Path (a NamedTuple) without its Python-level __new__
 _COMPLETED = frozenset({dict, list, type(None)})  # what a completed field is, unless awaitable
 
 
@@ -264,8 +271,10 @@ class _Plan(NamedTuple):
 
     type: GraphQLObjectType
     # per entry, unpacked in the loop that runs for every object of a page:
-    # (kind, response key, read, serialize, nullable, entry)
-    steps: tuple[tuple[int, str, Any, Any, bool, _Entry], ...]
+    # (kind, response key, read, serialize, nullable, entry, as_is): ``as_is`` is the
+    # type a value of the field is answered as it is (str, for String and ID), without
+    # calling ``serialize``
+    steps: tuple[tuple[int, str, Any, Any, bool, _Entry, Any], ...]
 
 
 class _Handover(Exception):  # a signal, not an error
@@ -334,7 +343,15 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = _Plan(
                 object_type,
                 tuple(
-                    (e.kind, e.key, e.plain and e.plain.read, e.serialize, bool(e.plain and e.plain.nullable), e)
+                    (
+                        e.kind,
+                        e.key,
+                        e.plain and e.plain.read,
+                        e.serialize,
+                        bool(e.plain and e.plain.nullable),
+                        e,
+                        str if e.kind == _SCALAR and e.plain.type in (GraphQLString, GraphQLID) else _NoValue,
+                    )
                     for e in entries
                 ),
             )
@@ -348,10 +365,13 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         awaited: list[str] = []
         object_type = plan.type
         try:
-            for kind, key, read, serialize, nullable, entry in plan.steps:
+            for kind, key, read, serialize, nullable, entry, as_is in plan.steps:
                 if kind == _SCALAR:
                     try:
                         value = read(source)
+                        if type(value) is as_is:
+                            results[key] = value
+                            continue
                         if value is None:
                             if nullable:
                                 results[key] = None
@@ -398,7 +418,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _other(self, entry: _Entry, parent_type: GraphQLObjectType, source: Any, path: Path) -> Any:
         """A field through graphql-core's path (which reads a plain field's value again)."""
-        field_path = Path(path, entry.key, parent_type.name)
+        field_path = _new_path(Path, (path, entry.key, parent_type.name))
         return self.execute_field(parent_type, source, entry.field_details_list, field_path, None)
 
     def _run_entry(self, entry: _Entry, parent_type: GraphQLObjectType, source: Any, path: Path) -> Any:
@@ -414,11 +434,18 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             raise _Handover
         plan: _Plan = entry.plan  # type: ignore[assignment]
-        field_path = Path(path, entry.key, parent_type.name)
+        field_path = _new_path(Path, (path, entry.key, parent_type.name))
         if entry.kind == _OBJECT:
             if isinstance(value, Exception) or is_awaitable(value) or not _accepts(plan.type, value):
                 raise _Handover
-            return self._completed(self._run_plan, (plan, value, field_path), plain.field_type, entry, field_path)
+            try:
+                result = self._run_plan(plan, value, field_path)
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, plain.field_type, entry.field_details_list, field_path)
+                return None
+            return (
+                result if type(result) is dict else self._await_completed(result, plain.field_type, entry, field_path)
+            )
         if type(value) is not list or any(
             (not plain.item_nullable)
             if item is None
@@ -440,7 +467,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if item is None:
                     completed.append(None)
                     continue
-                item_path = Path(path, index, None)
+                item_path = _new_path(Path, (path, index, None))
                 try:
                     result = run_plan(plan, item, item_path)
                 except Exception as raw_error:  # a null here, or raised to the list when items are non-null

@@ -17,6 +17,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from fabcom.gql.lookahead import EVERYTHING, Reads
+from fabcom.gql.statements import page_values
 from fabcom.inventory.models import Attachment, Category, Item, Location, StockMovement
 from fabcom.members.models import Membership
 from fabcom.network.models import ExchangeRequest, Partnership
@@ -42,6 +43,14 @@ class Row:
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__.update(values)
+
+    @classmethod
+    def adopt(cls, values: dict[str, Any]) -> Any:
+        """A row whose attributes are ``values`` itself (a dict of a query's, used by no
+        one else): no copy. Its other keys (``organization__name``) are harmless attributes."""
+        row = cls.__new__(cls)
+        row.__dict__ = values
+        return row
 
     @property
     def pk(self) -> Any:
@@ -122,8 +131,8 @@ async def item_rows(
     ]
     names = item_columns + [key for _, _, keys in joined for key, _ in keys]
     rows: list[ItemRow] = []
-    for values in await queryset.values(*names):
-        row = ItemRow({column: values[column] for column in item_columns})
+    for values in await page_values(queryset, names):
+        row: ItemRow = ItemRow.adopt(values)
         for name, row_class, keys in joined:
             related = None if values[f"{name}_id"] is None else row_class({c: values[k] for k, c in keys})
             setattr(row, name, related)
@@ -135,9 +144,9 @@ async def item_rows(
         columns = _chosen(Attachment, reads.of("photos"), {"id", "item_id", "position"})
         found = Attachment.filter(item_id__in=list(photos)).order_by("position", "id").values(*columns)
         for values in await found:
-            photo = PhotoRow(values)
+            photo = PhotoRow.adopt(values)
             if base_url is not None and "stored_name" in values:
-                photo.url = photo_url(base_url, values["stored_name"])  # type: ignore[attr-defined]
+                photo.url = photo_url(base_url, values["stored_name"])
             photos[values["item_id"]].append(photo)
     for row in rows:
         row.photos = photos[row.pk]  # type: ignore[attr-defined]

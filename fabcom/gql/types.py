@@ -165,6 +165,13 @@ def connect_rows(rows: Any, first: int | None, after: str | None, last: int | No
     return connection(page_of_rows(list(rows), first=first, after=after, last=last, before=before))
 
 
+# What each type accepts besides its own instances, asked once per object of a page: tuples
+# built once (``A | B | cls`` built a new union at every call).
+_ORGANIZATION_ROWS = (orgs.Organization, loaders.OrganizationRow)
+_CATEGORY_ROWS = (inventory.Category, loaders.CategoryRow)
+_ITEM_ROWS = (inventory.Item, loaders.ItemRow)
+
+
 def _ctx(info: Info) -> Context:
     return info.context
 
@@ -202,7 +209,7 @@ class Organization(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, orgs.Organization | loaders.OrganizationRow | cls)
+        return isinstance(obj, (*_ORGANIZATION_ROWS, cls))
 
     @strawberry.field(description="Canonical URI (its federation identity).", metadata=reads("remote_uri", "slug"))
     def uri(self, info: Info) -> str:
@@ -242,7 +249,7 @@ class Category(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, inventory.Category | loaders.CategoryRow | cls)
+        return isinstance(obj, (*_CATEGORY_ROWS, cls))
 
     @strawberry.field(description="The label in the language of the request.", metadata=reads("label_en", "label_fr"))
     def label(self, info: Info) -> str:
@@ -289,7 +296,7 @@ class Item(relay.Node):
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, inventory.Item | loaders.ItemRow | cls)
+        return isinstance(obj, (*_ITEM_ROWS, cls))
 
     # The relations are plain fields: graphql-core reads the row's attribute, with no
     # resolver call per item. A page's rows carry them (``loaders.item_rows``), as do

@@ -179,3 +179,28 @@ async def test_what_a_field_may_declare_it_reads_is_loaded(db, org_a, paths, rea
     await Item.create(organization=org_a, title="Perceuse", category=child)
     rows = await loaders.item_rows(Item.all(), reads=_declared(paths))
     assert read(rows[0]) is not None
+
+
+async def test_pages_of_one_shape_answer_their_own_rows_whoever_asks(api, token_for, org_a, org_b, staff_a, staff_b):
+    """A page's statement is built once per shape (``fabcom.gql.statements``): the same
+    query with other values (an organization, a cursor) or from another caller (whose
+    visible organizations are other parameters of the same statement) answers its own rows."""
+    for org, prefix in ((org_a, "A"), (org_b, "B")):
+        for n in range(3):
+            await Item.create(organization=org, title=f"{prefix}{n}", visibility="public")
+        await Item.create(organization=org, title=f"{prefix} interne", visibility="private")
+    query = """query($o: String!, $after: String) {
+      items(first: 2, after: $after, filter: {organizationSlug: $o}) {
+        edges { node { title organization { slug } } } pageInfo { endCursor } } }"""
+
+    def titles(answer: object) -> list[str]:
+        return [edge["node"]["title"] for edge in answer.data["items"]["edges"]]  # type: ignore[attr-defined]
+
+    first_a = await api(query, {"o": org_a.slug})
+    assert titles(first_a) == ["A0", "A1"]
+    assert titles(await api(query, {"o": org_b.slug})) == ["B0", "B1"]
+    after = {"o": org_a.slug, "after": first_a.data["items"]["pageInfo"]["endCursor"]}
+    assert titles(await api(query, after)) == ["A2"]
+    assert titles(await api(query, after, token=await token_for(staff_a))) == ["A2", "A interne"]
+    assert titles(await api(query, after, token=await token_for(staff_b))) == ["A2"]
+    assert titles(await api(query, {"o": org_b.slug}, token=await token_for(staff_b))) == ["B0", "B1"]
