@@ -17,7 +17,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from fabcom.gql.lookahead import EVERYTHING, Reads
-from fabcom.gql.statements import page_values
+from fabcom.gql.statements import page_values, values_in
 from fabcom.inventory.models import Attachment, Category, Item, Location, StockMovement
 from fabcom.members.models import Membership
 from fabcom.network.models import ExchangeRequest, Partnership
@@ -142,8 +142,7 @@ async def item_rows(
     photos: dict[int, list[PhotoRow]] = {row.pk: [] for row in rows}
     if photos:
         columns = _chosen(Attachment, reads.of("photos"), {"id", "item_id", "position"})
-        found = Attachment.filter(item_id__in=list(photos)).order_by("position", "id").values(*columns)
-        for values in await found:
+        for values in await values_in(Attachment, "item_id", list(photos), ("position", "id"), columns):
             photo = PhotoRow.adopt(values)
             if base_url is not None and "stored_name" in values:
                 photo.url = photo_url(base_url, values["stored_name"])

@@ -187,11 +187,21 @@ async def test_pages_of_one_shape_answer_their_own_rows_whoever_asks(api, token_
     visible organizations are other parameters of the same statement) answers its own rows."""
     for org, prefix in ((org_a, "A"), (org_b, "B")):
         for n in range(3):
-            await Item.create(organization=org, title=f"{prefix}{n}", visibility="public")
+            item = await Item.create(organization=org, title=f"{prefix}{n}", visibility="public")
+            await Attachment.create(
+                organization=org,
+                item=item,
+                original_name="p.jpg",
+                stored_name=f"{prefix}{n}.jpg",
+                content_type="image/jpeg",
+                size=1,
+                sha256="0" * 64,
+                position=0,
+            )
         await Item.create(organization=org, title=f"{prefix} interne", visibility="private")
     query = """query($o: String!, $after: String) {
       items(first: 2, after: $after, filter: {organizationSlug: $o}) {
-        edges { node { title organization { slug } } } pageInfo { endCursor } } }"""
+        edges { node { title organization { slug } photos { url } } } pageInfo { endCursor } } }"""
 
     def titles(answer: object) -> list[str]:
         return [edge["node"]["title"] for edge in answer.data["items"]["edges"]]  # type: ignore[attr-defined]
@@ -203,4 +213,10 @@ async def test_pages_of_one_shape_answer_their_own_rows_whoever_asks(api, token_
     assert titles(await api(query, after)) == ["A2"]
     assert titles(await api(query, after, token=await token_for(staff_a))) == ["A2", "A interne"]
     assert titles(await api(query, after, token=await token_for(staff_b))) == ["A2"]
-    assert titles(await api(query, {"o": org_b.slug}, token=await token_for(staff_b))) == ["B0", "B1"]
+    page_b = await api(query, {"o": org_b.slug}, token=await token_for(staff_b))
+    assert titles(page_b) == ["B0", "B1"]
+    # the photos too: each item's own, the statement being that of any two items' photos
+    assert [[p["url"].rsplit("/", 1)[1] for p in edge["node"]["photos"]] for edge in page_b.data["items"]["edges"]] == [
+        ["B0.jpg"],
+        ["B1.jpg"],
+    ]
