@@ -64,6 +64,9 @@ _NEVER_AWAITED = frozenset(
 )
 
 
+_ROWS = (Row, Model, Enum)  # a tuple: ``Row | Model | Enum`` would be built at every call
+
+
 def is_awaitable(value: Any) -> bool:
     """graphql-core's predicate, except that a row (a Tortoise model, a page's plain row),
     an enum member, and a relation Tortoise has fetched (a list by then) are not awaited."""
@@ -72,7 +75,7 @@ def is_awaitable(value: Any) -> bool:
         return False
     if kind is ReverseRelation:
         return not value._fetched
-    return not isinstance(value, Row | Model | Enum) and optimized_is_awaitable(value)
+    return not isinstance(value, _ROWS) and optimized_is_awaitable(value)
 
 
 # --- which fields are plain ----------------------------------------------------------------

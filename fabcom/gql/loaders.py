@@ -126,17 +126,20 @@ async def item_rows(
     relations = [(name, model, row_class) for name, (model, row_class) in _JOINED.items() if reads.wants(name)]
     item_columns = _chosen(Item, reads, {"id", sort, *(f"{name}_id" for name, _, _ in relations)})
     joined = [
-        (name, row_class, [(f"{name}__{column}", column) for column in _chosen(model, _flat(reads.of(name)), {"id"})])
+        (
+            name,
+            f"{name}_id",
+            row_class,
+            [(f"{name}__{column}", column) for column in _chosen(model, _flat(reads.of(name)), {"id"})],
+        )
         for name, model, row_class in relations
     ]
-    names = item_columns + [key for _, _, keys in joined for key, _ in keys]
+    names = item_columns + [key for *_, keys in joined for key, _ in keys]
     rows: list[ItemRow] = []
     for values in await page_values(queryset, names):
-        row: ItemRow = ItemRow.adopt(values)
-        for name, row_class, keys in joined:
-            related = None if values[f"{name}_id"] is None else row_class({c: values[k] for k, c in keys})
-            setattr(row, name, related)
-        rows.append(row)
+        for name, foreign_key, row_class, keys in joined:  # the row's attributes are ``values``
+            values[name] = None if values[foreign_key] is None else row_class.adopt({c: values[k] for k, c in keys})
+        rows.append(ItemRow.adopt(values))
     if not reads.wants("photos"):
         return rows
     photos: dict[int, list[PhotoRow]] = {row.pk: [] for row in rows}
