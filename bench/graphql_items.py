@@ -8,7 +8,10 @@
     equivalent query, when ``node_modules/.bin/postgraphile`` is found (set
     ``BENCH_POSTGRAPHILE`` to its path).
 
-Every answer's body is checked (GraphQL answers 200 even when it fails). Each fabcom and
+A fourth series sends the floor's page and fabcom's one after the other, request by
+request, so that the ratio of their p50s is taken over the same minutes (the machine's
+speed drifts between series). Every answer's body is checked (GraphQL answers 200 even
+when it fails). Each fabcom and
 PostGraphile series also reports the server process's CPU time per request (user +
 system, from ``/proc``), which holds better than wall-clock times on a busy machine.
 Settings:
@@ -135,6 +138,24 @@ async def seed(url: str) -> None:
 
 async def floor(url: str, with_total: bool) -> dict[str, Any]:
     pool = await asyncpg.create_pool(dsn(url), min_size=1, max_size=1)
+    page = floor_page(pool, with_total)
+    for _ in range(50):
+        await page()
+    latencies = []
+    start = time.perf_counter()
+    for _ in range(N_REQUESTS):
+        t = time.perf_counter()
+        body = await page()
+        latencies.append(time.perf_counter() - t)
+    wall = time.perf_counter() - start
+    assert len(orjson.loads(body)["data"]["items"]["edges"]) == 100
+    await pool.close()
+    label = "JOIN + photos + count" if with_total else "JOIN + photos, no count"
+    return summary(f"floor: asyncpg {label} + orjson (in-process)", latencies, wall)
+
+
+def floor_page(pool: asyncpg.Pool, with_total: bool) -> Any:
+    """The floor's page: one JOIN, the photos, the count when asked, orjson."""
 
     async def page() -> bytes:
         async with pool.acquire() as conn:
@@ -167,19 +188,42 @@ async def floor(url: str, with_total: bool) -> dict[str, Any]:
         ]
         return orjson.dumps({"data": {"items": {"totalCount": total, "edges": edges}}})
 
-    for _ in range(50):
-        await page()
-    latencies = []
-    start = time.perf_counter()
-    for _ in range(N_REQUESTS):
-        t = time.perf_counter()
-        body = await page()
-        latencies.append(time.perf_counter() - t)
-    wall = time.perf_counter() - start
-    assert len(orjson.loads(body)["data"]["items"]["edges"]) == 100
+    return page
+
+
+async def interleaved(url: str, endpoint: str, pid: int) -> list[dict[str, Any]]:
+    """The floor's page and fabcom's (no totalCount, c=1) one after the other, request by
+    request: both p50s come from the same minutes of a machine whose speed drifts (on the
+    shared development machine, ±20 % between runs a minute apart), so their ratio holds."""
+    pool = await asyncpg.create_pool(dsn(url), min_size=1, max_size=1)
+    page = floor_page(pool, with_total=False)
+    floor_times: list[float] = []
+    fabcom_times: list[float] = []
+    async with httpx.AsyncClient(timeout=60) as client:
+
+        async def fabcom() -> None:
+            response = await client.post(endpoint, json={"query": FABCOM_QUERY_PAGE})
+            body = response.json()
+            assert response.status_code == 200 and "errors" not in body, body
+            fabcom_page_ok(body)
+
+        for _ in range(30):
+            await page()
+            await fabcom()
+        start, cpu_start = time.perf_counter(), cpu_seconds(pid)
+        for _ in range(N_REQUESTS):
+            t = time.perf_counter()
+            await page()
+            floor_times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            await fabcom()
+            fabcom_times.append(time.perf_counter() - t)
+        wall, cpu = time.perf_counter() - start, cpu_seconds(pid) - cpu_start
     await pool.close()
-    label = "JOIN + photos + count" if with_total else "JOIN + photos, no count"
-    return summary(f"floor: asyncpg {label} + orjson (in-process)", latencies, wall)
+    return [
+        summary("interleaved: floor, no count (in-process)", floor_times, wall),
+        summary("interleaved: fabcom items(first: 100), no totalCount, c=1", fabcom_times, wall, cpu),
+    ]
 
 
 async def load(name: str, url: str, query: str, concurrency: int, check: Any, pid: int) -> dict[str, Any]:
@@ -270,6 +314,7 @@ async def main() -> None:
                     server.pid,
                 )
             )
+        results.extend(await interleaved(url, f"http://127.0.0.1:{port}/graphql", server.pid))
         for concurrency in (1, 8):
             results.append(
                 await load(
@@ -315,7 +360,10 @@ async def main() -> None:
         "\n| series | p50 ms | p99 ms | req/s | server CPU ms / req | p50 / floor |\n| --- | --: | --: | --: | --: | --: |"
     )
     for r in results:
-        base = results[1 if "no count" in r["name"] or "no totalCount" in r["name"] else 0]["p50_ms"]
+        if r["name"].startswith("interleaved"):  # against the floor measured beside it
+            base = next(x for x in results if x["name"].startswith("interleaved: floor"))["p50_ms"]
+        else:
+            base = results[1 if "no count" in r["name"] or "no totalCount" in r["name"] else 0]["p50_ms"]
         cpu = "" if r["cpu_ms"] is None else f"{r['cpu_ms']:.2f}"
         print(
             f"| {r['name']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['rps']:.1f} | {cpu} | {r['p50_ms'] / base:.1f} |"
