@@ -17,13 +17,13 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from fabcom.gql.lookahead import EVERYTHING, Reads
-from fabcom.gql.statements import page_values, values_in
 from fabcom.inventory.models import Attachment, Category, Item, Location, StockMovement
 from fabcom.members.models import Membership
 from fabcom.network.models import ExchangeRequest, Partnership
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action, Principal
 from fabcom.projects.models import Project, Task
+from fabcom.statements import page_values, values_in
 
 
 def items_queryset(principal: Principal) -> QuerySet[Item]:

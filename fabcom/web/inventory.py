@@ -49,6 +49,7 @@ from fabcom.inventory.services import (
 )
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action
+from fabcom.statements import page_values
 from fabcom.web import exports
 from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page, together
 from fabcom.web.templating import _, flash, format_number, is_htmx, render
@@ -230,7 +231,7 @@ def item_row(values: dict[str, Any]) -> ItemRow:
 
 
 async def fetch_rows(qs: QuerySet[Item]) -> list[ItemRow]:
-    return [item_row(values) for values in await qs.values(*ROW_VALUES)]
+    return [item_row(values) for values in await page_values(qs, ROW_VALUES)]
 
 
 COUNT_CAP = 1000  # "more than 1,000": counting further costs a scan for a number nobody pages through

@@ -182,7 +182,7 @@ async def test_what_a_field_may_declare_it_reads_is_loaded(db, org_a, paths, rea
 
 
 async def test_pages_of_one_shape_answer_their_own_rows_whoever_asks(api, token_for, org_a, org_b, staff_a, staff_b):
-    """A page's statement is built once per shape (``fabcom.gql.statements``): the same
+    """A page's statement is built once per shape (``fabcom.statements``): the same
     query with other values (an organization, a cursor) or from another caller (whose
     visible organizations are other parameters of the same statement) answers its own rows."""
     for org, prefix in ((org_a, "A"), (org_b, "B")):
