@@ -129,6 +129,9 @@ async def test_an_existing_account_logs_in_then_accepts(
     assert await User.filter(email=user.email).count() == 1
 
     logged_in = await make_client(other)
+    page = await logged_in.get(f"/invitations/{token}")
+    assert f"({user.email})" in page.text  # which account will join is said before joining
+    assert 'id="invitation-other-address"' not in page.text
     accepted = await logged_in.post_form(f"/invitations/{token}")
     assert accepted.status_code == 303
     assert await Membership.filter(user_id=user.id, organization_id=org_a.id, role=Role.STAFF).count() == 1
@@ -320,3 +323,20 @@ async def test_an_account_invited_through_the_api_joins_only_when_it_logs_in_fro
     invitation = await Invitation.get(email=user.email)
     assert invitation.accepted_by_id == user.id
     assert (await browser.get(f"/invitations/{token}")).status_code == 410
+
+
+async def test_someone_logged_in_with_another_account_is_told_before_joining(
+    make_client, admin_a, org_a, org_b, make_member, mail_jobs, sink
+):
+    """The link opened on a computer where someone else is logged in: the page says which
+    account would join and that the invitation was sent to another address."""
+    await invite(await make_client(admin_a), org_a.slug, "camille@example.org", role="staff")
+    await mail_jobs.settle()
+    token = link_in(sink.messages[0])
+    someone = await make_member(org_b, role=Role.STAFF)
+    someone_user = await User.get(id=someone.user_id)
+    page = await (await make_client(someone)).get(f"/invitations/{token}")
+    assert f"({someone_user.email})" in page.text
+    warning = page.text.split('id="invitation-other-address">', 1)[1].split("</p>", 1)[0]
+    assert "camille@example.org" in warning
+    assert await Membership.filter(user_id=someone_user.id, organization_id=org_a.id).count() == 0
