@@ -7,7 +7,7 @@ import hashlib
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from tortoise.transactions import in_transaction
 
 from fabcom import clock
@@ -138,6 +138,14 @@ class FeeInput(Input):
     method: PaymentMethod
     note: str = Field(default="", max_length=300)
 
+    @field_validator("paid_on")
+    @classmethod
+    def _not_in_the_future(cls, paid_on: dt.date | None) -> dt.date | None:
+        # a field's check, so that it is reported with the other fields' mistakes at once
+        if paid_on is not None and paid_on > clock.today():
+            raise InputError(N_("The payment date cannot be in the future."))
+        return paid_on
+
     @model_validator(mode="after")
     def _period_in_order(self) -> FeeInput:
         if self.period_end < self.period_start:
@@ -149,8 +157,6 @@ async def record_fee(actor: Principal, membership_id: int, data: dict[str, Any] 
     """Record a membership fee (cotisation) payment."""
     membership = await _membership_for(actor, membership_id, Action.MEMBERS_WRITE)
     payload = parse(FeeInput, data)
-    if payload.paid_on and payload.paid_on > clock.today():
-        raise ValidationFailed.single(ErrorCode.INVALID, N_("The payment date cannot be in the future."), "paid_on")
     async with in_transaction():
         fee = await MembershipFee.create(
             membership_id=membership.id,

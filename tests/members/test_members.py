@@ -99,6 +99,11 @@ async def test_fees_are_recorded_and_validated(org_a, make_member, owner_a):
         with pytest.raises(ValidationFailed):
             await record_fee(owner_a, membership.id, data)
     assert await MembershipFee.all().count() == 1
+    # every field's mistake is said at once, the date in the future with the others
+    future_and_negative = {**bad[-1], "amount": "-5"}
+    with pytest.raises(ValidationFailed) as refused:
+        await record_fee(owner_a, membership.id, future_and_negative)
+    assert sorted(error.field for error in refused.value.errors) == ["amount", "paid_on"]
 
 
 async def test_fees_of_another_organization_are_not_found(org_a, org_b, make_member):
