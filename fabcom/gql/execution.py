@@ -441,7 +441,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if entry.kind == _OBJECT:
             if isinstance(value, Exception) or is_awaitable(value) or not _accepts(plan.type, value):
                 raise _Handover
-            try:
+            try:  # ``_completed`` inlined: this runs for every object of a page
                 result = self._run_plan(plan, value, field_path)
             except Exception as raw_error:
                 self.handle_field_error(raw_error, plain.field_type, entry.field_details_list, field_path)

@@ -42,15 +42,9 @@ class Row:
     was about half of the CPU time of reading the page."""
 
     def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
-    @classmethod
-    def adopt(cls, values: dict[str, Any]) -> Any:
-        """A row whose attributes are ``values`` itself (a dict of a query's, used by no
-        one else): no copy. Its other keys (``organization__name``) are harmless attributes."""
-        row = cls.__new__(cls)
-        row.__dict__ = values
-        return row
+        # ``values`` itself (a dict of a query's, used by no one else): no copy. Its other
+        # keys (``organization__name``) are harmless attributes.
+        self.__dict__ = values
 
     @property
     def pk(self) -> Any:
@@ -138,18 +132,17 @@ async def item_rows(
     rows: list[ItemRow] = []
     for values in await page_values(queryset, names):
         for name, foreign_key, row_class, keys in joined:  # the row's attributes are ``values``
-            values[name] = None if values[foreign_key] is None else row_class.adopt({c: values[k] for k, c in keys})
-        rows.append(ItemRow.adopt(values))
+            values[name] = None if values[foreign_key] is None else row_class({c: values[k] for k, c in keys})
+        rows.append(ItemRow(values))
     if not reads.wants("photos"):
         return rows
     photos: dict[int, list[PhotoRow]] = {row.pk: [] for row in rows}
     if photos:
         columns = _chosen(Attachment, reads.of("photos"), {"id", "item_id", "position"})
         for values in await values_in(Attachment, "item_id", list(photos), ("position", "id"), columns):
-            photo = PhotoRow.adopt(values)
             if base_url is not None and "stored_name" in values:
-                photo.url = photo_url(base_url, values["stored_name"])
-            photos[values["item_id"]].append(photo)
+                values["url"] = photo_url(base_url, values["stored_name"])
+            photos[values["item_id"]].append(PhotoRow(values))
     for row in rows:
         row.photos = photos[row.pk]  # type: ignore[attr-defined]
     return rows
