@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tortoise.expressions import Q
 
@@ -134,44 +134,64 @@ ANONYMOUS = Principal()
 
 # The user's memberships valid on a day, each with the accepted partnerships of its
 # organization (either side), in one statement: the principal of every request is built
-# from it, so it is one round trip rather than one per table. ``{source}`` and ``{who}``
-# name the user directly, or through a session's key (then the statement needs nothing
-# from the session's own query and both go to the database together).
-_ROLES_AND_PARTNERS = (
-    "SELECT m.organization_id, m.role, p.organization_id AS a, p.partner_id AS b "
-    "FROM {source} LEFT JOIN fabcom_partnership p ON p.status = 'accepted' "
-    "AND (p.organization_id = m.organization_id OR p.partner_id = m.organization_id) "
-    "WHERE {who} AND m.valid_from <= {p2} AND (m.valid_until IS NULL OR m.valid_until >= {p2})"
+# from it, so it is one round trip rather than one per table. Through a session's key, the
+# same statement also returns the session and its account (``SESSION_COLUMNS`` first, then
+# one row even when the account has no membership, its organization NULL): a page's
+# request then costs one statement before the page's own.
+_MEMBERSHIPS = "m.valid_from <= {p2} AND (m.valid_until IS NULL OR m.valid_until >= {p2})"
+_PARTNERSHIPS = (
+    "LEFT JOIN fabcom_partnership p ON p.status = 'accepted' "
+    "AND (p.organization_id = m.organization_id OR p.partner_id = m.organization_id)"
 )
-_BY_USER = {"source": "fabcom_membership m", "who": "m.user_id = {p1}"}
-_BY_SESSION = {
-    "source": "fabcom_session s JOIN fabcom_membership m ON m.user_id = s.user_id",
-    "who": "s.key_hash = {p1}",
-}
+_ROLES = "m.organization_id, m.role, p.organization_id AS a, p.partner_id AS b"
+SESSION_COLUMNS = (
+    "s.id, s.csrf_token, s.expires_at, u.id, u.email, u.display_name, u.locale, u.is_active, u.is_instance_admin"
+)
+# (S608: the statements are built from the constants above; the values are parameters)
+_BY_USER = f"SELECT {_ROLES} FROM fabcom_membership m {_PARTNERSHIPS} WHERE m.user_id = {{p1}} AND {_MEMBERSHIPS}"  # noqa: S608
+_BY_SESSION = (
+    f"SELECT {SESSION_COLUMNS}, {_ROLES} FROM fabcom_session s JOIN fabcom_user u ON u.id = s.user_id "  # noqa: S608
+    f"LEFT JOIN fabcom_membership m ON m.user_id = u.id AND {_MEMBERSHIPS} {_PARTNERSHIPS} WHERE s.key_hash = {{p1}}"
+)
+
+RoleRow = tuple[int | None, str | None, int | None, int | None]
 
 
-async def roles_and_partners(
-    *, user_id: int | None = None, session_key_hash: str | None = None, today: dt.date | None = None
-) -> list[tuple[int, str, int | None, int | None]]:
+async def roles_and_partners(user_id: int, today: dt.date | None = None) -> list[RoleRow]:
     """(organization, role, partnership side a, side b) rows of the memberships valid
-    ``today`` of a user, named by id or by the key hash of one of their sessions."""
+    ``today`` of a user."""
+    return [(row[0], row[1], row[2], row[3]) for row in await _run(_BY_USER, user_id, today)]
+
+
+async def session_roles_and_partners(key_hash: str, today: dt.date | None = None) -> list[tuple[Any, ...]]:
+    """The rows of ``roles_and_partners`` of the account of the session whose key hashes
+    to ``key_hash``, each preceded by the ``SESSION_COLUMNS`` (no row: no such session)."""
+    return await _run(_BY_SESSION, key_hash, today)
+
+
+async def _run(statement: str, who: object, today: dt.date | None) -> list[tuple[Any, ...]]:
     from tortoise import connections
 
-    today = today or dt.date.today()
     connection = connections.get("default")
-    is_sqlite = connection.capabilities.dialect == "sqlite"
-    parts = _BY_USER if session_key_hash is None else _BY_SESSION
-    p1, p2 = ("?", "?") if is_sqlite else ("$1", "$2")
-    sql = _ROLES_AND_PARTNERS.format(source=parts["source"], who=parts["who"].format(p1=p1), p2=p2)
-    who = user_id if session_key_hash is None else session_key_hash
-    values: list[object] = [who, today, today] if is_sqlite else [who, today]
-    _count, rows = await connection.execute_query(sql, values)
-    return [(row[0], row[1], row[2], row[3]) for row in rows]
+    p1, p2 = ("?1", "?2") if connection.capabilities.dialect == "sqlite" else ("$1", "$2")
+    _count, rows = await connection.execute_query(statement.format(p1=p1, p2=p2), [who, today or dt.date.today()])
+    return [tuple(row) for row in rows]
+
+
+class Person(Protocol):
+    """What a principal needs of an account (a ``User``, or a session's ``Account``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def is_instance_admin(self) -> bool: ...
+    @property
+    def locale(self) -> str: ...
 
 
 def principal_from(
-    user: User,
-    rows: Iterable[tuple[int, str, int | None, int | None]],
+    user: Person,
+    rows: Iterable[RoleRow],
     *,
     scopes: Iterable[str] | None = None,
     token_id: int | None = None,
@@ -180,6 +200,8 @@ def principal_from(
     roles: dict[int, Role] = {}
     partner_ids: set[int] = set()
     for organization_id, role, a, b in rows:
+        if organization_id is None or role is None:  # a session's account without any membership
+            continue
         roles[organization_id] = Role(role)
         if a is not None and b is not None:
             partner_ids.update((a, b))
@@ -209,7 +231,7 @@ async def load_principal(
 
     if user is None:
         user = await User.get(id=user_id)
-    rows = await roles_and_partners(user_id=user_id, today=today)
+    rows = await roles_and_partners(user_id, today)
     return principal_from(user, rows, scopes=scopes, token_id=token_id)
 
 

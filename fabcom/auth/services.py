@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from argon2 import PasswordHasher
@@ -19,7 +19,7 @@ from fabcom.audit.services import record, snapshot
 from fabcom.auth.models import ApiToken, Session, User
 from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from fabcom.i18n import N_
-from fabcom.permissions import SCOPES, Principal, load_principal, principal_from, roles_and_partners
+from fabcom.permissions import SCOPES, Principal, load_principal, principal_from, session_roles_and_partners
 from fabcom.validation import Input, InputError, parse
 
 TOKEN_PREFIX = "fabcom_pat_"  # noqa: S105 - a public prefix, not a secret
@@ -161,6 +161,7 @@ async def principal_for_token(secret: str) -> Principal | None:
 # --- sessions -------------------------------------------------------------------------
 
 SESSION_DAYS = 14
+_EXPIRES_AT = Session._meta.fields_map["expires_at"]  # converts the column as Tortoise reads it (text on SQLite)
 
 
 async def open_session(user: User, *, user_agent: str = "", ip_address: str = "") -> tuple[Session, str]:
@@ -177,35 +178,39 @@ async def open_session(user: User, *, user_agent: str = "", ip_address: str = ""
     return session, key
 
 
-async def session_for_key(key: str) -> Session | None:
-    """The live session behind a cookie value, or None (unknown, expired or revoked)."""
+@dataclass(frozen=True, slots=True)
+class Account:
+    """What a page shows and checks of the logged-in person (read with their session)."""
+
+    id: int
+    email: str
+    display_name: str
+    locale: str
+    is_instance_admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    id: int
+    csrf_token: str
+    user: Account
+
+
+async def session_and_principal(key: str) -> tuple[LiveSession, Principal] | None:
+    """The live session behind a cookie value and who it acts for, or None (unknown,
+    expired or revoked, or the account deactivated). The middleware runs this on every
+    request: the session, its account and the account's memberships with their
+    partnerships come in one statement, keyed by the cookie's hash."""
     if not key:
         return None
-    return _live(await Session.get_or_none(key_hash=_digest(key)).select_related("user"))
-
-
-def _live(session: Session | None) -> Session | None:
-    if session is None or session.expires_at <= clock.now() or not session.user.is_active:
+    rows = await session_roles_and_partners(_digest(key))
+    if not rows:
         return None
-    return session
-
-
-async def session_and_principal(key: str) -> tuple[Session, Principal] | None:
-    """The live session behind a cookie value and who it acts for, or None. Two
-    statements sent together, both keyed by the cookie's hash: the session with its
-    account (a JOIN), and the account's memberships with their partnerships; the
-    middleware runs this on every request, so it costs one round trip, not five."""
-    if not key:
+    session_id, csrf_token, expires_at, user_id, email, display_name, locale, is_active, is_admin = rows[0][:9]
+    if not is_active or _EXPIRES_AT.to_python_value(expires_at) <= clock.now():
         return None
-    digest = _digest(key)
-    found, rows = await asyncio.gather(
-        Session.get_or_none(key_hash=digest).select_related("user"),
-        roles_and_partners(session_key_hash=digest),
-    )
-    session = _live(found)
-    if session is None:
-        return None
-    return session, principal_from(session.user, rows)
+    account = Account(user_id, email, display_name, locale, bool(is_admin))
+    return LiveSession(session_id, csrf_token, account), principal_from(account, (row[9:] for row in rows))
 
 
 async def close_session(key: str) -> None:

@@ -18,7 +18,7 @@ from fabcom.auth.services import (
     open_session,
     principal_for_token,
     revoke_api_token,
-    session_for_key,
+    session_and_principal,
 )
 from fabcom.errors import ErrorCode, PermissionDenied, ValidationFailed
 from fabcom.permissions import system_principal
@@ -99,13 +99,52 @@ async def test_people_create_tokens_only_for_themselves_and_tokens_make_no_token
     assert await ApiToken.all().count() == 1
 
 
+async def test_a_session_brings_its_account_and_only_its_valid_memberships(lea):
+    """The session, its account and its memberships come from one statement: an account
+    without any membership still has its session; memberships not yet started or already
+    ended give no role; an expired session or a deactivated account gives nothing."""
+    from fabcom.members.models import Membership, Role
+    from fabcom.network.models import Partnership
+    from fabcom.orgs.models import Organization
+
+    _, key = await open_session(lea)
+    session, principal = await session_and_principal(key)
+    assert (session.user.email, session.user.display_name, principal.roles) == ("lea@example.org", "Léa", {})
+    assert session.csrf_token == (await Session.get(id=session.id)).csrf_token
+
+    today = clock.today()
+    atelier, ferme, futur, ancien = [
+        await Organization.create(slug=slug, name=slug) for slug in ("atelier", "ferme", "futur", "ancien")
+    ]
+    await Membership.create(user=lea, organization=atelier, role=Role.STAFF, valid_from=today)
+    await Membership.create(user=lea, organization=futur, role=Role.ADMIN, valid_from=today + dt.timedelta(days=1))
+    await Membership.create(
+        user=lea,
+        organization=ancien,
+        role=Role.OWNER,
+        valid_from=today - dt.timedelta(days=9),
+        valid_until=today - dt.timedelta(days=1),
+    )
+    await Partnership.create(organization=ferme, partner=atelier, status="accepted")
+    _, principal = await session_and_principal(key)
+    assert principal.roles == {atelier.id: Role.STAFF}
+    assert principal.partner_ids == {ferme.id}
+
+    await Session.filter(id=session.id).update(expires_at=clock.now() - dt.timedelta(seconds=1))
+    assert await session_and_principal(key) is None
+    _, other_key = await open_session(lea)
+    await User.filter(id=lea.id).update(is_active=False)
+    assert await session_and_principal(other_key) is None
+
+
 async def test_sessions_are_revocable(lea):
     _, key = await open_session(lea, user_agent="Firefox", ip_address="127.0.0.1")
     _, other_key = await open_session(lea)
-    assert (await session_for_key(key)).user_id == lea.id
-    assert await session_for_key("forged") is None
+    session, principal = await session_and_principal(key)
+    assert (session.user.id, principal.user_id) == (lea.id, lea.id)
+    assert await session_and_principal("forged") is None
     await close_session(key)
-    assert await session_for_key(key) is None
-    assert await session_for_key(other_key) is not None
+    assert await session_and_principal(key) is None
+    assert await session_and_principal(other_key) is not None
     assert await close_all_sessions(lea.id) == 1
     assert await Session.all().count() == 0
