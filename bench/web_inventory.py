@@ -3,6 +3,10 @@ the htmx fragment, on PostgreSQL with 100,000 items, against a floor of the same
 fetched with asyncpg and rendered by the same Jinja2 template; and live search over
 ~10,000 matches (first and a deep page) against the raw query.
 
+fabcom's pages are measured as the server runs them, one ASGI call each with the
+session's cookie (no HTTP client's work, as the floor has none); the same pages through
+httpx's in-process client are printed too, for comparison with earlier runs.
+
 Run: ``FABCOM_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres python -m bench.web_inventory``
 (falls back to ``FABCOM_TEST_POSTGRES_URL``). Creates and drops its own database."""
 
@@ -122,14 +126,49 @@ async def main() -> None:
         _session, key = await open_session(user)
         inventory.PAGE_SIZE = 100  # the issue's page of 100 rows
         app = create_app(settings)
+        cookie = f"fabcom_session={key}".encode()
+
+        async def get(url: str, htmx: bool = False) -> str:
+            """The app's answer to a GET, called as the server calls it (one ASGI call): what
+            the floor is compared with is the server's work, not an HTTP client's."""
+            path, _, query = url.partition("?")
+            headers = [(b"host", b"bench"), (b"cookie", cookie)] + ([(b"hx-request", b"true")] if htmx else [])
+            scope = {
+                "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+                "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000), "server": ("bench", 80),
+            }  # fmt: skip
+            answer: dict[str, Any] = {"body": b""}
+
+            async def receive() -> dict[str, Any]:
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            async def send(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    answer["status"] = message["status"]
+                elif message["type"] == "http.response.body":
+                    answer["body"] += message.get("body", b"")
+
+            await app(scope, receive, send)
+            assert answer["status"] == 200, answer
+            return answer["body"].decode()
+
+        # The same requests through httpx's in-process client, whose own work (building the
+        # request, reading the answer) is counted too: the figures of sessions 1 to 7.
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
         client.cookies.set("fabcom_session", key)
         base = f"/o/{org.slug}/items"
 
         async def full() -> None:
-            assert (await client.get(base)).status_code == 200
+            assert "</html>" in await get(base)
 
         async def fragment() -> None:
+            assert "<table" in await get(base, htmx=True)
+
+        async def full_httpx() -> None:
+            assert (await client.get(base)).status_code == 200
+
+        async def fragment_httpx() -> None:
             assert (await client.get(base, headers={"HX-Request": "true"})).status_code == 200
 
         template = environment("fr").get_template("_item_results.html")
@@ -182,7 +221,7 @@ async def main() -> None:
                 print(profiler.output_text(unicode=False, color=False, show_all=False))
 
         print(f"inventory, {ITEMS} items on PostgreSQL, p50 of {RUNS} runs (ms)")
-        f, h, fl = await _p50([full, fragment, floor])
+        f, h, fl, fx, hx = await _p50([full, fragment, floor, full_httpx, fragment_httpx])
         cf, ch, cfl = CPU[id(full)], CPU[id(fragment)], CPU[id(floor)]
         print(f"  full page      {f:8.2f}   ({f / fl:.2f}× floor; target ≤ 3×)  CPU {cf:.2f} ({cf / cfl:.2f}× floor)")
         print(
@@ -190,6 +229,7 @@ async def main() -> None:
             f"  CPU {ch:.2f} ({ch / cf:.2f}× full page)"
         )
         print(f"  floor          {fl:8.2f}   (asyncpg + the same template)  CPU {cfl:.2f}")
+        print(f"  through httpx: full page {fx:.2f} ({fx / fl:.2f}× floor), fragment {hx:.2f} ({hx / fx:.2f}× full page)")
 
         # the cursor of page 90 of the search: the sort key of its 8,900th match
         # the same condition as fabcom's search (fabcom.gql.search): the full-text index
@@ -203,9 +243,7 @@ async def main() -> None:
 
         async def search(after: str | None) -> None:
             url = f"{base}?q=chaise" + (f"&after={cursor}" if after else "")
-            response = await client.get(url, headers={"HX-Request": "true"})
-            assert response.status_code == 200
-            assert "Objet" in response.text
+            assert "Objet" in await get(url, htmx=True)
 
         searches = [
             lambda: search(None),
