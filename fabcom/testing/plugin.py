@@ -146,6 +146,23 @@ def module_env() -> Iterator[Callable[[str, str], None]]:
 
 
 @pytest.fixture
+def sql_statements(db: Settings, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL statements the test sends from here on, in order (clear the list between
+    steps): for tests that a page costs no statement per row."""
+    connection = connections.get("default")
+    statements: list[str] = []
+    for name in ("execute_query", "execute_query_dict"):
+        original = getattr(connection, name)
+
+        def counted(sql: str, *args: Any, _original: Callable[..., Any] = original, **kwargs: Any) -> Any:
+            statements.append(sql)
+            return _original(sql, *args, **kwargs)
+
+        monkeypatch.setattr(connection, name, counted)
+    return statements
+
+
+@pytest.fixture
 def backend(database: Settings) -> str:
     return "sqlite" if database.is_sqlite else "postgres"
 

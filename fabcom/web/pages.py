@@ -88,8 +88,11 @@ async def current_org(request: Request, action: Action | None = None) -> Organiz
         org = await Organization.get_or_none(slug=slug, is_local=True)
     if org is None or org.id not in principal.roles:
         raise NotFound("organization")
-    off = await switched_off(org.id)
-    if request.scope.get(MODULE_SCOPE_KEY) in off:
+    module = request.scope.get(MODULE_SCOPE_KEY)
+    # The modules switched off matter to a module's routes and to the menu; a core page's
+    # htmx fragment (search as you type) has neither, and skips their query.
+    off = await switched_off(org.id) if module is not None or not is_htmx(request) else set()
+    if module in off:
         raise NotFound("organization")
     if action is not None and not principal.can(action, org.id):
         raise PermissionDenied()

@@ -4,8 +4,6 @@ is exact for small lists, kept a while for large ones."""
 
 from __future__ import annotations
 
-from tortoise import connections
-
 from fabcom.gql import pagination
 from fabcom.inventory.services import create_item
 from fabcom.projects.services import add_need, add_partner_organization, create_project
@@ -22,20 +20,6 @@ async def public_project(staff, org, title: str, partners, skills):
     for skill in skills:
         await add_need(staff, project.id, {"kind": "skill", "skill": skill})
     return project
-
-
-def count_statements(monkeypatch) -> list[str]:
-    conn = connections.get("default")
-    statements: list[str] = []
-    for name in ("execute_query", "execute_query_dict"):
-        original = getattr(conn, name)
-
-        def counted(sql, *args, _original=original, **kwargs):
-            statements.append(sql)
-            return _original(sql, *args, **kwargs)
-
-        monkeypatch.setattr(conn, name, counted)
-    return statements
 
 
 async def test_a_projects_partners_and_needs_are_connections_paged_by_cursor(api, org_a, staff_a, make_org):
@@ -60,11 +44,11 @@ async def test_a_projects_partners_and_needs_are_connections_paged_by_cursor(api
     assert page["pageInfo"]["hasNextPage"] is False
 
 
-async def test_nested_connections_cost_no_query_per_project(api, org_a, staff_a, make_org, monkeypatch):
+async def test_nested_connections_cost_no_query_per_project(api, org_a, staff_a, make_org, sql_statements):
     partner = await make_org("partenaire")
     for n in range(4):
         await public_project(staff_a, org_a, f"Projet {n}", [partner], ["soudure", "couture"])
-    statements = count_statements(monkeypatch)
+    statements = sql_statements
 
     one = await api(PROJECTS, {"n": 1})
     queries_for_one = len(statements)

@@ -92,6 +92,8 @@ async def test_switched_off_pages_answer_404_and_the_menu_hides_the_module(clien
     await switch_off(admin_a, org_a)
 
     assert (await client.get(f"/m/bookings/o/{org_a.slug}/")).status_code == 404
+    htmx = {"HX-Request": "true"}  # a fragment of a module's page is refused too
+    assert (await client.get(f"/m/bookings/o/{org_a.slug}/", headers=htmx)).status_code == 404
     assert f'href="/m/bookings/o/{org_a.slug}/"' not in (await client.get(f"/o/{org_a.slug}/")).text
 
 

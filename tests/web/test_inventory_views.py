@@ -445,3 +445,33 @@ async def test_a_number_refused_says_why(make_client, staff_a, org_a):
     assert typo.status_code == 400  # not a thousand lamps
     assert "Saisissez un nombre valide." in typo.text
     assert not await Item.filter(title="Lampe").exists()
+
+
+async def test_the_inventory_sends_as_many_statements_for_fifty_rows_as_for_five(
+    make_client, staff_a, org_a, sql_statements
+):
+    """No statement per row, and who is asking (session, account, memberships) is one
+    statement: a volunteer's search as they type stays quick however long the page."""
+    client = await make_client(staff_a)
+    url = f"/o/{org_a.slug}/items"
+
+    async def statements_of_both() -> tuple[list[str], list[str]]:
+        sql_statements.clear()
+        assert (await client.get(url)).status_code == 200
+        full = list(sql_statements)
+        sql_statements.clear()
+        assert (await client.htmx_get(url)).status_code == 200
+        return full, list(sql_statements)
+
+    for n in range(5):
+        await create_item(staff_a, org_a.id, {"title": f"Chaise {n}", "initial_quantity": "1"})
+    await client.get(url)  # the taxonomy read once, as a running server has it
+    full_of_five, fragment_of_five = await statements_of_both()
+    for n in range(5, 50):
+        await create_item(staff_a, org_a.id, {"title": f"Chaise {n}", "initial_quantity": "1"})
+    full_of_fifty, fragment_of_fifty = await statements_of_both()
+
+    assert (len(full_of_fifty), len(fragment_of_fifty)) == (len(full_of_five), len(fragment_of_five))
+    for statements in (full_of_fifty, fragment_of_fifty):
+        assert len([sql for sql in statements if "fabcom_session" in sql]) == 1
+    assert len(fragment_of_fifty) == 3, fragment_of_fifty  # who is asking, the organization, the page
