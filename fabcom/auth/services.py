@@ -203,14 +203,14 @@ async def session_and_principal(key: str) -> tuple[LiveSession, Principal] | Non
     partnerships come in one statement, keyed by the cookie's hash."""
     if not key:
         return None
-    rows = await session_roles_and_partners(_digest(key))
-    if not rows:
+    found = await session_roles_and_partners(_digest(key))
+    if found is None:
         return None
-    session_id, csrf_token, expires_at, user_id, email, display_name, locale, is_active, is_admin = rows[0][:9]
+    (session_id, csrf_token, expires_at, user_id, email, display_name, locale, is_active, is_admin), rows = found
     if not is_active or _EXPIRES_AT.to_python_value(expires_at) <= clock.now():
         return None
     account = Account(user_id, email, display_name, locale, bool(is_admin))
-    return LiveSession(session_id, csrf_token, account), principal_from(account, (row[9:] for row in rows))
+    return LiveSession(session_id, csrf_token, account), principal_from(account, rows)
 
 
 async def close_session(key: str) -> None:
