@@ -229,7 +229,9 @@ async def main() -> None:
             f"  CPU {ch:.2f} ({ch / cf:.2f}× full page)"
         )
         print(f"  floor          {fl:8.2f}   (asyncpg + the same template)  CPU {cfl:.2f}")
-        print(f"  through httpx: full page {fx:.2f} ({fx / fl:.2f}× floor), fragment {hx:.2f} ({hx / fx:.2f}× full page)")
+        print(
+            f"  through httpx: full page {fx:.2f} ({fx / fl:.2f}× floor), fragment {hx:.2f} ({hx / fx:.2f}× full page)"
+        )
 
         # the cursor of page 90 of the search: the sort key of its 8,900th match
         # the same condition as fabcom's search (fabcom.gql.search): the full-text index
