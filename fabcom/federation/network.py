@@ -23,6 +23,12 @@ class NetworkFilter:
     organization: str | None = None  # a partner's slug
 
 
+def search_words(text: str) -> list[str]:
+    """The words of a network search, folded as the rows they are looked for in (« Vélo »
+    is « velo »): each must be contained in a row's folded text. The first ten count."""
+    return fold(text).split()[:10]
+
+
 async def partner_ids(principal: Principal, organization_ids: list[int] | None = None) -> list[int]:
     """The accepted partners of the organizations (all of the principal's by default)
     where ``principal`` may read the network."""
@@ -59,7 +65,7 @@ async def network_queryset(
     queryset = MirrorItem.filter(organization_id__in=await partner_ids(principal, organization_ids) or [0])
     flt = flt or NetworkFilter()
     if flt.search:
-        for word in fold(flt.search).split()[:10]:
+        for word in search_words(flt.search):
             queryset = queryset.filter(search_text__contains=word)
     if flt.category_code:
         queryset = queryset.filter(category_code__in=await category_codes(flt.category_code) or [""])
@@ -75,7 +81,7 @@ async def network_projects_queryset(
     queryset = MirrorProject.filter(organization_id__in=await partner_ids(principal, organization_ids) or [0])
     flt = flt or NetworkFilter()
     if flt.search:
-        for word in fold(flt.search).split()[:10]:
+        for word in search_words(flt.search):
             queryset = queryset.filter(search_text__contains=word)
     if flt.organization:
         queryset = queryset.filter(organization__slug=flt.organization)
