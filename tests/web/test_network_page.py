@@ -82,6 +82,7 @@ async def test_the_network_search_ignores_accents_on_this_site_and_from_other_se
         organization=far,
         title="Vélo cargo",
         search_text=fold("Vélo cargo, peu servi"),  # as the mirror stores what it receives
+        quantity=1,
         remote_updated_at=now,
         received_at=now,
     )
@@ -126,3 +127,39 @@ async def test_partners_projects_on_this_site_are_found_without_accents(make_cli
     assert "Menuiserie mobile" in both  # the other server's, in the same list
     nothing = projects(await client.get(f"/o/{org_a.slug}/network", params={"q": "menuiserie four"}))
     assert "Ménuiserie partagée" not in nothing  # every word must match
+
+
+async def test_the_network_search_lists_only_what_partners_can_hand_over(make_client, make_org, staff_a, org_a):
+    """Out of stock or reserved, a partner's item cannot be asked for: it is left out of
+    the search, from another server as from this site, rather than offered then refused."""
+    near = await make_org("atelier-voisin", name="Atelier voisin")
+    far = await make_org("b-remote", name="Fablab Bellevue", is_local=False, remote_uri="https://b.example/ap/o/b")
+    for partner in (near, far):
+        await Partnership.create(organization=org_a, partner=partner, status=PartnershipStatus.ACCEPTED)
+    shared = {"visibility": "partners", "sharing_modes": ["give"]}
+    await Item.create(organization=near, title="Chaise en stock", quantity=2, **shared)
+    await Item.create(organization=near, title="Chaise épuisée", quantity=0, **shared)
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    for n, (title, quantity, status) in enumerate(
+        [
+            ("Chaise lointaine", 3, "available"),
+            ("Chaise lointaine épuisée", 0, "available"),
+            ("Chaise promise", 3, "reserved"),
+        ]
+    ):
+        await MirrorItem.create(
+            uri=f"https://b.example/ap/items/{n}",
+            organization=far,
+            title=title,
+            search_text=fold(title),
+            quantity=quantity,
+            status=status,
+            sharing_modes=["give"],
+            remote_updated_at=now,
+            received_at=now,
+        )
+    client = await make_client(staff_a)
+
+    page = await client.get(f"/o/{org_a.slug}/network", params={"q": "chaise"}, headers={"HX-Request": "true"})
+    rows = page.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert [re.search(r"<td>([^<]+)<br>", row).group(1) for row in rows] == ["Chaise en stock", "Chaise lointaine"]
