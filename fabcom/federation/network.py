@@ -21,6 +21,13 @@ class NetworkFilter:
     search: str | None = None  # every word must appear in the title or the text
     category_code: str | None = None  # this category or one below it in the shared taxonomy
     organization: str | None = None  # a partner's slug
+    in_stock: bool | None = None  # True: quantity above zero; False: none left (items only)
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a network search, folded as the rows they are looked for in (« Vélo »
+    is « velo »): each must be contained in a row's folded text. The first ten count."""
+    return fold(text).split()[:10]
 
 
 async def partner_ids(principal: Principal, organization_ids: list[int] | None = None) -> list[int]:
@@ -59,10 +66,12 @@ async def network_queryset(
     queryset = MirrorItem.filter(organization_id__in=await partner_ids(principal, organization_ids) or [0])
     flt = flt or NetworkFilter()
     if flt.search:
-        for word in fold(flt.search).split()[:10]:
+        for word in search_words(flt.search):
             queryset = queryset.filter(search_text__contains=word)
     if flt.category_code:
         queryset = queryset.filter(category_code__in=await category_codes(flt.category_code) or [""])
+    if flt.in_stock is not None:
+        queryset = queryset.filter(quantity__gt=0) if flt.in_stock else queryset.filter(quantity__lte=0)
     if flt.organization:
         queryset = queryset.filter(organization__slug=flt.organization)
     return queryset
@@ -75,7 +84,7 @@ async def network_projects_queryset(
     queryset = MirrorProject.filter(organization_id__in=await partner_ids(principal, organization_ids) or [0])
     flt = flt or NetworkFilter()
     if flt.search:
-        for word in fold(flt.search).split()[:10]:
+        for word in search_words(flt.search):
             queryset = queryset.filter(search_text__contains=word)
     if flt.organization:
         queryset = queryset.filter(organization__slug=flt.organization)
@@ -85,8 +94,10 @@ async def network_projects_queryset(
 async def network_items(
     principal: Principal, organization_id: int, flt: NetworkFilter, *, limit: int = 50
 ) -> tuple[list[MirrorItem], bool]:
-    """One page of the network search for ``organization_id``'s staff (web UI)."""
+    """One page of the network search for ``organization_id``'s staff (web UI): only what
+    can be asked for (available, in stock), as ``local_partner_items`` lists partners here."""
     queryset = await network_queryset(principal, flt, [organization_id])
+    queryset = queryset.filter(status=ItemStatus.AVAILABLE, quantity__gt=0)
     rows = await queryset.order_by("title", "id").limit(limit + 1).prefetch_related("organization")
     return rows[:limit], len(rows) > limit
 

@@ -117,16 +117,23 @@ class NetworkItemFilter:
         default=None, description="Only this category and its sub-categories (taxonomy code)."
     )
     organization: str | None = strawberry.field(default=None, description="Only this partner (its slug).")
+    in_stock: bool | None = strawberry.field(
+        default=None,
+        description="true: only items the partner has some of (quantity above zero, as of its last update); "
+        "false: only those it has none of.",
+    )
 
 
-def _network_filter(filter: NetworkItemFilter | None, *, with_category: bool) -> NetworkFilter:
-    """The GraphQL filter as the network search's own (the search text bounded)."""
+def _network_filter(filter: NetworkItemFilter | None, *, for_items: bool) -> NetworkFilter:
+    """The GraphQL filter as the network search's own (the search text bounded; the category
+    and the stock are filters on items, not on projects)."""
     if filter is None:
         return NetworkFilter()
     return NetworkFilter(
         search=(filter.search or "")[:200] or None,
-        category_code=filter.category_code if with_category else None,
+        category_code=filter.category_code if for_items else None,
         organization=filter.organization,
+        in_stock=filter.in_stock if for_items else None,
     )
 
 
@@ -149,7 +156,7 @@ class NetworkQuery:
         before: str | None = None,
         filter: NetworkItemFilter | None = None,
     ) -> Connection[NetworkItem]:  # type: ignore[type-var]  # a plain type: mirrors are not nodes
-        queryset = await network_queryset(info.context.principal, _network_filter(filter, with_category=True))
+        queryset = await network_queryset(info.context.principal, _network_filter(filter, for_items=True))
         return await connect(
             info,
             queryset,
@@ -164,7 +171,7 @@ class NetworkQuery:
 
     @strawberry.field(
         description="Projects your organizations' accepted partners share with you (local mirror; the filter's "
-        "categoryCode does not apply).",
+        "categoryCode and inStock do not apply).",
         extensions=[RequiresScope("network:read")],
     )
     async def network_projects(
@@ -176,7 +183,7 @@ class NetworkQuery:
         before: str | None = None,
         filter: NetworkItemFilter | None = None,
     ) -> Connection[NetworkProject]:  # type: ignore[type-var]  # a plain type: mirrors are not nodes
-        queryset = await network_projects_queryset(info.context.principal, _network_filter(filter, with_category=False))
+        queryset = await network_projects_queryset(info.context.principal, _network_filter(filter, for_items=False))
         return await connect(
             info,
             queryset,

@@ -53,6 +53,11 @@ class ItemFilter:
     status: ItemStatus | None = strawberry.field(default=None, description="Only items with this status.")
     sharing_mode: SharingMode | None = strawberry.field(default=None, description="Only items shared this way.")
     visibility: Visibility | None = strawberry.field(default=None, description="Only items with this visibility.")
+    in_stock: bool | None = strawberry.field(
+        default=None,
+        description="true: only items with some stock (quantity above zero); false: only items with none. "
+        "An AVAILABLE item with no stock is shown as out of stock in the web UI; its status stays AVAILABLE.",
+    )
 
 
 async def _category_ids(code: str) -> list[int]:
@@ -87,6 +92,8 @@ async def filtered_items(ctx: Context, item_filter: ItemFilter | None) -> Any:
         queryset = queryset.filter(status=item_filter.status)
     if item_filter.visibility is not None:
         queryset = queryset.filter(visibility=item_filter.visibility)
+    if item_filter.in_stock is not None:
+        queryset = queryset.filter(quantity__gt=0) if item_filter.in_stock else queryset.filter(quantity__lte=0)
     if item_filter.sharing_mode is not None:
         condition = sharing_condition(item_filter.sharing_mode.value, ctx.settings.is_sqlite)
         queryset = queryset.annotate(_shared=condition).filter(_shared=True)

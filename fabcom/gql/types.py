@@ -55,7 +55,9 @@ else:
     ErrorCode = _enum(ErrorCodeEnum, "Stable codes of mutation errors, to branch on.")
     Unit = _enum(inventory.Unit, "The unit an item's quantity is counted in.")
     Condition = _enum(inventory.Condition, "The state of an item.")
-    ItemStatus = _enum(inventory.ItemStatus, "Whether an item can be had now.")
+    ItemStatus = _enum(
+        inventory.ItemStatus, "Whether staff offer an item, as they set it; whether any is left is its quantity."
+    )
     Visibility = _enum(inventory.Visibility, "Who sees an object: its organization, its partners too, or anyone.")
     SharingMode = _enum(inventory.SharingMode, "How an item may be shared with others.")
     MovementKind = _enum(inventory.MovementKind, "Why stock came in or went out.")
@@ -287,7 +289,9 @@ class Item(relay.Node):
     unit_weight_kg: Decimal | None = strawberry.field(description="Weight of one unit, in kg.")
     unit_value: Decimal | None = strawberry.field(description="Value of one unit, in euros.")
     condition: Condition = strawberry.field(description="State of the item.")
-    status: ItemStatus = strawberry.field(description="Whether it can be had now.")
+    status: ItemStatus = strawberry.field(
+        description="Whether staff offer it; it stays AVAILABLE when the stock runs out (read quantity, or filter with inStock)."
+    )
     visibility: Visibility = strawberry.field(description="Who sees it.")
     sharing_modes: list[SharingMode] = strawberry.field(description="How it may be shared.")
     attributes: JSON = strawberry.field(description="Free attributes added by modules.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,19 @@ class ItemStatus(StrEnum):
     RESERVED = "reserved"
     UNAVAILABLE = "unavailable"
     ARCHIVED = "archived"
+
+
+# Not a stored status: what the pages call an item still ``available`` with nothing left
+# in stock (« Épuisé »). Its status stays as staff set it, so stock coming back (a donation,
+# a return) makes it available again without anyone having to remember to change it.
+OUT_OF_STOCK = "out_of_stock"
+
+
+def shown_status(status: str, quantity: Decimal | None) -> str:
+    """The status staff see: ``OUT_OF_STOCK`` for an available item with no stock, else its own."""
+    if status == ItemStatus.AVAILABLE and (quantity or 0) <= 0:
+        return OUT_OF_STOCK
+    return str(status)
 
 
 class Visibility(StrEnum):

@@ -8,9 +8,8 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from tortoise.expressions import Q
-
-from fabcom.federation.network import NetworkFilter, partner_ids
+from fabcom.federation.network import NetworkFilter, partner_ids, search_words
+from fabcom.i18n import fold
 from fabcom.inventory.models import Visibility
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Principal
@@ -45,9 +44,15 @@ async def local_partner_projects(
     queryset = Project.filter(
         lead_organization_id__in=list(local), visibility__in=[Visibility.PARTNERS, Visibility.PUBLIC]
     ).filter(principal.visibility_filter("projects", "lead_organization_id"))
-    if flt.search:  # every word, in the title or the summary (as the mirror's search text)
-        for word in flt.search.split()[:10]:
-            queryset = queryset.filter(Q(title__icontains=word) | Q(summary__icontains=word))
+    if flt.search:
+        # Every word, in the title or the summary, accents and case ignored: the words and
+        # the text are folded as the mirror's search text is. A project has no folded column
+        # (and SQLite folds no accents in SQL), so the few projects partners share are
+        # folded here, then the page is read by id.
+        words = search_words(flt.search)
+        rows = await queryset.values_list("id", "title", "summary")
+        found = [pk for pk, title, summary in rows if all(w in fold(f"{title} {summary}") for w in words)]
+        queryset = queryset.filter(id__in=found or [0])
     if flt.organization:
         queryset = queryset.filter(lead_organization__slug=flt.organization)
     return await queryset.order_by("title", "id").limit(limit).prefetch_related("lead_organization")

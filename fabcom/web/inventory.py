@@ -27,6 +27,7 @@ from fabcom.gql.search import matching_items, sharing_condition
 from fabcom.i18n import N_
 from fabcom.inventory.models import (
     INCOMING,
+    OUT_OF_STOCK,
     Attachment,
     Category,
     Condition,
@@ -87,7 +88,11 @@ def filtered_items(params: dict[str, str], **organization: Any) -> QuerySet[Item
     if params["category"]:  # the category and its subcategories
         code = params["category"]
         qs = qs.filter(category_id__in=Subquery(Category.filter(Q(code=code) | Q(parent__code=code)).values("id")))
-    if params["status"] in ItemStatus.__members__.values():
+    if params["status"] == OUT_OF_STOCK:
+        qs = qs.filter(status=ItemStatus.AVAILABLE, quantity__lte=0)
+    elif params["status"] == ItemStatus.AVAILABLE:  # what can be handed over: in stock
+        qs = qs.filter(status=ItemStatus.AVAILABLE, quantity__gt=0)
+    elif params["status"] in ItemStatus.__members__.values():
         qs = qs.filter(status=params["status"])
     elif not params["status"]:
         qs = qs.filter(status__not=ItemStatus.ARCHIVED)
@@ -162,6 +167,8 @@ async def choices(org: Organization) -> dict[str, Any]:
         "categories": categories,
         "locations": locations,
         "statuses": list(ItemStatus),
+        # The list's status filter: out of stock comes next to the available it is cut from.
+        "status_filters": [ItemStatus.AVAILABLE.value, OUT_OF_STOCK, *(s.value for s in list(ItemStatus)[1:])],
         "visibilities": list(Visibility),
         "sharing_modes": list(SharingMode),
         "units": list(Unit),

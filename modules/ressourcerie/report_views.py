@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from fabcom.api import N_, Action, Category, ServiceError, clock, gettext
 from fabcom.web.pages import current_org, page
 from fabcom.web.templating import _, environment, flash, render
-from modules.ressourcerie import pdf
+from modules.ressourcerie import charts, pdf
 from modules.ressourcerie.exports import WRITERS, channel_rows, filename, report_rows
 from modules.ressourcerie.labels import DESTINATIONS, PAYMENT_MODES, channel_label, destination_label
 from modules.ressourcerie.models import CollectionMode, SiteSettings
@@ -54,17 +54,29 @@ async def _names(org_id: int, locale: str) -> tuple[dict[str, str], dict[str, st
 
 def chart_data(report: Report, locale: str) -> dict[str, Any]:
     """What the charts draw (read by report-charts.js from a JSON script element; the same
-    figures are in the tables beside them)."""
+    figures are in the tables beside them), each figure with its meaning's colour and
+    pattern (``charts``): the script has no palette of its own."""
+    # The ring in the order of DESTINATIONS (re-use first), whatever came out first.
+    destinations = sorted(report.kg_out_by_destination, key=list(DESTINATIONS).index)
     return {
         "months": list(report.monthly),
         "series": [
-            {"key": key, "label": gettext(locale, label), "values": [float(m[key]) for m in report.monthly.values()]}
+            {
+                "key": key,
+                "label": gettext(locale, label),
+                "values": [float(m[key]) for m in report.monthly.values()],
+                "colour": charts.style(key).colour,
+                "pattern": charts.style(key).pattern,
+            }
             for key, label in SERIES.items()
         ],
         "destinations": {
-            "labels": [destination_label(k, locale) for k in report.kg_out_by_destination],
-            "values": [float(v) for v in report.kg_out_by_destination.values()],
+            "labels": [destination_label(k, locale) for k in destinations],
+            "values": [float(report.kg_out_by_destination[k]) for k in destinations],
+            "colours": [charts.style(k).colour for k in destinations],
+            "patterns": [charts.style(k).pattern for k in destinations],
         },
+        "background": charts.BACKGROUND,
         "unit": "kg",
         "locale": "fr-FR" if locale == "fr" else "en-GB",
     }
@@ -169,6 +181,7 @@ async def _annual(request: Request) -> tuple[Any, dict[str, Any]]:
         "series": SERIES,
         "chart": chart_data(figures, locale),
         "peak": peak,
+        "fill": charts.css,
         "generated": clock.today(),
         "pdf": pdf.available(),
     }

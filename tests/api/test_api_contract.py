@@ -125,6 +125,30 @@ async def test_filters_combine(api, org_a, org_b, staff_a, staff_b):
     assert await titles({"categoryCode": "nope"}) == []
 
 
+async def test_in_stock_narrows_the_items_to_those_with_stock_and_status_keeps_its_meaning(api, org_a, staff_a):
+    """A partner's catalogue asks for ``status: AVAILABLE, inStock: true``; a sync tool that
+    asks for ``status: AVAILABLE`` alone still gets every available item, empty ones too."""
+    await create_item(staff_a, org_a.id, {"title": "Armoire", "visibility": "public", "initial_quantity": "1"})
+    await create_item(staff_a, org_a.id, {"title": "Banc vendu", "visibility": "public"})
+    await create_item(
+        staff_a,
+        org_a.id,
+        {"title": "Chaise promise", "visibility": "public", "status": "reserved", "initial_quantity": "2"},
+    )
+    query = (
+        "query($f: ItemFilter) { items(first: 10, filter: $f, orderBy: {field: TITLE}) { edges { node { title } } } }"
+    )
+
+    async def titles(f: dict) -> list[str]:
+        return [e["node"]["title"] for e in (await api(query, {"f": f})).data["items"]["edges"]]
+
+    assert await titles({"status": "AVAILABLE"}) == ["Armoire", "Banc vendu"]
+    assert await titles({"status": "AVAILABLE", "inStock": True}) == ["Armoire"]
+    assert await titles({"inStock": True}) == ["Armoire", "Chaise promise"]
+    assert await titles({"inStock": False}) == ["Banc vendu"]
+    assert await titles({"inStock": None}) == ["Armoire", "Banc vendu", "Chaise promise"]
+
+
 async def test_item_create_returns_the_item_and_records_its_opening_stock(api, org_a, staff_a, token_for):
     token = await token_for(staff_a)
     answer = await api(

@@ -182,6 +182,24 @@ async def test_graphql_network_items_searches_the_mirror_of_partners_only(
     assert anonymous.json()["data"]["networkItems"]["totalCount"] == 0
 
 
+async def test_graphql_network_items_in_stock_leaves_out_what_a_partner_has_no_more_of(client, org_a, staff_a, network):
+    await MirrorItem.filter(title="Perceuse").update(quantity=0)  # the partner lent its last one
+    _token, secret = await create_api_token(
+        system_principal(), staff_a.user_id, {"name": "t", "scopes": ["network:read"]}
+    )
+    query = "query($f: NetworkItemFilter) { networkItems(first: 10, filter: $f) { edges { node { title } } } }"
+
+    async def titles(f: dict | None) -> list[str]:
+        answer = await client.post(
+            "/graphql", json={"query": query, "variables": {"f": f}}, headers={"Authorization": f"Bearer {secret}"}
+        )
+        return sorted(e["node"]["title"] for e in answer.json()["data"]["networkItems"]["edges"])
+
+    assert await titles(None) == ["Chaise en chêne", "Perceuse"]  # as before: every shared item
+    assert await titles({"inStock": True}) == ["Chaise en chêne"]
+    assert await titles({"inStock": False}) == ["Perceuse"]
+
+
 async def test_a_member_consents_and_withdraws_on_their_account_page(client, org_a, make_member):
     member = await make_member(org_a, role=Role.MEMBER)
     csrf = await signed_in(client, member)

@@ -475,3 +475,51 @@ async def test_the_inventory_sends_as_many_statements_for_fifty_rows_as_for_five
     for statements in (full_of_fifty, fragment_of_fifty):
         assert len([sql for sql in statements if "fabcom_session" in sql]) == 1
     assert len(fragment_of_fifty) == 3, fragment_of_fifty  # who is asking, the organization, the page
+
+
+async def test_an_available_item_with_nothing_in_stock_says_out_of_stock_and_is_filtered_so(
+    make_client, staff_a, org_a
+):
+    """The last chair sold: the counter must not read « Disponible ». Its status stays
+    available (stock coming back makes it available again by itself), but the list, the
+    filter and its page say « Épuisé »."""
+    chairs = await create_item(staff_a, org_a.id, {"title": "Chaises pliantes", "initial_quantity": "2"})
+    await record_movement(staff_a, chairs.id, {"kind": "sale", "quantity": "2"})
+    await create_item(staff_a, org_a.id, {"title": "Tables", "initial_quantity": "3"})
+    await create_item(staff_a, org_a.id, {"title": "Vélo promis", "status": "reserved"})  # reserved stays reserved
+    client = await make_client(staff_a)
+
+    listing = await client.get(f"/o/{org_a.slug}/items", params={"sort": "title"})
+    rows = listing.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert ">Chaises pliantes</a>" in rows[0]
+    assert '<span class="badge status-out_of_stock">Épuisé</span>' in rows[0]
+    assert '<span class="badge status-available">Disponible</span>' in rows[1]
+    assert '<span class="badge status-reserved">Réservé</span>' in rows[2]
+    assert '<option value="out_of_stock">Épuisé</option>' in listing.text  # a choice of the status filter
+
+    available = await client.htmx_get(f"/o/{org_a.slug}/items?status=available")
+    assert "Résultats : 1" in available.text
+    assert "Tables" in available.text
+    empty = await client.htmx_get(f"/o/{org_a.slug}/items?status=out_of_stock")
+    assert "Résultats : 1" in empty.text
+    assert "Chaises pliantes" in empty.text
+    assert "Vélo promis" not in empty.text  # reserved, whatever its stock
+    assert "Résultats : 3" in (await client.htmx_get(f"/o/{org_a.slug}/items")).text  # all but archived: all three
+    assert (await Item.get(id=chairs.id)).status == "available"  # nothing changed behind staff's back
+
+    page = await client.get(f"/o/{org_a.slug}/items/{chairs.id}")
+    assert "<dt>Statut</dt><dd>Épuisé" in page.text
+    assert "Redevient disponible dès qu’il y a du stock." in page.text
+
+
+async def test_selling_the_last_unit_says_out_of_stock_where_the_stock_was_updated(make_client, staff_a, org_a):
+    lamp = await create_item(staff_a, org_a.id, {"title": "Lampe", "initial_quantity": "1"})
+    client = await make_client(staff_a)
+    url = f"/o/{org_a.slug}/items/{lamp.id}/movements"
+    htmx = {"HX-Request": "true", "X-CSRF-Token": client.csrf_token}
+    stock = await client.post(url, data={"kind": "sale", "quantity": "1"}, headers=htmx)
+    assert stock.status_code == 200
+    assert '<span class="badge status-out_of_stock">Épuisé</span>' in stock.text
+    back = await client.post(url, data={"kind": "return", "quantity": "1"}, headers=htmx)
+    assert back.status_code == 200
+    assert "status-out_of_stock" not in back.text

@@ -82,6 +82,7 @@ async def test_the_network_search_ignores_accents_on_this_site_and_from_other_se
         organization=far,
         title="Vélo cargo",
         search_text=fold("Vélo cargo, peu servi"),  # as the mirror stores what it receives
+        quantity=1,
         remote_updated_at=now,
         received_at=now,
     )
@@ -91,3 +92,74 @@ async def test_the_network_search_ignores_accents_on_this_site_and_from_other_se
         assert found in page.text, query
     page = await client.get(f"/o/{org_a.slug}/network", params={"q": "velo"}, headers={"HX-Request": "true"})
     assert "Théière émaillée" not in page.text
+
+
+async def test_partners_projects_on_this_site_are_found_without_accents(make_client, make_org, staff_a, org_a):
+    """Staff type « menuiserie » or « ETABLIS »: a partner's project « Ménuiserie partagée »
+    (this site) is found as its twin on another server is, whatever the accents and case."""
+    near = await make_org("atelier-voisin", name="Atelier voisin")
+    far = await make_org("b-remote", name="Fablab Bellevue", is_local=False, remote_uri="https://b.example/ap/o/b")
+    for partner in (near, far):
+        await Partnership.create(organization=org_a, partner=partner, status=PartnershipStatus.ACCEPTED)
+    await Project.create(
+        lead_organization=near, title="Ménuiserie partagée", summary="Établis et outils", visibility="partners"
+    )
+    await Project.create(lead_organization=near, title="Four à pain", visibility="partners")
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    await MirrorProject.create(
+        uri="https://b.example/ap/projects/1",
+        organization=far,
+        title="Menuiserie mobile",
+        search_text=fold("Menuiserie mobile"),  # as the mirror stores what it receives
+        remote_updated_at=now,
+        received_at=now,
+    )
+    client = await make_client(staff_a)
+
+    def projects(page) -> str:
+        return page.text.split('id="net-projects-h"', 1)[1].split("</section>", 1)[0]
+
+    for query in ("menuiserie", "MÉNUISERIE", "ménuiserie partagée", "etablis OUTILS"):
+        found = projects(await client.get(f"/o/{org_a.slug}/network", params={"q": query}))
+        assert "Ménuiserie partagée" in found, query
+        assert "Four à pain" not in found, query
+    both = projects(await client.get(f"/o/{org_a.slug}/network", params={"q": "menuiserie"}))
+    assert "Menuiserie mobile" in both  # the other server's, in the same list
+    nothing = projects(await client.get(f"/o/{org_a.slug}/network", params={"q": "menuiserie four"}))
+    assert "Ménuiserie partagée" not in nothing  # every word must match
+
+
+async def test_the_network_search_lists_only_what_partners_can_hand_over(make_client, make_org, staff_a, org_a):
+    """Out of stock or reserved, a partner's item cannot be asked for: it is left out of
+    the search, from another server as from this site, rather than offered then refused."""
+    near = await make_org("atelier-voisin", name="Atelier voisin")
+    far = await make_org("b-remote", name="Fablab Bellevue", is_local=False, remote_uri="https://b.example/ap/o/b")
+    for partner in (near, far):
+        await Partnership.create(organization=org_a, partner=partner, status=PartnershipStatus.ACCEPTED)
+    shared = {"visibility": "partners", "sharing_modes": ["give"]}
+    await Item.create(organization=near, title="Chaise en stock", quantity=2, **shared)
+    await Item.create(organization=near, title="Chaise épuisée", quantity=0, **shared)
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    for n, (title, quantity, status) in enumerate(
+        [
+            ("Chaise lointaine", 3, "available"),
+            ("Chaise lointaine épuisée", 0, "available"),
+            ("Chaise promise", 3, "reserved"),
+        ]
+    ):
+        await MirrorItem.create(
+            uri=f"https://b.example/ap/items/{n}",
+            organization=far,
+            title=title,
+            search_text=fold(title),
+            quantity=quantity,
+            status=status,
+            sharing_modes=["give"],
+            remote_updated_at=now,
+            received_at=now,
+        )
+    client = await make_client(staff_a)
+
+    page = await client.get(f"/o/{org_a.slug}/network", params={"q": "chaise"}, headers={"HX-Request": "true"})
+    rows = page.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert [re.search(r"<td>([^<]+)<br>", row).group(1) for row in rows] == ["Chaise en stock", "Chaise lointaine"]

@@ -146,6 +146,19 @@ def test_the_report_draws_its_charts_under_the_csp(server):
         expect(page.get_by_role("heading", level=1)).to_have_text("Rapport d’activité")
         wait_until_true(page, "typeof Chart !== 'undefined' && Chart.getChart('monthly-chart') !== undefined")
         assert page.evaluate("Chart.getChart('monthly-chart').data.datasets.length") == 4
+        # each meaning named in the legend, and drawn with its pattern too (not colour alone)
+        monthly = "Chart.getChart('monthly-chart')"
+        legend = page.evaluate(f"{monthly}.legend.legendItems.map((i) => i.text)")
+        assert legend == ["Collecté", "Réemployé", "Recyclé", "Déchet ultime"]
+        patterned = page.evaluate(f"{monthly}.data.datasets.map((d) => d.backgroundColor instanceof CanvasPattern)")
+        assert patterned == [False, True, True, True]  # collected is solid
+        ring = "Chart.getChart('destinations-chart')"
+        assert page.evaluate(f"{ring}.legend.legendItems.map((i) => i.text)") == [
+            "Vendu (réemploi)",
+            "Donné aux partenaires (réemploi)",
+            "Recyclage",
+            "Déchet ultime",
+        ]
         expect(page.locator("#monthly-table tbody tr").first).to_be_visible()  # the chart's table
         assert refused == []
         violations = [

@@ -1,0 +1,99 @@
+"""The report's charts give each meaning one colour and one pattern, the same in every
+chart, its legend and the printed annual report, with enough contrast to be seen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from modules.ressourcerie import charts, pdf
+from modules.ressourcerie.report_views import SERIES, chart_data
+from modules.ressourcerie.reports import build_report
+from modules.ressourcerie.tests.test_report_exports import quarter  # noqa: F401 - a fixture, found by its name
+
+STATIC = Path(charts.__file__).resolve().parent / "static" / "ressourcerie"
+FABCOM_CSS = Path(charts.__file__).resolve().parents[2] / "fabcom" / "static" / "fabcom.css"
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2.1 contrast ratio of two "#rrggbb" colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_each_meaning_has_exactly_one_colour_and_one_pattern():
+    colours = [s.colour for s in charts.STYLES.values()]
+    patterns = [s.pattern for s in charts.STYLES.values()]
+    assert len(set(colours)) == len(colours) == 6
+    assert len(set(patterns)) == len(patterns)
+    assert set(patterns) <= set(charts.PATTERNS)
+    # every series and every destination is one of these meanings; recycled is recycling
+    assert charts.style("recycled") == charts.style("recycling")
+    for key in [*SERIES, "sale", "partner_gift", "recycling", "waste"]:
+        assert charts.style(key) in charts.STYLES.values()
+
+
+def test_every_colour_stands_out_from_the_card_the_charts_are_drawn_on():
+    card = re.search(r"--card:\s*(#[0-9a-fA-F]{3,6})", FABCOM_CSS.read_text()).group(1)
+    assert card.lower() in ("#fff", charts.BACKGROUND)
+    for meaning, style in charts.STYLES.items():
+        assert contrast(style.colour, charts.BACKGROUND) >= 3, meaning  # WCAG AA for graphics (1.4.11)
+
+
+@pytest.mark.usefixtures("quarter")
+async def test_the_charts_give_a_meaning_the_same_colour_in_the_bars_the_ring_and_their_legends(org_a, staff_a):
+    report = await build_report(staff_a, org_a.id, dt.date(2025, 1, 1), dt.date(2025, 3, 31))
+    data = chart_data(report, "fr")
+
+    series = {s["key"]: (s["colour"], s["pattern"]) for s in data["series"]}
+    assert series == {key: (charts.style(key).colour, charts.style(key).pattern) for key in SERIES}
+    ring = data["destinations"]
+    assert ring["labels"] == ["Vendu (réemploi)", "Donné aux partenaires (réemploi)", "Recyclage", "Déchet ultime"]
+    assert ring["colours"] == [charts.style(k).colour for k in ("sale", "partner_gift", "recycling", "waste")]
+    assert ring["patterns"] == [charts.style(k).pattern for k in ("sale", "partner_gift", "recycling", "waste")]
+    assert data["background"] == charts.BACKGROUND
+    # across both charts a colour means one thing: recycled kg are the recycling kg, waste is waste
+    meaning_of: dict[str, set[str]] = {}
+    for key, (colour, _pattern) in series.items():
+        meaning_of.setdefault(colour, set()).add(charts.SAME_AS.get(key, key))
+    for key, colour in zip(("sale", "partner_gift", "recycling", "waste"), ring["colours"], strict=True):
+        meaning_of.setdefault(colour, set()).add(key)
+    assert all(len(meanings) == 1 for meanings in meaning_of.values()), meaning_of
+
+
+def test_the_script_takes_every_colour_from_the_page():
+    script = (STATIC / "report-charts.js").read_text()
+    assert re.findall(r"#[0-9a-fA-F]{3,8}\b|rgba?\(", script) == []  # the palette lives in charts.py only
+
+
+@pytest.mark.usefixtures("quarter")
+async def test_the_printed_annual_report_draws_and_names_the_same_meanings(client, login, org_a, staff_a, monkeypatch):
+    """The PDF has no script: its bars and their legend take the same colours and patterns."""
+
+    async def html_itself(html: str) -> bytes:
+        return html.encode()
+
+    monkeypatch.setattr(pdf, "available", lambda: True)
+    monkeypatch.setattr(pdf, "html_to_pdf", html_itself)
+    await login(client, staff_a)
+    printed = (await client.get(f"/m/ressourcerie/o/{org_a.slug}/report/annual.pdf?year=2025")).text
+
+    legend = printed.split('<ul class="legend">', 1)[1].split("</ul>", 1)[0]
+    for key, label in [
+        ("in", "Collecté"),
+        ("reused", "Réemployé"),
+        ("recycled", "Recyclé"),
+        ("waste", "Déchet ultime"),
+    ]:
+        assert f'<li><span class="swatch" style="{charts.css(key)}"></span> {label}</li>' in legend
+        assert f'style="{charts.css(key)}; width:' in printed  # its bars
+    assert "Vert" not in printed  # no meaning told by a colour's name
