@@ -24,7 +24,7 @@ from fabcom.federation.models import Audience
 from fabcom.federation.publish import publish
 from fabcom.gql.search import matching_items
 from fabcom.i18n import N_, gettext
-from fabcom.inventory.models import Category, Item
+from fabcom.inventory.models import Category, Item, ItemStatus
 from fabcom.inventory.services import create_item, get_item_for, record_movement
 from fabcom.jobs.execution import JobContext
 from fabcom.jobs.registry import cron, job
@@ -109,6 +109,7 @@ __all__ = [
     "Input",
     "InputError",
     "Item",
+    "ItemStatus",
     "JobContext",
     "Kind",
     "MirrorMember",

@@ -24,6 +24,7 @@ from fabcom.api import (
     Input,
     InputError,
     Item,
+    ItemStatus,
     NotFound,
     Organization,
     PermissionDenied,
@@ -370,6 +371,20 @@ class SaleInput(Input):
         return self
 
 
+def unsellable(item: Item, field: str) -> FieldError | None:
+    """Why ``item`` cannot be sold at the till, or None. An archived item has left the
+    inventory: selling it would take stock it no longer counts. A reserved or unavailable
+    one may be sold (to whom it was set aside for); the till shows its status."""
+    if item.status == ItemStatus.ARCHIVED:
+        return FieldError(
+            ErrorCode.INVALID,
+            N_("{title} is archived: it is no longer in the inventory."),
+            field,
+            {"title": item.title},
+        )
+    return None
+
+
 async def record_sale(actor: Principal, organization_id: int, data: dict[str, Any] | SaleInput) -> Sale:
     """Ring up a sale. An inventory item leaves the stock (a sale movement: an item
     already sold is refused); weighed lots are recorded as one outflow to the shop."""
@@ -387,6 +402,11 @@ async def record_sale(actor: Principal, organization_id: int, data: dict[str, An
         FieldError(ErrorCode.INVALID, N_("Unknown item."), f"lines.{n}.item_id")
         for n, line in enumerate(payload.lines)
         if line.item_id and line.item_id not in items
+    ]
+    missing += [
+        problem
+        for n, line in enumerate(payload.lines)
+        if line.item_id in items and (problem := unsellable(items[line.item_id], f"lines.{n}.item_id"))
     ]
     if missing:
         raise ValidationFailed(missing)

@@ -21,6 +21,7 @@ from fabcom.api import (
     Category,
     ErrorCode,
     Item,
+    ItemStatus,
     NotFound,
     PermissionDenied,
     ServiceError,
@@ -35,7 +36,14 @@ from modules.ressourcerie import pdf
 from modules.ressourcerie.labels import PAYMENT_MODES
 from modules.ressourcerie.lookup import resolve_category
 from modules.ressourcerie.models import CashClosing, PaymentMode, Sale
-from modules.ressourcerie.services import SaleLineInput, close_till, local_day_bounds, record_sale, settings
+from modules.ressourcerie.services import (
+    SaleLineInput,
+    close_till,
+    local_day_bounds,
+    record_sale,
+    settings,
+    unsellable,
+)
 
 MAX_LINES = 200
 
@@ -124,6 +132,8 @@ async def _add_item(org_id: int, item_id: str, values: dict[str, str], cart: lis
     )
     if item is None:
         raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown item."), "search")
+    if problem := unsellable(item, "search"):
+        raise ValidationFailed([problem])
     in_cart = sum(1 for line in cart if line.item is not None and line.item.id == item.id)
     if item.quantity < in_cart + 1:  # one unit per line: a bulk item may be added again while in stock
         raise ValidationFailed.single(
@@ -210,7 +220,9 @@ async def item_search(request: Request) -> Response:
     query = request.query_params.get("search", "").strip()[:100]
     items: list[Item] = []
     if query:
-        qs = Item.filter(organization_id=org.id, deleted_at__isnull=True, quantity__gt=0)
+        qs = Item.filter(organization_id=org.id, deleted_at__isnull=True, quantity__gt=0).exclude(
+            status=ItemStatus.ARCHIVED
+        )
         qs = qs.filter(id=int(query)) if query.isdigit() else matching_items(qs, query)
         items = await qs.order_by("title", "id").limit(8)
     return render(request, "ressourcerie/_till_items.html", {"items": items, "query": query})

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fabcom.api import Role, clock
+import pytest
+
+from fabcom.api import Role, ValidationFailed, clock
 from fabcom.inventory.models import Item
-from fabcom.inventory.services import create_item
+from fabcom.inventory.services import create_item, update_item
 from modules.ressourcerie import pdf
 from modules.ressourcerie.models import CashClosing, Outflow, Sale, SaleLine
 from modules.ressourcerie.services import record_sale
@@ -116,6 +118,44 @@ async def test_an_item_already_sold_is_refused_and_nothing_is_written(client, lo
     again = await client.post(url, data={"add_item": str(chair.id), "price": "15"}, headers=headers)
     assert again.status_code == 400
     assert "Chaise paillée est déjà vendu ou en rupture de stock." in again.text
+
+
+async def test_a_reserved_item_is_sold_with_its_status_shown_and_an_archived_one_is_refused(
+    client, login, org_a, staff_a
+):
+    """The armchair set aside for a customer is sold to them: the till shows « Réservé »
+    next to it. An archived lamp has left the inventory: the till does not list it, and
+    adding it by its number or selling it through the service is refused, nothing written."""
+    armchair = await create_item(
+        staff_a, org_a.id, {"title": "Fauteuil club", "initial_quantity": "1", "unit_value": "40"}
+    )
+    await update_item(staff_a, armchair.id, {"status": "reserved"})
+    lamp = await create_item(staff_a, org_a.id, {"title": "Lampe club", "initial_quantity": "1", "unit_value": "8"})
+    await update_item(staff_a, lamp.id, {"status": "archived"})
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+
+    found = await client.get(f"{url}/items", params={"search": "club"}, headers={"HX-Request": "true"})
+    assert f'value="{armchair.id}"' in found.text
+    assert "Réservé" in found.text
+    assert f'value="{lamp.id}"' not in found.text
+
+    refused = await client.post(url, data={"add_item": str(lamp.id)}, headers=headers)
+    assert refused.status_code == 400
+    assert "Lampe club est archivé : il n’est plus dans l’inventaire." in refused.text
+    assert tokens(refused.text) == []
+    with pytest.raises(ValidationFailed) as caught:
+        await record_sale(staff_a, org_a.id, {"payment_mode": "cash", "lines": [{"item_id": lamp.id, "amount": "8"}]})
+    assert caught.value.errors[0].field == "lines.0.item_id"
+    assert (await Sale.all().count(), (await Item.get(id=lamp.id)).quantity) == (0, 1)
+
+    cart = await client.post(url, data={"add_item": str(armchair.id)}, headers=headers)
+    sold = await client.post(
+        url, data={"line": tokens(cart.text), "payment_mode": "card", "action": "validate"}, headers=headers
+    )
+    assert sold.status_code in (204, 303)
+    assert (await Item.get(id=armchair.id)).quantity == 0
 
 
 async def test_bad_lines_are_refused_with_a_message(client, login, org_a, staff_a):
