@@ -508,7 +508,7 @@ async def test_an_available_item_with_nothing_in_stock_says_out_of_stock_and_is_
     assert (await Item.get(id=chairs.id)).status == "available"  # nothing changed behind staff's back
 
     page = await client.get(f"/o/{org_a.slug}/items/{chairs.id}")
-    assert "<dt>Statut</dt><dd>Épuisé" in page.text
+    assert '<dt>Statut</dt><dd id="item-status">Épuisé' in page.text
     assert "Redevient disponible dès qu’il y a du stock." in page.text
 
 
@@ -520,6 +520,9 @@ async def test_selling_the_last_unit_says_out_of_stock_where_the_stock_was_updat
     stock = await client.post(url, data={"kind": "sale", "quantity": "1"}, headers=htmx)
     assert stock.status_code == 200
     assert '<span class="badge status-out_of_stock">Épuisé</span>' in stock.text
+    # the Status line of the page's details follows, swapped out of band by htmx
+    assert '<dd id="item-status" hx-swap-oob="true">Épuisé' in stock.text
     back = await client.post(url, data={"kind": "return", "quantity": "1"}, headers=htmx)
     assert back.status_code == 200
     assert "status-out_of_stock" not in back.text
+    assert '<dd id="item-status" hx-swap-oob="true">Disponible</dd>' in back.text
