@@ -119,6 +119,15 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
         page.get_by_role("button", name="Enregistrer", exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Fauteuil crapaud velours vert")
 
+        # sell it from its page: the stock and the status line change without a reload
+        stock = page.locator("#stock")
+        stock.get_by_label("Mouvement").select_option(label="Vente")
+        stock.get_by_label("Quantité").fill("1")
+        stock.get_by_role("button", name="Enregistrer", exact=True).click()
+        expect(stock).to_contain_text("Mouvement enregistré.")
+        expect(page.locator("#item-status")).to_contain_text("Épuisé")
+        assert page.url == item_url
+
         # print its label sheet
         page.get_by_role("link", name="Imprimer l'étiquette").click()
         expect(page.locator(".labels svg")).to_have_count(1)
