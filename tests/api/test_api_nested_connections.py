@@ -49,6 +49,7 @@ async def test_nested_connections_cost_no_query_per_project(api, org_a, staff_a,
     for n in range(4):
         await public_project(staff_a, org_a, f"Projet {n}", [partner], ["soudure", "couture"])
     statements = sql_statements
+    statements.clear()  # what the projects' creation sent
 
     one = await api(PROJECTS, {"n": 1})
     queries_for_one = len(statements)
