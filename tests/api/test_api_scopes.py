@@ -35,7 +35,7 @@ SCOPED_QUERIES: dict[str, tuple[str, str, int]] = {
     "networkProjects": ("{ networkProjects(first: 10) { totalCount } }", "network:read", 0),
 }
 
-FRENCH = "Ce jeton n'a pas la portée « {scope} » nécessaire à {field}."
+FRENCH = "Ce jeton n’a pas la portée « {scope} » nécessaire à {field}."
 ENGLISH = "This token lacks the {scope} scope that {field} needs."
 
 
