@@ -43,7 +43,7 @@ from fabcom.notifications.messages import KINDS, Kind
 from fabcom.notifications.services import notify
 from fabcom.orgs.models import Organization
 from fabcom.orgs.services import find_organization
-from fabcom.permissions import ANONYMOUS, Action, Principal, system_principal
+from fabcom.permissions import ANONYMOUS, Action, Principal, Scope, system_principal
 from fabcom.validation import YEARS, Input, InputError, parse
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ __all__ = [
     "PublicError",
     "RequiresScope",
     "Role",
+    "Scope",
     "Sender",
     "ServiceError",
     "TimestampedModel",

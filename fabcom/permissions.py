@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tortoise.expressions import Q
 
+from fabcom.i18n import N_
 from fabcom.members.models import Role
 
 if TYPE_CHECKING:
@@ -65,7 +66,65 @@ ACTION_SCOPES: dict[Action, str] = {
     Action.NETWORK_WRITE: "network:write",
     Action.ORG_MANAGE: "org:admin",
 }
-SCOPES = tuple(sorted(set(ACTION_SCOPES.values())))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A scope an API token may hold: ``code`` (``inventory:read``; a module's start with its
+    slug, ``bookings:read``), and its ``name`` and ``help``, English message ids shown
+    translated where a person picks the scopes of a token."""
+
+    code: str
+    name: str
+    help: str
+
+
+# The core's scopes, in the order the tokens page lists them; the enabled modules' follow
+# (``known_scopes``). Their codes are those of ``ACTION_SCOPES`` (a test checks it).
+CORE_SCOPES: tuple[Scope, ...] = (
+    Scope(
+        "inventory:read",
+        N_("Read the inventory"),
+        N_("See your organizations' items, their stock and movements, and the items partners share with you."),
+    ),
+    Scope(
+        "inventory:write",
+        N_("Change the inventory"),
+        N_("Create and edit items, record donations, sales and other movements, remove items."),
+    ),
+    Scope(
+        "members:read",
+        N_("Read the members"),
+        N_("See members, their roles and fees: personal data, give it only to a tool you trust."),
+    ),
+    Scope("members:write", N_("Manage the members"), N_("Add members, change their roles and record their fees.")),
+    Scope("network:read", N_("Read the partnerships"), N_("See partnerships and exchange requests.")),
+    Scope(
+        "network:write",
+        N_("Act with partners"),
+        N_("Ask for partnerships and items, and answer exchange requests."),
+    ),
+    Scope(
+        "org:admin",
+        N_("Administer the organization"),
+        N_("Change the organization's settings (profile, modules, webhooks). Rarely needed."),
+    ),
+    Scope("projects:read", N_("Read the projects"), N_("See projects, their tasks, needs and documentation.")),
+    Scope("projects:write", N_("Change the projects"), N_("Create and edit projects and their tasks.")),
+)
+SCOPES = tuple(scope.code for scope in CORE_SCOPES)
+
+
+def known_scopes() -> tuple[Scope, ...]:
+    """The scopes a token may hold on this instance: the core's, then those the enabled
+    modules declare in their manifest (``Module(scopes=...)``), in dependency order."""
+    from fabcom.module_system.registry import active_registry
+
+    registry = active_registry()
+    modules = list(registry) if registry is not None else []
+    return CORE_SCOPES + tuple(scope for module in modules for scope in module.scopes)
+
+
 # Seeing partners-only objects is a read of the matching domain.
 READ_SCOPE_FOR = {"inventory": "inventory:read", "projects": "projects:read"}
 
@@ -91,12 +150,15 @@ class Principal:
     def has_scope(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes
 
-    def can(self, action: Action, organization_id: int) -> bool:
-        """May this principal do ``action`` in ``organization_id``?"""
+    def can(self, action: Action, organization_id: int, *, scope: str | None = None) -> bool:
+        """May this principal do ``action`` in ``organization_id``? Through a token, it
+        needs the action's scope, or ``scope`` when given: a module's own scope for what
+        that role may do to the module's data (the staff manage bookings with
+        ``bookings:write``, a right on the inventory's bookings, not on the inventory)."""
         if self.is_system:
             return True
         role = self.roles.get(organization_id)
-        return role is not None and role in ROLE_ACTIONS[action] and self.has_scope(ACTION_SCOPES[action])
+        return role is not None and role in ROLE_ACTIONS[action] and self.has_scope(scope or ACTION_SCOPES[action])
 
     def orgs_where(self, action: Action) -> list[int]:
         return [org_id for org_id in self.roles if self.can(action, org_id)]

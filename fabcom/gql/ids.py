@@ -13,8 +13,10 @@ import orjson
 from strawberry import relay
 
 from fabcom.gql.context import PublicError
+from fabcom.i18n import N_
 
 MAX_PK = 2**31 - 1
+INVALID_ID = N_("Invalid ID: {value}.")
 
 
 def global_id(type_name: str, pk: int) -> str:
@@ -27,9 +29,9 @@ def decode_global_id(value: str) -> tuple[str, int]:
         type_name, raw = relay.from_base64(str(value))
         pk = int(raw)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise PublicError(f"Invalid ID: {str(value)[:100]!r}.") from None
+        raise PublicError(INVALID_ID, value=repr(str(value)[:100])) from None
     if not type_name or not 0 < pk <= MAX_PK:
-        raise PublicError(f"Invalid ID: {str(value)[:100]!r}.")
+        raise PublicError(INVALID_ID, value=repr(str(value)[:100]))
     return type_name, pk
 
 
@@ -42,7 +44,7 @@ def encode_cursor(key: tuple[Any, int]) -> str:
 
 def decode_cursor(cursor: str, kind: str) -> tuple[Any, int]:
     """The sort key a cursor points after; ``kind`` is "int", "str" or "datetime"."""
-    error = PublicError(f"Invalid cursor: {cursor[:100]!r}.")
+    error = PublicError(N_("Invalid cursor: {value}."), value=repr(cursor[:100]))
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))

@@ -31,6 +31,7 @@ from graphql import (
 )
 
 from fabcom.gql.context import PublicError
+from fabcom.i18n import N_
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -69,12 +70,14 @@ def select_operation(document: DocumentNode, operation_name: str | None) -> Oper
         for operation in operations:
             if operation.name and operation.name.value == operation_name:
                 return operation
-        raise PublicError(f"Unknown operation named {operation_name[:100]!r}.", "GRAPHQL_VALIDATION_FAILED")
+        raise PublicError(
+            N_("Unknown operation named {name}."), "GRAPHQL_VALIDATION_FAILED", name=repr(operation_name[:100])
+        )
     if len(operations) == 1:
         return operations[0]
     if not operations:
-        raise PublicError("The document holds no operation.", "GRAPHQL_VALIDATION_FAILED")
-    raise PublicError("Several operations: give operationName.", "GRAPHQL_VALIDATION_FAILED")
+        raise PublicError(N_("The document holds no operation."), "GRAPHQL_VALIDATION_FAILED")
+    raise PublicError(N_("Several operations: give operationName."), "GRAPHQL_VALIDATION_FAILED")
 
 
 def _value(node: ValueNode, variables: dict[str, Any]) -> Any:
@@ -101,7 +104,7 @@ def _check_lists_literal(node: ValueNode, errors: list[PublicError]) -> None:
 
 def _check_lists_json(value: Any, errors: list[PublicError], depth: int = 0) -> None:
     if depth > 20:
-        errors.append(PublicError("Variables are nested too deeply.", "INPUT_TOO_DEEP"))
+        errors.append(PublicError(N_("Variables are nested too deeply."), "INPUT_TOO_DEEP"))
         return
     if isinstance(value, list):
         if len(value) > MAX_INPUT_LIST:
@@ -114,7 +117,7 @@ def _check_lists_json(value: Any, errors: list[PublicError], depth: int = 0) -> 
 
 
 def _list_error() -> PublicError:
-    return PublicError(f"Input lists hold at most {MAX_INPUT_LIST} values.", "INPUT_LIST_TOO_LONG")
+    return PublicError(N_("Input lists hold at most {limit} values."), "INPUT_LIST_TOO_LONG", limit=MAX_INPUT_LIST)
 
 
 class _Walker:
@@ -167,7 +170,9 @@ class _Walker:
             a.aliases += 1
             if a.aliases > MAX_ALIASES:
                 if a.aliases == MAX_ALIASES + 1:  # said once, however many aliases follow
-                    a.errors.append(PublicError(f"Queries may use at most {MAX_ALIASES} aliases.", "MAX_ALIASES"))
+                    a.errors.append(
+                        PublicError(N_("Queries may use at most {limit} aliases."), "MAX_ALIASES", limit=MAX_ALIASES)
+                    )
                 return
         for argument in node.arguments or ():
             _check_lists_literal(argument.value, a.errors)
@@ -179,16 +184,16 @@ class _Walker:
             path = introspection_path or frozenset()
             if name in INTROSPECTION_LISTS:
                 if name in path:
-                    a.errors.append(PublicError("Introspection queries may not recurse.", "MAX_DEPTH"))
+                    a.errors.append(PublicError(N_("Introspection queries may not recurse."), "MAX_DEPTH"))
                     return
                 path = path | {name}
             if depth > MAX_INTROSPECTION_DEPTH:
-                a.errors.append(PublicError("Introspection query is too deep.", "MAX_DEPTH"))
+                a.errors.append(PublicError(N_("Introspection query is too deep."), "MAX_DEPTH"))
                 return
             self.walk(node.selection_set, None, depth, multiplier, stack, path)
             return
         if depth > MAX_DEPTH:
-            a.errors.append(PublicError(f"Queries may nest at most {MAX_DEPTH} levels.", "MAX_DEPTH"))
+            a.errors.append(PublicError(N_("Queries may nest at most {limit} levels."), "MAX_DEPTH", limit=MAX_DEPTH))
             return
         a.depth = max(a.depth, depth)
         field_def = None
@@ -203,19 +208,25 @@ class _Walker:
             if first is None and last is None:
                 a.errors.append(
                     PublicError(
-                        f"You must provide `first` or `last` to paginate the `{name}` connection.",
+                        N_("You must provide `first` or `last` to paginate the `{field}` connection."),
                         "PAGINATION_REQUIRED",
+                        field=name,
                     )
                 )
                 return
             if first is not None and last is not None:
-                a.errors.append(PublicError("Passing both `first` and `last` is not supported.", "PAGINATION_INVALID"))
+                a.errors.append(
+                    PublicError(N_("Passing both `first` and `last` is not supported."), "PAGINATION_INVALID")
+                )
                 return
             size = first if first is not None else last
             if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_PAGE:
                 a.errors.append(
                     PublicError(
-                        f"`first` and `last` on `{name}` must be between 1 and {MAX_PAGE}.", "PAGINATION_INVALID"
+                        N_("`first` and `last` on `{field}` must be between 1 and {limit}."),
+                        "PAGINATION_INVALID",
+                        field=name,
+                        limit=MAX_PAGE,
                     )
                 )
                 return
@@ -225,8 +236,9 @@ class _Walker:
             if a.nodes > MAX_NODES:
                 a.errors.append(
                     PublicError(
-                        f"This query could return more than {MAX_NODES:,} nodes: ask for smaller pages.",
+                        N_("This query could return more than {limit} nodes: ask for smaller pages."),
                         "MAX_NODE_LIMIT",
+                        limit=MAX_NODES,
                     )
                 )
                 return
@@ -249,7 +261,7 @@ def analyse(
     elif operation.operation == OperationType.QUERY:
         root = schema.query_type
     else:
-        raise PublicError("Subscriptions are not supported.", "GRAPHQL_VALIDATION_FAILED")
+        raise PublicError(N_("Subscriptions are not supported."), "GRAPHQL_VALIDATION_FAILED")
     for definition in operation.variable_definitions or ():
         if definition.default_value is not None:
             variables.setdefault(definition.variable.name.value, _value(definition.default_value, {}))

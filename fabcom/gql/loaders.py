@@ -9,7 +9,7 @@ or absent from lists.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
@@ -182,6 +182,10 @@ def exchange_requests_queryset(principal: Principal) -> QuerySet[ExchangeRequest
     return ExchangeRequest.filter(Q(owner_organization_id__in=orgs) | Q(requester_organization_id__in=orgs))
 
 
+# A loader of a type the core does not know: (type name, pks) -> {pk: visible object}.
+OtherNodes = Callable[[str, list[int]], Awaitable[dict[int, Any]]]
+
+
 # type name -> (visible queryset, prepare) used by node(id:) and nodes(ids:)
 def node_querysets(principal: Principal) -> dict[str, tuple[QuerySet[Any], Any]]:
     return {
@@ -203,8 +207,11 @@ def node_querysets(principal: Principal) -> dict[str, tuple[QuerySet[Any], Any]]
     }
 
 
-async def load_nodes(principal: Principal, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Any]:
-    """Visible objects for (type name, pk) pairs, one query per type."""
+async def load_nodes(
+    principal: Principal, keys: Iterable[tuple[str, int]], other: OtherNodes | None = None
+) -> dict[tuple[str, int], Any]:
+    """Visible objects for (type name, pk) pairs, one query per type. ``other`` loads
+    the types that are not the core's (a module's ``Node`` types): ``{pk: object}``."""
     wanted: dict[str, set[int]] = {}
     for type_name, pk in keys:
         wanted.setdefault(type_name, set()).add(pk)
@@ -212,6 +219,9 @@ async def load_nodes(principal: Principal, keys: Iterable[tuple[str, int]]) -> d
     querysets = node_querysets(principal)
     for type_name, pks in wanted.items():
         if type_name not in querysets:
+            if other is not None:
+                for pk, row in (await other(type_name, sorted(pks))).items():
+                    found[(type_name, pk)] = row
             continue
         queryset, prepare = querysets[type_name]
         queryset = queryset.filter(id__in=sorted(pks))

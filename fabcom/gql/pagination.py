@@ -18,6 +18,7 @@ from tortoise.queryset import QuerySet
 
 from fabcom.gql.context import PublicError
 from fabcom.gql.ids import decode_cursor, encode_cursor
+from fabcom.i18n import N_
 from fabcom.redis_clients import redis_client
 
 MAX_PAGE = 100
@@ -119,12 +120,12 @@ class Page:
 def check_window(first: int | None, last: int | None) -> None:
     """The same rule the request pre-check applies, for direct callers."""
     if first is None and last is None:
-        raise PublicError("You must provide `first` or `last` to paginate this connection.", "PAGINATION_REQUIRED")
+        raise PublicError(N_("You must provide `first` or `last` to paginate this connection."), "PAGINATION_REQUIRED")
     if first is not None and last is not None:
-        raise PublicError("Passing both `first` and `last` is not supported.", "PAGINATION_INVALID")
+        raise PublicError(N_("Passing both `first` and `last` is not supported."), "PAGINATION_INVALID")
     size = first if first is not None else last
     if size is None or not 1 <= size <= MAX_PAGE:
-        raise PublicError(f"`first` and `last` must be between 1 and {MAX_PAGE}.", "PAGINATION_INVALID")
+        raise PublicError(N_("`first` and `last` must be between 1 and {limit}."), "PAGINATION_INVALID", limit=MAX_PAGE)
 
 
 def _after(order: Order, key: tuple[Any, int], forward: bool) -> Q:

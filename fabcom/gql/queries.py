@@ -3,6 +3,7 @@
 # No ``from __future__ import annotations``: Strawberry would parse each string
 # annotation at start-up (see fabcom/gql/types.py).
 
+import inspect
 from typing import Any
 
 import strawberry
@@ -12,7 +13,7 @@ from fabcom.gql import loaders
 from fabcom.gql.context import Context, PublicError
 from fabcom.gql.ids import decode_global_id, possible_slug
 from fabcom.gql.pagination import Order
-from fabcom.gql.scopes import RequiresScope
+from fabcom.gql.scopes import RequiresScope, node_refusal
 from fabcom.gql.search import matching_items, sharing_condition
 from fabcom.gql.types import (
     Category,
@@ -105,6 +106,27 @@ def _pk(value: strawberry.ID, type_name: str) -> int | None:
     return pk if found_type == type_name else None
 
 
+async def _load_nodes(info: Info, keys: list[tuple[str, int]]) -> dict[tuple[str, int], Any]:
+    """The visible objects of ``keys``: the core's types from ``loaders``, any other ``Node``
+    type of the schema (a module's) through its ``resolve_nodes`` (Strawberry's Relay API)."""
+
+    async def other(type_name: str, pks: list[int]) -> dict[int, Any]:
+        definition = info.schema.get_type_by_name(type_name)
+        origin = getattr(definition, "origin", None)
+        if not (
+            isinstance(origin, type)
+            and issubclass(origin, strawberry.relay.Node)
+            and origin.resolve_nodes.__func__ is not strawberry.relay.Node.resolve_nodes.__func__  # type: ignore[attr-defined]
+        ):
+            return {}  # not a Node type, or one that cannot be read again by id
+        objects = origin.resolve_nodes(info=info, node_ids=[str(pk) for pk in pks], required=False)
+        if inspect.isawaitable(objects):
+            objects = await objects
+        return {pk: obj for pk, obj in zip(pks, objects, strict=True) if obj is not None}
+
+    return await loaders.load_nodes(_ctx(info).principal, keys, other)
+
+
 def _key_or_none(value: strawberry.ID) -> tuple[str, int] | None:
     try:
         return decode_global_id(value)
@@ -134,16 +156,31 @@ class Query:
             scopes=sorted(principal.scopes) if principal.scopes is not None else None,
         )
 
-    @strawberry.field(description="Any object by its global ID; null when it does not exist or you may not see it.")
+    @strawberry.field(
+        description=(
+            "Any object by its global ID; null when it does not exist or you may not see it. An API token without "
+            "the scope the object's list needs (a Member: members:read) is refused with INSUFFICIENT_SCOPE."
+        )
+    )
     async def node(self, info: Info, id: strawberry.ID) -> strawberry.relay.Node | None:
         type_name, pk = decode_global_id(id)
-        return await loaders.load_node(_ctx(info).principal, type_name, pk)
+        refusal = node_refusal(info, type_name)
+        if refusal is not None:
+            raise refusal
+        return (await _load_nodes(info, [(type_name, pk)])).get((type_name, pk))
 
-    @strawberry.field(description="Objects by global IDs, in the same order; null for each one you may not see.")
+    @strawberry.field(
+        description=(
+            "Objects by global IDs, in the same order; null for each one you may not see, and, with an error at its "
+            "place, for each one an API token lacks the scope of (as node)."
+        )
+    )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[strawberry.relay.Node | None]:
         keys = [_key_or_none(value) for value in ids]  # a malformed one is null, not the whole list's loss
-        found = await loaders.load_nodes(_ctx(info).principal, [key for key in keys if key is not None])
-        return [None if key is None else found.get(key) for key in keys]
+        refusals = {key[0]: node_refusal(info, key[0]) for key in keys if key is not None}
+        found = await _load_nodes(info, [key for key in keys if key is not None and refusals[key[0]] is None])
+        # A refusal in the list is answered as an error at its index, null there (graphql-core's rule).
+        return [None if key is None else refusals[key[0]] or found.get(key) for key in keys]  # type: ignore[misc]
 
     @strawberry.field(description="Organizations of the network (local and partner mirrors).")
     async def organizations(

@@ -21,8 +21,10 @@ from fabcom.gql.execution import ExecutionContext
 from fabcom.gql.mutations import Mutation
 from fabcom.gql.queries import Query as CoreQuery
 from fabcom.gql.scalars import SCALAR_OVERRIDES
+from fabcom.gql.scopes import unknown_scopes
 from fabcom.module_system.contributions import check_type_prefix, graphql_contributions
 from fabcom.module_system.registry import FIRST_PARTY_PACKAGE, ModuleError, Registry, discover, resolve
+from fabcom.permissions import SCOPES
 
 logger = logging.getLogger("fabcom.gql")
 
@@ -143,6 +145,20 @@ def _check_new_type_names(built: strawberry.Schema, registry: Registry, core: di
             raise ModuleError(f"GraphQL type {name!r} does not start with the prefix of any enabled module")
 
 
+def _check_scopes(built: strawberry.Schema, registry: Registry) -> None:
+    """Every scope a field declares (``RequiresScope``) is one a token can hold with these
+    modules enabled: the core's or one an enabled module declares in its manifest."""
+    known = [*SCOPES, *(scope.code for manifest in registry for scope in manifest.scopes)]
+    for definition, name, scope in unknown_scopes(built._schema, known):
+        python_module = getattr(getattr(definition, "origin", None), "__module__", "") or ""
+        owner = next((m for m in registry if python_module.startswith(m.package + ".")), None)
+        where = f"module {owner.slug!r}" if owner is not None else "the core"
+        raise ModuleError(
+            f"{where}: GraphQL field {name!r} requires the scope {scope!r}, which no enabled module declares "
+            f"(a module declares its own in its manifest: Module(scopes=...))"
+        )
+
+
 def build_schema(registry: Registry | None = None) -> strawberry.Schema:
     """The core's schema plus what the enabled modules contribute (``schema.py``); the
     core's own schema when no module adds anything."""
@@ -157,6 +173,7 @@ def build_schema(registry: Registry | None = None) -> strawberry.Schema:
     with _extended(found.extends):
         built = _make(query, mutation, found.types)
     _check_new_type_names(built, registry, core)
+    _check_scopes(built, registry)
     return built
 
 

@@ -23,10 +23,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
-from fabcom.gql.context import Context, PublicError
+from fabcom.gql.context import Context, PublicError, public_text
 from fabcom.gql.limits import MAX_TOKENS, analyse
 from fabcom.gql.pagination import count_store
 from fabcom.gql.ratelimit import budget_key, charge
+from fabcom.i18n import N_, ngettext
 from fabcom.module_system.registry import build_registry
 from fabcom.permissions import Principal
 from fabcom.settings import Settings
@@ -51,8 +52,13 @@ def _error(message: str, code: str) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code}}
 
 
-def _fail(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"errors": [_error(message, code)]}, status_code=status, headers=headers)
+def _fail(
+    request: Request, status: int, message: str, code: str, headers: dict[str, str] | None = None, **params: Any
+) -> JSONResponse:
+    """A refusal before the operation runs; ``message`` (an English message id) is answered
+    in the caller's language: their account's, else ``Accept-Language``'s."""
+    text = public_text(request.state.locale, message, **params)
+    return JSONResponse({"errors": [_error(text, code)]}, status_code=status, headers=headers)
 
 
 @lru_cache(maxsize=512)
@@ -61,18 +67,23 @@ def parse_document(query: str) -> DocumentNode:
     return parse(query, max_tokens=MAX_TOKENS, no_location=False)
 
 
-def _format_error(error: GraphQLError, principal: Principal) -> dict[str, Any]:
+def _format_error(error: GraphQLError, principal: Principal, locale: str) -> dict[str, Any]:
     original = error.original_error
     if original is not None and not isinstance(original, GraphQLError):
         # A bug, a database failure…: log it, tell nothing of its insides.
         logger.error("GraphQL resolver failed", exc_info=original)
-        formatted: dict[str, Any] = {"message": "Unexpected error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+        formatted: dict[str, Any] = {
+            "message": public_text(locale, N_("Unexpected error.")),
+            "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+        }
         if error.path:
             formatted["path"] = error.path
         return formatted
     formatted = cast("dict[str, Any]", error.formatted)
-    if isinstance(original, PublicError):
-        formatted["extensions"] = dict(original.extensions or {})
+    public = error if isinstance(error, PublicError) else original
+    if isinstance(public, PublicError):  # raised by fabcom (limits, ids, scopes) or a module
+        formatted["message"] = public.text(locale)
+        formatted["extensions"] = dict(public.extensions or {})
     if not principal.is_authenticated:
         formatted["message"] = _SUGGESTION.sub("", formatted["message"])
     formatted.setdefault("extensions", {}).setdefault(
@@ -89,16 +100,17 @@ def _request_data(request: Request, body: bytes | None) -> dict[str, Any] | JSON
             try:
                 data["variables"] = orjson.loads(params["variables"])
             except orjson.JSONDecodeError:
-                return _fail(400, "`variables` is not valid JSON.", "BAD_REQUEST")
+                return _fail(request, 400, N_("`variables` is not valid JSON."), "BAD_REQUEST")
         return data
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return _fail(400, "The body is not valid JSON.", "BAD_REQUEST")
+        return _fail(request, 400, N_("The body is not valid JSON."), "BAD_REQUEST")
     if isinstance(data, list):
-        return _fail(400, "Batched queries are not supported: send one operation per request.", "BATCHING_DISABLED")
+        message = N_("Batched queries are not supported: send one operation per request.")
+        return _fail(request, 400, message, "BATCHING_DISABLED")
     if not isinstance(data, dict):
-        return _fail(400, "The body must be a JSON object with a `query`.", "BAD_REQUEST")
+        return _fail(request, 400, N_("The body must be a JSON object with a `query`."), "BAD_REQUEST")
     return data
 
 
@@ -125,9 +137,8 @@ class GraphQLEndpoint:
     async def handle(self, request: Request) -> Response:
         state = request.state
         if state.auth_error:
-            return _fail(
-                401, "The token is invalid, expired or revoked.", "UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"}
-            )
+            message = N_("The token is invalid, expired or revoked.")
+            return _fail(request, 401, message, "UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"})
         if request.method == "GET":
             if "query" not in request.query_params and "text/html" in request.headers.get("accept", ""):
                 return graphiql_page(request)
@@ -135,55 +146,64 @@ class GraphQLEndpoint:
         else:
             if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
                 # Also what protects session cookies from cross-site form posts.
-                return _fail(415, "Send the operation as application/json.", "BAD_REQUEST")
+                return _fail(request, 415, N_("Send the operation as application/json."), "BAD_REQUEST")
             body = await request.body()
             if len(body) > MAX_BODY_BYTES:
-                return _fail(413, f"The request is larger than {MAX_BODY_BYTES:,} bytes.", "BAD_REQUEST")
+                message = N_("The request is larger than {limit} bytes.")
+                return _fail(request, 413, message, "BAD_REQUEST", limit=MAX_BODY_BYTES)
         data = _request_data(request, body)
         if isinstance(data, Response):
             return data
         query, variables, operation_name = data.get("query"), data.get("variables"), data.get("operationName")
         if not isinstance(query, str) or not query.strip():
-            return _fail(400, "A `query` string is required.", "BAD_REQUEST")
+            return _fail(request, 400, N_("A `query` string is required."), "BAD_REQUEST")
         if variables is not None and not isinstance(variables, dict):
-            return _fail(400, "`variables` must be a JSON object.", "BAD_REQUEST")
+            return _fail(request, 400, N_("`variables` must be a JSON object."), "BAD_REQUEST")
         if operation_name is not None and not isinstance(operation_name, str):
-            return _fail(400, "`operationName` must be a string.", "BAD_REQUEST")
+            return _fail(request, 400, N_("`operationName` must be a string."), "BAD_REQUEST")
         return await self.run(request, query, dict(variables or {}), operation_name, is_get=body is None)
 
     async def run(
         self, request: Request, query: str, variables: dict[str, Any], operation_name: str | None, *, is_get: bool
     ) -> Response:
         principal: Principal = request.state.principal
+        locale: str = request.state.locale
         try:
             document = parse_document(query)
         except GraphQLSyntaxError as exc:
-            code = "MAX_TOKENS" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
-            return JSONResponse({"errors": [_error(exc.message, code)]})
+            if "tokens" in exc.message:
+                text = public_text(locale, N_("Queries may hold at most {limit} tokens."), limit=MAX_TOKENS)
+                return JSONResponse({"errors": [_error(text, "MAX_TOKENS")]})
+            # graphql-core's description of the syntax error, in English like a compiler's
+            return JSONResponse({"errors": [_error(exc.message, "GRAPHQL_PARSE_FAILED")]})
         try:
             analysis = analyse(self.schema._schema, document, operation_name, dict(variables))
         except PublicError as exc:
-            return JSONResponse({"errors": [_format_error(exc, principal)]})
+            return JSONResponse({"errors": [_format_error(exc, principal, locale)]})
         if analysis.errors:
-            return JSONResponse({"errors": [_format_error(e, principal) for e in analysis.errors]})
+            return JSONResponse({"errors": [_format_error(e, principal, locale) for e in analysis.errors]})
         is_mutation = analysis.operation.operation == OperationType.MUTATION
         if is_mutation and is_get:
-            return _fail(405, "Mutations must be sent with POST.", "METHOD_NOT_ALLOWED", {"Allow": "POST"})
+            return _fail(request, 405, N_("Mutations must be sent with POST."), "METHOD_NOT_ALLOWED", {"Allow": "POST"})
         if is_mutation and not principal.is_authenticated:
-            return _fail(
-                401, "Authentication required: send a token.", "UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"}
-            )
+            message = N_("Authentication required: send a token.")
+            return _fail(request, 401, message, "UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"})
         if analysis.introspection and not principal.is_authenticated:
-            return JSONResponse(
-                {"errors": [_error("Introspection needs authentication: send a token.", "INTROSPECTION_DISABLED")]}
-            )
+            message = N_("Introspection needs authentication: send a token.")
+            return _fail(request, 200, message, "INTROSPECTION_DISABLED")
         key, authenticated = budget_key(principal, request.client.host if request.client else "")
         budget = await charge(self.settings, key, authenticated, analysis.cost)
         headers = budget.headers()
         if budget.exceeded:
             retry = max(1, budget.reset_at - int(time.time()))
             headers["Retry-After"] = str(retry)
-            return _fail(429, f"API rate limit exceeded: retry in {retry} seconds.", "RATE_LIMITED", headers)
+            text = ngettext(
+                locale,
+                "API rate limit exceeded: retry in {n} second.",
+                "API rate limit exceeded: retry in {n} seconds.",
+                retry,
+            )
+            return JSONResponse({"errors": [_error(text, "RATE_LIMITED")]}, status_code=429, headers=headers)
         context = Context(principal=principal, locale=request.state.locale, settings=self.settings)
         store = count_store.set(self.settings.redis_url or "")
         try:
@@ -201,7 +221,7 @@ class GraphQLEndpoint:
             count_store.reset(store)
         payload: dict[str, Any] = {}
         if result.errors:
-            payload["errors"] = [_format_error(e, principal) for e in result.errors]
+            payload["errors"] = [_format_error(e, principal, locale) for e in result.errors]
         payload["data"] = result.data
         payload["extensions"] = {
             "cost": {

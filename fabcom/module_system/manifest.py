@@ -10,7 +10,10 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic_settings import BaseSettings
 
+from fabcom.permissions import Scope
+
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+SCOPE = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$")
 # Names the core uses for its own routes, apps and tables.
 RESERVED_SLUGS = frozenset({"fabcom", "core", "api", "static", "admin", "graphql", "media", "m"})
 
@@ -24,8 +27,8 @@ class Module:
     """A module's identity card.
 
     ``slug`` names everything the module owns: its Tortoise app and tables
-    (``<slug>_…``), its routes (``/m/<slug>/``), its permissions (``<slug>.<verb>``) and
-    its settings (``FABCOM_<SLUG>_…``). ``requires`` is a PEP 440 specifier on fabcom's
+    (``<slug>_…``), its routes (``/m/<slug>/``), its permissions (``<slug>.<verb>``), the
+    API token scopes it adds (``<slug>:<verb>``) and its settings (``FABCOM_<SLUG>_…``). ``requires`` is a PEP 440 specifier on fabcom's
     version; ``depends`` lists the slugs of modules that must be enabled before it.
     """
 
@@ -41,6 +44,9 @@ class Module:
     # ``field_prefix`` (bookings: "booking", for ``bookingCreate``).
     graphql_field_prefixes: tuple[str, ...] = ()
     permissions: tuple[str, ...] = ()
+    # API token scopes for the module's own data (``Scope("bookings:read", N_(name), N_(help))``),
+    # offered with the core's wherever a token is created while the module is enabled.
+    scopes: tuple[Scope, ...] = ()
     settings: type[BaseSettings] | None = None
     # True when each organization may switch the module on or off for itself.
     per_organization: bool = False
@@ -66,6 +72,12 @@ class Module:
         for permission in self.permissions:
             if not permission.startswith(self.slug + "."):
                 raise ManifestError(f"module {self.slug!r}: permission {permission!r} must start with {self.slug}.")
+        codes = [scope.code for scope in self.scopes]
+        for code in codes:
+            if not SCOPE.match(code) or not code.startswith(self.slug + ":"):
+                raise ManifestError(f"module {self.slug!r}: scope {code!r} must be {self.slug}:<verb> (lowercase)")
+        if len(set(codes)) != len(codes):
+            raise ManifestError(f"module {self.slug!r}: a scope is declared twice")
         if self.graphql_prefix and not re.match(r"^[A-Z][A-Za-z0-9]*$", self.graphql_prefix):
             raise ManifestError(f"module {self.slug!r}: graphql_prefix must be CamelCase")
         for prefix in self.graphql_field_prefixes:

@@ -178,7 +178,7 @@ async def _bootstrap(slug: str, name: str) -> str:
     from fabcom.inventory.services import seed_categories
     from fabcom.members.models import Membership, Role
     from fabcom.orgs.models import Organization
-    from fabcom.permissions import SCOPES, system_principal
+    from fabcom.permissions import known_scopes, system_principal
     from fabcom.settings import load_settings
 
     settings = load_settings()
@@ -191,7 +191,9 @@ async def _bootstrap(slug: str, name: str) -> str:
         )
         await Membership.create(user=user, organization=org, role=Role.OWNER, valid_from=clock.today())
         _token, secret = await create_api_token(
-            system_principal(), user.id, {"name": "e2e", "scopes": list(SCOPES), "expires_in_days": 1}
+            system_principal(),
+            user.id,
+            {"name": "e2e", "scopes": [s.code for s in known_scopes()], "expires_in_days": 1},
         )
         return secret
     finally:

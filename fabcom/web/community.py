@@ -28,7 +28,7 @@ from fabcom.network.services import (
     respond_partnership,
 )
 from fabcom.orgs.models import Organization
-from fabcom.permissions import SCOPES, Action
+from fabcom.permissions import Action, known_scopes
 from fabcom.projects.models import Project, Task, TaskStatus
 from fabcom.projects.services import get_project_for, update_task
 from fabcom.web import exports
@@ -484,7 +484,14 @@ async def tokens(request: Request) -> Response:
     return render(
         request,
         "tokens.html",
-        {"tokens": mine, "scopes": SCOPES, "values": values, "errors": errors, "secret": secret, "now": clock.now()},
+        {
+            "tokens": mine,
+            "scopes": {scope.code: scope for scope in known_scopes()},
+            "values": values,
+            "errors": errors,
+            "secret": secret,
+            "now": clock.now(),
+        },
         status_code=400 if errors else 200,
         headers={"Cache-Control": "no-store"},
     )

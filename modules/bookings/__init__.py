@@ -3,7 +3,7 @@ items (library of things), desks and rooms. The worked example of docs/modules.m
 
 from pydantic_settings import BaseSettings
 
-from fabcom.api import N_, Module
+from fabcom.api import N_, Module, Scope
 
 
 class BookingsSettings(BaseSettings):
@@ -16,10 +16,22 @@ class BookingsSettings(BaseSettings):
 module = Module(
     slug="bookings",
     name=N_("Bookings"),
-    version="0.2.0",
+    version="0.3.0",
     description=N_("Book machines, desks and rooms; lend items with due dates, deposits and a waiting list."),
     requires=">=0.1.0.dev0,<0.2",
     permissions=("bookings.manage",),
+    scopes=(
+        Scope(
+            "bookings:read",
+            N_("Read the bookings"),
+            N_("See your bookings and, for your organizations' staff, the bookings of their resources."),
+        ),
+        Scope(
+            "bookings:write",
+            N_("Book"),
+            N_("Book resources and cancel bookings; for the staff, book for partners' members too."),
+        ),
+    ),
     per_organization=True,
     settings=BookingsSettings,
     # Root fields named as the API issue asks: bookings, bookingCreate, bookingCancel.

@@ -7,15 +7,17 @@ and so do the root fields the issue does not name (``bookingsPartnerMembers``)."
 # annotation at start-up (see fabcom/gql/types.py).
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import strawberry
+from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
+from tortoise.expressions import Q
 
 from fabcom.api import (
     N_,
-    Action,
     Connection,
     MirrorMember,
     MutationError,
@@ -23,6 +25,7 @@ from fabcom.api import (
     Order,
     PermissionDenied,
     PublicError,
+    RequiresScope,
     ServiceError,
     connect,
     disabled_organizations,
@@ -81,8 +84,8 @@ def _partner_members_loader(info: Info) -> DataLoader[int, BookingsPartnerMember
 
 
 @strawberry.type(description="A booking of an item for a period.")
-class BookingsBooking:
-    id: strawberry.ID = strawberry.field(description="Global id of the booking.")
+class BookingsBooking(relay.Node):
+    id: relay.NodeID[int]
     item_id: strawberry.ID = strawberry.field(description="Global id of the booked item.")
     starts_at: dt.datetime = strawberry.field(description="When it starts.")
     ends_at: dt.datetime = strawberry.field(description="When it ends.")
@@ -98,6 +101,20 @@ class BookingsBooking:
     organization_id: strawberry.Private[int]
     partner_member_id: strawberry.Private[int | None]
 
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        """``node(id:)`` and ``nodes(ids:)``: the bookings the caller sees on ``Item.bookings``
+        (their own, and every booking of their organizations' items for the staff), none
+        of an organization that switched bookings off; null for the others."""
+        principal = _principal(info)
+        pks = [int(node_id) for node_id in node_ids]
+        staff_of = [org for org in principal.roles if services.manages_bookings(principal, org, "bookings:read")]
+        rows = await Booking.filter(
+            Q(user_id=principal.user_id or 0) | Q(organization_id__in=staff_of or [0]), id__in=pks
+        ).exclude(organization_id__in=await _switched_off(info))
+        found = {row.id: _booking(row, principal.user_id) for row in rows}
+        return [found.get(pk) for pk in pks]
+
     @strawberry.field(
         description=(
             "The partner organization's member it was made for, for the staff who book for partners' members; "
@@ -107,7 +124,9 @@ class BookingsBooking:
     )
     async def partner_member(self, info: Info) -> BookingsPartnerMember | None:
         principal = _principal(info)
-        if self.partner_member_id is None or not services.manages_partner_bookings(principal, self.organization_id):
+        if self.partner_member_id is None or not services.manages_partner_bookings(
+            principal, self.organization_id, "bookings:read"
+        ):
             return None
         return await _partner_members_loader(info).load(self.partner_member_id)
 
@@ -136,7 +155,7 @@ async def _switched_off(info: Info) -> set[int]:
 
 def _booking(row: Booking, user_id: int | None) -> BookingsBooking:
     return BookingsBooking(
-        id=strawberry.ID(global_id("BookingsBooking", row.id)),
+        id=row.id,
         item_id=strawberry.ID(global_id("Item", row.item_id)),  # type: ignore[attr-defined]
         starts_at=row.starts_at,
         ends_at=row.ends_at,
@@ -151,7 +170,7 @@ def _booking(row: Booking, user_id: int | None) -> BookingsBooking:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The caller's bookings, soonest first.")
+    @strawberry.field(description="The caller's bookings, soonest first.", extensions=[RequiresScope("bookings:read")])
     async def bookings(
         self,
         info: Info,
@@ -172,7 +191,9 @@ class Query:
         description=(
             "The partners' recognised members whose name contains `search` (at least two characters) and whose "
             "membership is valid today: whom the organization's staff may book for. At most 50, by name."
-        )
+        ),
+        # Names of people: what members:read guards in the core.
+        extensions=[RequiresScope("bookings:read"), RequiresScope("members:read")],
     )
     async def bookings_partner_members(
         self,
@@ -223,7 +244,8 @@ class Mutation:
         description=(
             "Book an item for a period, for the caller or (`partnerMemberId`, the item's staff) for a partner's "
             "member; an overlapping booking or a refused member is refused in `errors`."
-        )
+        ),
+        extensions=[RequiresScope("bookings:write")],
     )
     async def booking_create(self, info: Info, input: BookingCreateInput) -> BookingsBookingPayload:
         principal = _principal(info)
@@ -248,7 +270,9 @@ class Mutation:
         row, errors = await run_mutation(info, work)
         return BookingsBookingPayload(booking=_booking(row, principal.user_id) if row else None, errors=errors)
 
-    @strawberry.mutation(description="Cancel a booking (its booker or the item's staff).")
+    @strawberry.mutation(
+        description="Cancel a booking (its booker or the item's staff).", extensions=[RequiresScope("bookings:write")]
+    )
     async def booking_cancel(self, info: Info, input: BookingCancelInput) -> BookingsBookingPayload:
         principal = _principal(info)
 
@@ -266,6 +290,7 @@ class ItemBookings:
     @strawberry.field(
         description="The item's bookings the caller may see, soonest first: all for its staff, else the caller's own.",
         metadata=reads("id", "organization_id"),
+        extensions=[RequiresScope("bookings:read")],
     )
     async def bookings(
         self,
@@ -279,7 +304,7 @@ class ItemBookings:
         query = Booking.filter(item_id=self.id)  # type: ignore[attr-defined]
         if self.organization_id in await _switched_off(info):  # type: ignore[attr-defined]
             query = query.filter(id=0)
-        elif not principal.can(Action.INVENTORY_WRITE, self.organization_id):  # type: ignore[attr-defined]
+        elif not services.manages_bookings(principal, self.organization_id, "bookings:read"):  # type: ignore[attr-defined]
             query = query.filter(user_id=principal.user_id or 0)
         return await connect(  # type: ignore[no-any-return]
             info, query, first, after, last, before, order=SOONEST, node=lambda row: _booking(row, principal.user_id)

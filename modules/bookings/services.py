@@ -288,11 +288,19 @@ class PartnerBookingInput(BookingInput):
     partner_member_id: int
 
 
-def manages_partner_bookings(actor: Principal, organization_id: int) -> bool:
-    """May ``actor`` book the organization's resources for partners' members? Its staff
-    who manage bookings (``inventory.write``) and may read members (``members.read``,
-    what looking a partner's member up needs): owners, admins and staff."""
-    return actor.can(Action.INVENTORY_WRITE, organization_id) and actor.can(Action.MEMBERS_READ, organization_id)
+def manages_bookings(actor: Principal, organization_id: int, scope: str = "bookings:write") -> bool:
+    """Is ``actor`` the organization's staff for its bookings: a role that changes its
+    inventory (``inventory.write``)? Through an API token, with the bookings ``scope`` of
+    what it does (``bookings:read`` to see every booking, ``bookings:write`` to change
+    them) rather than ``inventory:write``: a booking tool needs no right on the items."""
+    return actor.can(Action.INVENTORY_WRITE, organization_id, scope=scope)
+
+
+def manages_partner_bookings(actor: Principal, organization_id: int, scope: str = "bookings:write") -> bool:
+    """May ``actor`` book the organization's resources for partners' members (``scope``
+    ``bookings:read`` to look them up)? Its staff for bookings who may read members
+    (``members.read``, what looking a partner's member up needs): owners, admins and staff."""
+    return manages_bookings(actor, organization_id, scope) and actor.can(Action.MEMBERS_READ, organization_id)
 
 
 def _not_recognised() -> ValidationFailed:
@@ -372,7 +380,7 @@ async def partner_members_for(actor: Principal, organization_id: int, name: str)
     """The search behind the "book for a partner's member" forms: the partners' members
     ``recognised_members`` answers today for ``name`` (at least two characters), for the
     staff who may book for them; nobody else learns anything."""
-    if not manages_partner_bookings(actor, organization_id):
+    if not manages_partner_bookings(actor, organization_id, "bookings:read"):
         raise PermissionDenied(N_("Only the organization's staff may book for a partner's member."))
     if len(name.strip()) < 2:
         return []
@@ -392,7 +400,7 @@ async def change_booking(actor: Principal, booking_id: int, action: str) -> Book
     """Approve, cancel (the booker or staff), check out or take back a booking."""
     booking = await Booking.get_or_none(id=booking_id)
     org_id = booking.organization_id if booking else None  # type: ignore[attr-defined]
-    is_staff = org_id is not None and actor.can(Action.INVENTORY_WRITE, org_id)
+    is_staff = org_id is not None and manages_bookings(actor, org_id)
     # A booking without an account (a partner's member, a deleted user) is the staff's only.
     is_booker = actor.user_id is not None and booking is not None and booking.user_id == actor.user_id  # type: ignore[attr-defined]
     if booking is None or not (is_staff or is_booker):

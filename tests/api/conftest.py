@@ -12,10 +12,8 @@ from tortoise import connections
 
 from fabcom.app import create_app
 from fabcom.auth.services import create_api_token
-from fabcom.permissions import SCOPES, Principal, system_principal
+from fabcom.permissions import Principal, known_scopes, system_principal
 from fabcom.settings import Settings
-
-ALL_SCOPES = list(SCOPES)
 
 
 @dataclass
@@ -86,12 +84,15 @@ def api(client: httpx.AsyncClient) -> Api:
 
 @pytest.fixture
 def token_for(db: Settings) -> Callable[..., Awaitable[str]]:
-    """A bearer token acting for ``principal``'s user (every scope unless told)."""
+    """A bearer token acting for ``principal``'s user (every scope of the instance, the
+    enabled modules' included, unless told)."""
 
     async def make(principal: Principal, scopes: list[str] | None = None) -> str:
         assert principal.user_id is not None
         _token, secret = await create_api_token(
-            system_principal(), principal.user_id, {"name": "test", "scopes": scopes or ALL_SCOPES}
+            system_principal(),
+            principal.user_id,
+            {"name": "test", "scopes": scopes or [s.code for s in known_scopes()]},
         )
         return secret
 

@@ -21,7 +21,7 @@ def nested(depth: int) -> str:
 async def test_depth_10_passes_and_11_is_refused(api, staff_a, org_a):
     await create_item(staff_a, org_a.id, {"title": "Chaise", "visibility": "public"})
     assert "errors" not in (await api(nested(MAX_DEPTH))).body
-    answer = await api(nested(MAX_DEPTH + 1))
+    answer = await api(nested(MAX_DEPTH + 1), locale="en")
     assert answer.body == {
         "errors": [{"message": "Queries may nest at most 10 levels.", "extensions": {"code": "MAX_DEPTH"}}]
     }
@@ -40,12 +40,10 @@ async def test_aliases_are_counted_through_fragments(api, db):
 
 
 async def test_more_than_2000_tokens_is_refused_by_the_parser(api, db):
-    answer = await api("{ " + "__typename " * 2100 + "}")
+    answer = await api("{ " + "__typename " * 2100 + "}", locale="en")
     assert answer.status == 200
     assert answer.error_codes == ["MAX_TOKENS"]
-    assert (
-        answer.body["errors"][0]["message"] == "Syntax Error: Document contains more than 2000 tokens. Parsing aborted."
-    )
+    assert answer.body["errors"][0]["message"] == "Queries may hold at most 2,000 tokens."
 
 
 @pytest.mark.parametrize(
@@ -73,7 +71,7 @@ async def test_page_sizes_given_as_variables_are_checked_too(api, db):
 async def test_estimated_node_count_over_10000_is_refused(api, db):
     # 100 organizations x 100 items = 10,100 nodes with the organizations themselves
     query = "{ organizations(first: 100) { edges { node { items(first: 100) { totalCount } } } } }"
-    answer = await api(query)
+    answer = await api(query, locale="en")
     assert answer.body == {
         "errors": [
             {
@@ -96,7 +94,9 @@ async def test_input_lists_over_250_values_are_refused(api, db):
 
 
 async def test_batched_queries_are_refused(client, db):
-    response = await client.post("/graphql", json=[{"query": "{ __typename }"}, {"query": "{ __typename }"}])
+    response = await client.post(
+        "/graphql", json=[{"query": "{ __typename }"}, {"query": "{ __typename }"}], headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 400
     assert response.json() == {
         "errors": [
@@ -176,7 +176,7 @@ async def test_a_bad_token_is_401_not_anonymous(client, db):
 
 @pytest.mark.parametrize("bad", ["nope", "SXRlbTo=", "SXRlbTphYmM=", "!!!", "Tm9wZTox"])
 async def test_malformed_ids_are_clean_errors_or_null(api, db, bad):
-    answer = await api("query($id: ID!) { node(id: $id) { id } }", {"id": bad})
+    answer = await api("query($id: ID!) { node(id: $id) { id } }", {"id": bad}, locale="en")
     assert answer.status == 200
     if "errors" in answer.body:
         assert answer.error_codes == ["BAD_USER_INPUT"]
@@ -188,7 +188,7 @@ async def test_malformed_ids_are_clean_errors_or_null(api, db, bad):
 
 @pytest.mark.parametrize("cursor", ["nope", "WzEsMV0x", "WyJ4IiwtMV0", "e30", "W251bGwsMV0"])
 async def test_malformed_cursors_are_clean_errors(api, db, cursor):
-    answer = await api("query($c: String) { items(first: 5, after: $c) { totalCount } }", {"c": cursor})
+    answer = await api("query($c: String) { items(first: 5, after: $c) { totalCount } }", {"c": cursor}, locale="en")
     assert answer.status == 200
     assert answer.error_codes == ["BAD_USER_INPUT"]
     assert answer.body["errors"][0]["message"].startswith("Invalid cursor")
@@ -202,7 +202,7 @@ async def test_unexpected_errors_are_masked(api, db, monkeypatch):
         raise RuntimeError("SELECT secret FROM /etc/passwd")
 
     monkeypatch.setattr(loaders, "items_queryset", broken)
-    answer = await api("{ items(first: 1) { totalCount } }")
+    answer = await api("{ items(first: 1) { totalCount } }", locale="en")
     assert answer.body["errors"] == [
         {"message": "Unexpected error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}, "path": ["items"]}
     ]

@@ -14,6 +14,7 @@ from graphql import BreakingChange, build_schema, find_breaking_changes, parse, 
 from fabcom.auth.models import User
 from fabcom.demo import load_demo
 from fabcom.gql.schema import full_schema, schema, sdl
+from fabcom.gql.scopes import declared_scopes
 from fabcom.inventory.models import Item
 from fabcom.network.models import ExchangeRequest
 from fabcom.permissions import system_principal
@@ -132,4 +133,24 @@ async def test_examples_run_on_the_demo_data(api, db, token_for):
 def test_the_partner_guide_names_every_mutation(project_root):
     guide = (project_root / "docs" / "api.md").read_text(encoding="utf-8")
     missing = [name for name in schema._schema.mutation_type.fields if f"`{name}`" not in guide]
+    assert missing == []
+
+
+def test_the_partner_guides_scope_table_names_every_scoped_field_and_its_scopes(project_root):
+    """Every field that asks a token for a scope, the modules' included, is in the table of
+    docs/api.md, on a row that names its scopes."""
+    rows = [
+        line
+        for line in (project_root / "docs" / "api.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `")
+    ]
+    built = full_schema()._schema
+    missing = []
+    for type_name, graphql_type in built.type_map.items():
+        for field_name, field in (getattr(graphql_type, "fields", None) or {}).items():
+            scopes = declared_scopes(field)
+            name = field_name if type_name in ("Query", "Mutation") else f"{type_name}.{field_name}"
+            row = next((line.split(" | ")[-1] for line in rows if f"`{name}`" in line.split(" | ")[0]), "")
+            if scopes and not all(f"`{scope}`" in row for scope in scopes):
+                missing.append((name, scopes))
     assert missing == []

@@ -11,12 +11,13 @@ import pytest
 
 from fabcom.auth.models import ApiToken, User
 from fabcom.auth.services import create_api_token, open_session
-from fabcom.gql.ids import global_id
+from fabcom.gql.ids import decode_global_id, global_id
 from fabcom.gql.mutations import Mutation
-from fabcom.gql.scopes import RequiresScope
+from fabcom.gql.schema import full_schema
+from fabcom.gql.scopes import RequiresScope, node_scopes
 from fabcom.inventory.models import Item, StockMovement
 from fabcom.inventory.services import create_item
-from fabcom.members.models import Role
+from fabcom.members.models import Membership, Role
 from fabcom.network.models import ExchangeRequest, Partnership, PartnershipStatus
 from fabcom.permissions import SCOPES, Principal, system_principal
 from fabcom.projects.models import Project
@@ -35,7 +36,7 @@ SCOPED_QUERIES: dict[str, tuple[str, str, int]] = {
     "networkProjects": ("{ networkProjects(first: 10) { totalCount } }", "network:read", 0),
 }
 
-FRENCH = "Ce jeton n'a pas la portée « {scope} » nécessaire à {field}."
+FRENCH = "Ce jeton n’a pas la portée « {scope} » nécessaire à {field}."
 ENGLISH = "This token lacks the {scope} scope that {field} needs."
 
 
@@ -244,3 +245,105 @@ def test_every_mutation_of_the_core_declares_its_scope():
         for field in Mutation.__strawberry_definition__.fields  # type: ignore[attr-defined]
     }
     assert {name: scopes for name, scopes in declared.items() if len(scopes) != 1} == {}
+
+
+# --- node(id:) and nodes(ids:) ------------------------------------------------------------------
+
+# Node type -> the scope its list asks, hence node(id:) too
+NODE_SCOPES = {
+    "Member": "members:read",
+    "StockMovement": "inventory:read",
+    "Partnership": "network:read",
+    "ExchangeRequest": "network:read",
+}
+NODE = "query($id: ID!) { node(id: $id) { id } }"
+
+
+async def _node_id(type_name: str, admin: Principal) -> str:
+    """The global id of one object of ``type_name`` that ``admin`` (of recyclerie-a) may read."""
+    if type_name == "Member":
+        return global_id("Member", (await Membership.get(user_id=admin.user_id)).id)
+    if type_name == "StockMovement":
+        return global_id("StockMovement", (await StockMovement.get()).id)
+    if type_name == "Partnership":
+        return global_id("Partnership", (await Partnership.get()).id)
+    chaise = await Item.get(title="Chaise")
+    partnership = await Partnership.get()
+    exchange = await ExchangeRequest.create(
+        item=chaise,
+        owner_organization_id=chaise.organization_id,
+        requester_organization_id=partnership.partner_id,
+        kind="receive",
+    )
+    return global_id("ExchangeRequest", exchange.id)
+
+
+def _made_up(node_id: str) -> str:
+    type_name, _pk = decode_global_id(node_id)
+    return global_id(type_name, 99999)
+
+
+def _without_cost(body: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if key != "extensions"}  # the rate budget moves on
+
+
+def test_every_scoped_node_type_is_tried_here():
+    """node(id:) asks of each Node type the scope of its list: this table (and the
+    bookings module's tests for BookingsBooking) covers each of them."""
+    assert node_scopes(full_schema()._schema) == {
+        **{type_name: (scope,) for type_name, scope in NODE_SCOPES.items()},
+        "BookingsBooking": ("bookings:read",),
+    }
+
+
+@pytest.mark.parametrize("type_name", sorted(NODE_SCOPES))
+@pytest.mark.parametrize(("locale", "template"), [("en", ENGLISH), ("fr", FRENCH)])
+async def test_node_without_the_scope_is_refused_the_same_whether_the_object_exists_or_not(
+    api, admin_a, type_name, locale, template
+):
+    scope = NODE_SCOPES[type_name]
+    real = await _node_id(type_name, admin_a)
+    token = await _token(admin_a, _without(scope), locale)
+
+    existing = await api(NODE, {"id": real}, token=token)
+    made_up = await api(NODE, {"id": _made_up(real)}, token=token)
+
+    assert existing.status == made_up.status == 200
+    assert _without_cost(existing.body) == _without_cost(made_up.body)
+    assert [(e["message"], e["path"], e["extensions"]) for e in existing.body["errors"]] == [
+        (template.format(scope=scope, field=type_name), ["node"], {"code": "INSUFFICIENT_SCOPE"})
+    ]
+    assert existing.body["data"] == {"node": None}
+
+
+@pytest.mark.parametrize("type_name", sorted(NODE_SCOPES))
+async def test_node_with_the_scope_or_a_session_answers_the_object(api, admin_a, type_name):
+    real = await _node_id(type_name, admin_a)
+    _session, cookie = await open_session(await User.get(id=admin_a.user_id))
+
+    with_scope = await api(NODE, {"id": real}, token=await _token(admin_a, [NODE_SCOPES[type_name]]))
+    by_session = await api(NODE, {"id": real}, cookie=cookie)
+
+    assert with_scope.data == by_session.data == {"node": {"id": real}}
+
+
+@pytest.mark.parametrize("type_name", sorted(NODE_SCOPES))
+async def test_node_to_an_anonymous_caller_is_still_null_without_error(api, admin_a, type_name):
+    answer = await api(NODE, {"id": await _node_id(type_name, admin_a)})
+
+    assert answer.data == {"node": None}
+
+
+async def test_nodes_refuses_each_object_without_its_scope_at_its_place(api, admin_a):
+    chaise = global_id("Item", (await Item.get(title="Chaise")).id)
+    member = await _node_id("Member", admin_a)
+    ids = [chaise, member, _made_up(member), "nope"]
+    token = await _token(admin_a, _without("members:read"), "en")
+
+    answer = await api("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": ids}, token=token)
+
+    assert answer.body["data"] == {"nodes": [{"id": chaise}, None, None, None]}  # a malformed id stays a plain null
+    assert [(e["path"], e["extensions"]["code"], e["message"]) for e in answer.body["errors"]] == [
+        (["nodes", index], "INSUFFICIENT_SCOPE", ENGLISH.format(scope="members:read", field="Member"))
+        for index in (1, 2)
+    ]

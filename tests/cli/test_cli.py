@@ -156,6 +156,25 @@ def test_token_create_refuses_an_unknown_scope(instance):
     assert count(instance, "fabcom_api_token") == 0
 
 
+def test_token_create_offers_the_enabled_modules_scopes(instance):
+    run(["user", "add", "lea@example.org", "--org", "atelier"], instance)
+    enabled = {**instance, "FABCOM_MODULES": "bookings"}
+    token = run(["token", "create", "lea@example.org", "--scope", "bookings:write"], enabled)
+    assert token.returncode == 0, token.stderr
+    refused = run(
+        ["token", "create", "lea@example.org", "--scope", "bookings:write"], {**instance, "FABCOM_MODULES": ""}
+    )
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "error: scopes: Unknown scope bookings:write. Known scopes: inventory:read, inventory:write, members:read, "
+        "members:write, network:read, network:write, org:admin, projects:read, projects:write."
+    )
+    db = sqlite3.connect(Path(instance["FABCOM_VAR_DIR"]) / "fabcom.sqlite3")
+    stored = db.execute("SELECT scopes FROM fabcom_api_token").fetchall()
+    db.close()
+    assert stored == [('["bookings:write"]',)]
+
+
 def test_messages_follow_the_operators_language(instance):
     result = run(["user", "add", "lea@example.org", "--org", "nowhere"], {**instance, "LANG": "fr_FR.UTF-8"})
     assert result.stderr.strip() == "error: org: Organisation inconnue : nowhere."

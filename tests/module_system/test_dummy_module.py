@@ -1,7 +1,7 @@
 """The dummy module (``dummy_dist/``, a separate distribution found through its entry
 point) uses every contribution point: enabled, its route, template, menu entry, GraphQL
-type and fields, job, cron entry, federation handler, settings, demo hook, translations
-and table appear; disabled, none of them does."""
+type and fields, API token scope, job, cron entry, federation handler, settings, demo hook,
+translations and table appear; disabled, none of them does."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 from fabcom.app import create_app
 from fabcom.federation.handlers import Sender, dispatch
 from fabcom.gql.schema import build_schema
+from fabcom.gql.scopes import declared_scopes
 from fabcom.i18n import gettext
 from fabcom.jobs.registry import load_jobs, registry
 from fabcom.module_system.contributions import register_hooks, tortoise_apps
@@ -92,6 +93,8 @@ async def test_the_enabled_dummy_module_contributes_everywhere(dummy_installed, 
     built = build_schema(modules)._schema
     assert "DummyThing" in built.type_map
     assert "dummyScore" in built.type_map["Item"].fields
+    assert declared_scopes(built.query_type.fields["dummyThings"]) == ("dummy:read",)  # its manifest declares it
+    assert [scope.code for scope in modules.get("dummy").scopes] == ["dummy:read"]
 
     # its menu entry, demo hook and translations
     assert [{"label": "Dummy things", "url": "/m/dummy/"}] in plugin_manager().hook.fabcom_menu_items(

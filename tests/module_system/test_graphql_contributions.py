@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from fabcom.gql.schema import build_schema, full_schema, schema
+from fabcom.gql.scopes import unknown_scopes
 from fabcom.module_system.manifest import Module
 from fabcom.module_system.registry import ModuleError, Registry
+from fabcom.permissions import SCOPES, Scope
 
 SCHEMA = """
 import strawberry
@@ -166,6 +168,35 @@ def test_a_declared_field_prefix_is_accepted(module_with_schema):
     assert "extraOneCount" in build_schema(Registry((module,)))._schema.query_type.fields
     other = module_with_schema("other", prefix="Other", field="thingCount", graphql_field_prefixes=("thing",))
     assert "thingCount" in build_schema(Registry((other,)))._schema.query_type.fields
+
+
+SCOPED_FIELD = """
+from fabcom.api import RequiresScope
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A scoped field.", extensions=[RequiresScope("extra:read")])
+    def extra_secret(self) -> int:
+        return 4
+
+query = Query
+"""
+
+
+def test_a_module_declares_the_scopes_its_fields_ask_in_its_manifest(module_with_schema):
+    declared = module_with_schema("extra", extra=SCOPED_FIELD, scopes=(Scope("extra:read", "Read", "Read extras."),))
+    assert "extraSecret" in build_schema(Registry((declared,)))._schema.query_type.fields
+    undeclared = module_with_schema("other", prefix="Other", extra=SCOPED_FIELD.replace("extra", "other"))
+    with pytest.raises(ModuleError) as refused:
+        build_schema(Registry((undeclared,)))
+    assert str(refused.value) == (
+        "module 'other': GraphQL field 'Query.otherSecret' requires the scope 'other:read', which no enabled module "
+        "declares (a module declares its own in its manifest: Module(scopes=...))"
+    )
+
+
+def test_every_scope_the_core_asks_is_a_core_scope():
+    assert unknown_scopes(schema._schema, SCOPES) == []
 
 
 @pytest.mark.parametrize("core_type", ["Photo", "Me", "Location", "ItemPayload"])

@@ -16,7 +16,7 @@ from fabcom.inventory.services import create_item
 from fabcom.members.models import Role
 from fabcom.module_system.models import OrganizationModule
 from fabcom.module_system.services import module_enabled, set_module_enabled
-from fabcom.permissions import SCOPES, system_principal
+from fabcom.permissions import known_scopes, system_principal
 from modules.bookings.models import Booking
 from modules.bookings.services import create_booking, make_bookable
 
@@ -153,7 +153,9 @@ async def test_graphql_fields_of_a_switched_off_organization(client, admin_a, st
         await make_bookable(staff, item.id, {"slot_minutes": 60})
         await create_booking(staff, {"item_id": item.id, "starts_at": tomorrow(10), "ends_at": tomorrow(11)})
     await switch_off(admin_a, org_a)
-    _token, secret = await create_api_token(system_principal(), staff_a.user_id, {"name": "t", "scopes": list(SCOPES)})
+    _token, secret = await create_api_token(
+        system_principal(), staff_a.user_id, {"name": "t", "scopes": [s.code for s in known_scopes()]}
+    )
 
     async def gql(query, variables=None):
         response = await client.post(

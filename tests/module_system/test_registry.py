@@ -10,6 +10,7 @@ import pytest
 
 from fabcom.module_system.manifest import ManifestError, Module
 from fabcom.module_system.registry import ModuleError, Registry, discover, resolve
+from fabcom.permissions import Scope
 
 
 def mod(slug: str, *depends: str, requires: str = "", version: str = "1.0") -> Module:
@@ -63,6 +64,16 @@ def test_a_matching_version_range_includes_development_versions():
         ({"permissions": ("book",)}, "module 'shop': permission 'book' must start with shop."),
         ({"graphql_prefix": "shop"}, "module 'shop': graphql_prefix must be CamelCase"),
         ({"graphql_field_prefixes": ("Shop",)}, "module 'shop': graphql_field_prefixes must be lowerCamelCase"),
+        (
+            {"scopes": (Scope("inventory:read", "R", "R"),)},
+            "module 'shop': scope 'inventory:read' must be shop:<verb> (lowercase)",
+        ),
+        (
+            {"scopes": (Scope("shop:Read", "R", "R"),)},
+            "module 'shop': scope 'shop:Read' must be shop:<verb> (lowercase)",
+        ),
+        ({"scopes": (Scope("shop", "R", "R"),)}, "module 'shop': scope 'shop' must be shop:<verb> (lowercase)"),
+        ({"scopes": (Scope("shop:read", "R", "R"),) * 2}, "module 'shop': a scope is declared twice"),
     ],
 )
 def test_bad_manifests_are_refused(fields, message):

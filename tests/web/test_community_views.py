@@ -249,6 +249,10 @@ async def test_token_scopes_have_human_names_and_explanations_with_their_code(ma
     page = await client.get("/account/tokens")
     assert 'Lire l’inventaire <code class="scope-code">inventory:read</code>' in page.text
     assert "Voir les objets de vos structures, leur stock et leurs mouvements" in page.text
+    # an enabled module's scopes, after the core's
+    assert 'Lire les réservations <code class="scope-code">bookings:read</code>' in page.text
+    assert "Voir vos réservations et, pour l’équipe de vos structures," in page.text
+    assert page.text.index("projects:write") < page.text.index("bookings:read")
     created = await client.post_form(
         "/account/tokens", {"name": "Site du fablab", "scopes": "projects:read", "expires_in_days": "30"}
     )
@@ -256,4 +260,5 @@ async def test_token_scopes_have_human_names_and_explanations_with_their_code(ma
     await client.post_form("/language", {"locale": "en", "next": "/account/tokens"})
     english = await client.get("/account/tokens")
     assert 'Read the inventory <code class="scope-code">inventory:read</code>' in english.text
+    assert 'Read the bookings <code class="scope-code">bookings:read</code>' in english.text
     assert "Create and edit items, record donations" in english.text

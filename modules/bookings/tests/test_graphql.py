@@ -12,7 +12,7 @@ from fabcom.api import global_id
 from fabcom.auth.services import create_api_token
 from fabcom.inventory.services import create_item
 from fabcom.members.models import Role
-from fabcom.permissions import SCOPES, system_principal
+from fabcom.permissions import known_scopes, system_principal
 from modules.bookings.models import Booking, BookingState
 from modules.bookings.services import make_bookable
 
@@ -38,7 +38,7 @@ async def gql(client):
         headers = {"Accept-Language": locale}
         if principal is not None:
             _token, secret = await create_api_token(
-                system_principal(), principal.user_id, {"name": "test", "scopes": list(SCOPES)}
+                system_principal(), principal.user_id, {"name": "test", "scopes": [s.code for s in known_scopes()]}
             )
             headers["Authorization"] = f"Bearer {secret}"
         response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)

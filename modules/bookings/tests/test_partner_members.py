@@ -376,11 +376,12 @@ query($slug: String!, $search: String!) {
 @pytest.fixture
 async def gql(client):
     from fabcom.auth.services import create_api_token
-    from fabcom.permissions import SCOPES, system_principal
+    from fabcom.permissions import known_scopes, system_principal
 
-    async def run(query, variables, principal, locale="en"):
+    async def run(query, variables, principal, locale="en", scopes=None):
+        scopes = scopes or [s.code for s in known_scopes()]
         _token, secret = await create_api_token(
-            system_principal(), principal.user_id, {"name": "test", "scopes": list(SCOPES)}
+            system_principal(), principal.user_id, {"name": "test", "scopes": scopes}
         )
         headers = {"Accept-Language": locale, "Authorization": f"Bearer {secret}"}
         response = await client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
@@ -424,6 +425,25 @@ async def test_graphql_the_staff_find_and_book_for_a_partners_member(gql, laser,
             "partnerMember": {"displayName": "Camille Martin", "organizationName": "Fablab B"},
         },
         "errors": [],
+    }
+    assert await Booking.filter(partner_member_id=camille.id).count() == 1
+
+
+async def test_graphql_a_booking_desks_token_needs_no_right_on_the_inventorys_items(
+    gql, laser, camille, staff_a, org_a
+):
+    """The staff's part of bookings goes with the bookings scopes (and members:read for
+    people's names, inventory:read to see an item that is not public), not inventory:write."""
+    scopes = ["bookings:read", "bookings:write", "members:read", "inventory:read"]
+    found = await gql(SEARCH, {"slug": org_a.slug, "search": "cami"}, staff_a, scopes=scopes)
+    [member] = found["data"]["bookingsPartnerMembers"]
+
+    created = await gql(CREATE, create_input(laser, member["id"], tomorrow_at(10)), staff_a, scopes=scopes)
+
+    assert created["data"]["bookingCreate"]["errors"] == []
+    assert created["data"]["bookingCreate"]["booking"]["partnerMember"] == {
+        "displayName": "Camille Martin",
+        "organizationName": "Fablab B",
     }
     assert await Booking.filter(partner_member_id=camille.id).count() == 1
 

@@ -3,7 +3,7 @@
 
 from pydantic_settings import BaseSettings
 
-from fabcom.api import Module
+from fabcom.api import Module, Scope
 
 
 class DummySettings(BaseSettings):
@@ -18,5 +18,6 @@ module = Module(
     version="1.0.0",
     requires=">=0.1.0.dev0",
     permissions=("dummy.use",),
+    scopes=(Scope("dummy:read", "Read the dummy things", "See the dummy things."),),
     settings=DummySettings,
 )

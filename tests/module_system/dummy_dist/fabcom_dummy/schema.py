@@ -1,6 +1,8 @@
-"""A type, a query field and a field on ``Item``."""
+"""A type, a query field (asking the module's own token scope) and a field on ``Item``."""
 
 import strawberry
+
+from fabcom.api import RequiresScope
 
 
 @strawberry.type(description="A dummy thing.")
@@ -10,7 +12,7 @@ class DummyThing:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The dummy things.")
+    @strawberry.field(description="The dummy things.", extensions=[RequiresScope("dummy:read")])
     def dummy_things(self) -> list[DummyThing]:
         return [DummyThing(name="one")]
 
