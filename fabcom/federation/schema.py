@@ -116,7 +116,12 @@ class NetworkItemFilter:
     category_code: str | None = strawberry.field(
         default=None, description="Only this category and its sub-categories (taxonomy code)."
     )
-    organization: str | None = strawberry.field(default=None, description="Only this partner (its slug).")
+    organization_slug: str | None = strawberry.field(default=None, description="Only this partner (its slug).")
+    organization: str | None = strawberry.field(
+        default=None,
+        description="Only this partner (its slug).",
+        deprecation_reason="Use organizationSlug, as ItemFilter names it.",
+    )
     in_stock: bool | None = strawberry.field(
         default=None,
         description="true: only items the partner has some of (quantity above zero, as of its last update); "
@@ -132,7 +137,7 @@ def _network_filter(filter: NetworkItemFilter | None, *, for_items: bool) -> Net
     return NetworkFilter(
         search=(filter.search or "")[:200] or None,
         category_code=filter.category_code if for_items else None,
-        organization=filter.organization,
+        organization=filter.organization_slug or filter.organization,
         in_stock=filter.in_stock if for_items else None,
     )
 

@@ -259,3 +259,24 @@ async def test_partners_projects_are_found_on_the_page_and_in_graphql(client, or
         answer = await client.post("/graphql", json={"query": query}, headers={"Authorization": f"Bearer {secret}"})
         assert answer.json()["data"]["networkProjects"]["totalCount"] == expected
     assert answer.json()["data"]["networkProjects"]["edges"] == []
+
+
+async def test_graphql_network_items_by_partner_slug_named_as_in_item_filter(client, org_a, staff_a, network):
+    """``organizationSlug`` as ``ItemFilter`` names it; ``organization``, its former name,
+    still answers the same (deprecated, not removed)."""
+    _token, secret = await create_api_token(
+        system_principal(), staff_a.user_id, {"name": "t", "scopes": ["network:read"]}
+    )
+    query = "query($f: NetworkItemFilter) { networkItems(first: 10, filter: $f) { edges { node { title organization { slug } } } } }"
+
+    async def titles(f: dict | None) -> list[str]:
+        answer = await client.post(
+            "/graphql", json={"query": query, "variables": {"f": f}}, headers={"Authorization": f"Bearer {secret}"}
+        )
+        assert "errors" not in answer.json(), answer.json()
+        return sorted(e["node"]["title"] for e in answer.json()["data"]["networkItems"]["edges"])
+
+    answer = await client.post("/graphql", json={"query": query}, headers={"Authorization": f"Bearer {secret}"})
+    slug = answer.json()["data"]["networkItems"]["edges"][0]["node"]["organization"]["slug"]
+    assert await titles({"organizationSlug": slug}) == await titles({"organization": slug}) != []
+    assert await titles({"organizationSlug": "nobody-here"}) == []
