@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tortoise.expressions import Q
 
+from fabcom import clock
 from fabcom.i18n import N_
 from fabcom.members.models import Role
 
@@ -250,7 +251,7 @@ async def _run(statement: str, who: object, today: dt.date | None) -> list[tuple
 
     connection = connections.get("default")
     p1, p2 = ("?1", "?2") if connection.capabilities.dialect == "sqlite" else ("$1", "$2")
-    _count, rows = await connection.execute_query(statement.format(p1=p1, p2=p2), [who, today or dt.date.today()])
+    _count, rows = await connection.execute_query(statement.format(p1=p1, p2=p2), [who, today or clock.today()])
     return [tuple(row) for row in rows]
 
 
