@@ -207,21 +207,22 @@ _PARTNERSHIPS = (
     "AND (p.organization_id = m.organization_id OR p.partner_id = m.organization_id)"
 )
 _ROLES = "m.organization_id, m.role, p.organization_id AS a, p.partner_id AS b"
-SESSION_COLUMNS = (
-    "s.id",
-    "s.csrf_token",
-    "s.expires_at",
-    "u.id",
-    "u.email",
-    "u.display_name",
-    "u.locale",
-    "u.is_active",
-    "u.is_instance_admin",
-)
+# The session's and its account's columns, by the name the caller reads them with.
+SESSION_COLUMNS = {
+    "session_id": "s.id",
+    "csrf_token": "s.csrf_token",
+    "expires_at": "s.expires_at",
+    "user_id": "u.id",
+    "email": "u.email",
+    "display_name": "u.display_name",
+    "locale": "u.locale",
+    "is_active": "u.is_active",
+    "is_instance_admin": "u.is_instance_admin",
+}
 # (S608: the statements are built from the constants above; the values are parameters)
 _BY_USER = f"SELECT {_ROLES} FROM fabcom_membership m {_PARTNERSHIPS} WHERE m.user_id = {{p1}} AND {_MEMBERSHIPS}"  # noqa: S608
 _BY_SESSION = (
-    f"SELECT {', '.join(SESSION_COLUMNS)}, {_ROLES} FROM fabcom_session s JOIN fabcom_user u ON u.id = s.user_id "  # noqa: S608
+    f"SELECT {', '.join(SESSION_COLUMNS.values())}, {_ROLES} FROM fabcom_session s JOIN fabcom_user u ON u.id = s.user_id "  # noqa: S608
     f"LEFT JOIN fabcom_membership m ON m.user_id = u.id AND {_MEMBERSHIPS} {_PARTNERSHIPS} WHERE s.key_hash = {{p1}}"
 )
 
@@ -236,14 +237,15 @@ async def roles_and_partners(user_id: int, today: dt.date | None = None) -> list
 
 async def session_roles_and_partners(
     key_hash: str, today: dt.date | None = None
-) -> tuple[tuple[Any, ...], list[RoleRow]] | None:
-    """The ``SESSION_COLUMNS`` of the session whose key hashes to ``key_hash`` and the
-    ``roles_and_partners`` rows of its account, or None when there is no such session."""
+) -> tuple[dict[str, Any], list[RoleRow]] | None:
+    """The ``SESSION_COLUMNS`` of the session whose key hashes to ``key_hash``, by name,
+    and the ``roles_and_partners`` rows of its account; None when there is no such session."""
     rows = await _run(_BY_SESSION, key_hash, today)
     if not rows:
         return None
     width = len(SESSION_COLUMNS)
-    return rows[0][:width], [(row[width], row[width + 1], row[width + 2], row[width + 3]) for row in rows]
+    session = dict(zip(SESSION_COLUMNS, rows[0][:width], strict=True))
+    return session, [(row[width], row[width + 1], row[width + 2], row[width + 3]) for row in rows]
 
 
 async def _run(statement: str, who: object, today: dt.date | None) -> list[tuple[Any, ...]]:

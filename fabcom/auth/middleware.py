@@ -16,7 +16,7 @@ LOCALE_COOKIE = "fabcom_locale"
 
 class AuthMiddleware:
     """Sets ``scope["state"]``: ``principal`` (anonymous when nobody is logged in),
-    ``session`` (the Session row or None), ``auth_error`` (a bad bearer token: the API
+    ``session`` (the ``LiveSession`` or None), ``auth_error`` (a bad bearer token: the API
     answers 401 rather than silently treating the caller as anonymous), and ``locale``."""
 
     def __init__(self, app: ASGIApp) -> None:

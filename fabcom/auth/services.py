@@ -193,6 +193,8 @@ class Account:
 
 @dataclass(frozen=True, slots=True)
 class LiveSession:
+    """A logged-in browser's session, as every request reads it (``request.state.session``)."""
+
     id: int
     csrf_token: str
     user: Account
@@ -208,11 +210,17 @@ async def session_and_principal(key: str) -> tuple[LiveSession, Principal] | Non
     found = await session_roles_and_partners(_digest(key))
     if found is None:
         return None
-    (session_id, csrf_token, expires_at, user_id, email, display_name, locale, is_active, is_admin), rows = found
-    if not is_active or _EXPIRES_AT.to_python_value(expires_at) <= clock.now():
+    session, rows = found
+    if not session["is_active"] or _EXPIRES_AT.to_python_value(session["expires_at"]) <= clock.now():
         return None
-    account = Account(user_id, email, display_name, locale, bool(is_admin))
-    return LiveSession(session_id, csrf_token, account), principal_from(account, rows)
+    account = Account(
+        id=session["user_id"],
+        email=session["email"],
+        display_name=session["display_name"],
+        locale=session["locale"],
+        is_instance_admin=bool(session["is_instance_admin"]),
+    )
+    return LiveSession(session["session_id"], session["csrf_token"], account), principal_from(account, rows)
 
 
 async def close_session(key: str) -> None:

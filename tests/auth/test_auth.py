@@ -137,6 +137,25 @@ async def test_a_session_brings_its_account_and_only_its_valid_memberships(lea):
     assert await session_and_principal(other_key) is None
 
 
+async def test_memberships_count_on_fabcoms_clock_not_the_machines_date(lea, monkeypatch):
+    """A membership starts on fabcom's day (``clock``), whatever the machine's local date:
+    on 1 January 2031 by the clock, one starting that day counts and one ended the day
+    before does not."""
+    from fabcom.members.models import Membership, Role
+    from fabcom.orgs.models import Organization
+
+    new_year = dt.datetime(2031, 1, 1, 0, 30, tzinfo=dt.UTC)
+    monkeypatch.setattr(clock, "now", lambda: new_year)
+    starts, ended = [await Organization.create(slug=slug, name=slug) for slug in ("debut", "fin")]
+    await Membership.create(user=lea, organization=starts, role=Role.STAFF, valid_from=dt.date(2031, 1, 1))
+    await Membership.create(
+        user=lea, organization=ended, role=Role.STAFF, valid_from=dt.date(2030, 1, 1), valid_until=dt.date(2030, 12, 31)
+    )
+    _, key = await open_session(lea)
+    _, principal = await session_and_principal(key)
+    assert principal.roles == {starts.id: Role.STAFF}
+
+
 async def test_sessions_are_revocable(lea):
     _, key = await open_session(lea, user_agent="Firefox", ip_address="127.0.0.1")
     _, other_key = await open_session(lea)
