@@ -25,7 +25,7 @@ from fabcom.federation.publish import publish
 from fabcom.gql.search import matching_items
 from fabcom.i18n import N_, gettext
 from fabcom.inventory.models import Category, Item, ItemStatus
-from fabcom.inventory.services import create_item, get_item_for, record_movement
+from fabcom.inventory.services import archived_refusal, create_item, get_item_for, record_movement
 from fabcom.jobs.execution import JobContext
 from fabcom.jobs.registry import cron, job
 from fabcom.members.models import Role
@@ -129,6 +129,7 @@ __all__ = [
     "TimestampedModel",
     "User",
     "ValidationFailed",
+    "archived_refusal",
     "call_async",
     "call_for_organization",
     "clock",

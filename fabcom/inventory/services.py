@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 from fabcom import clock
 from fabcom.audit.services import record, snapshot
 from fabcom.db import Round
-from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
+from fabcom.errors import ErrorCode, FieldError, NotFound, PermissionDenied, ValidationFailed
 from fabcom.federation.sharing import share_item
 from fabcom.i18n import N_
 from fabcom.inventory.models import (
@@ -347,15 +347,31 @@ async def _apply_movement(
     return movement
 
 
+def archived_refusal(item: Item, field: str = "kind") -> FieldError | None:
+    """Why stock cannot leave ``item``, or None: an archived item has left the inventory,
+    and taking from it (selling, giving, lending it…) would spend stock it no longer counts.
+    Change its status back first."""
+    if item.status == ItemStatus.ARCHIVED:
+        return FieldError(
+            ErrorCode.INVALID,
+            N_("{title} is archived: it is no longer in the inventory."),
+            field,
+            {"title": item.title},
+        )
+    return None
+
+
 async def record_movement(actor: Principal, item_id: int, data: dict[str, Any] | MovementInput) -> StockMovement:
     """Record stock coming in or going out. Refused, with nothing written, when it would
-    take the quantity below zero."""
+    take the quantity below zero, or take stock out of an archived item."""
     item = await get_item_for(actor, item_id, Action.INVENTORY_WRITE)
     payload = parse(MovementInput, data)
     if payload.decrease and payload.kind != MovementKind.ADJUSTMENT:
         raise ValidationFailed.single(
             ErrorCode.INVALID, N_("Only an adjustment can be marked as a decrease."), "decrease"
         )
+    if payload.kind in OUTGOING and (refusal := archived_refusal(item)):
+        raise ValidationFailed([refusal])
     async with in_transaction():
         movement = await _apply_movement(
             actor,

@@ -24,13 +24,13 @@ from fabcom.api import (
     Input,
     InputError,
     Item,
-    ItemStatus,
     NotFound,
     Organization,
     PermissionDenied,
     Principal,
     ServiceError,
     ValidationFailed,
+    archived_refusal,
     clock,
     create_item,
     in_transaction,
@@ -371,20 +371,6 @@ class SaleInput(Input):
         return self
 
 
-def unsellable(item: Item, field: str) -> FieldError | None:
-    """Why ``item`` cannot be sold at the till, or None. An archived item has left the
-    inventory: selling it would take stock it no longer counts. A reserved or unavailable
-    one may be sold (to whom it was set aside for); the till shows its status."""
-    if item.status == ItemStatus.ARCHIVED:
-        return FieldError(
-            ErrorCode.INVALID,
-            N_("{title} is archived: it is no longer in the inventory."),
-            field,
-            {"title": item.title},
-        )
-    return None
-
-
 async def record_sale(actor: Principal, organization_id: int, data: dict[str, Any] | SaleInput) -> Sale:
     """Ring up a sale. An inventory item leaves the stock (a sale movement: an item
     already sold is refused); weighed lots are recorded as one outflow to the shop."""
@@ -398,18 +384,18 @@ async def record_sale(actor: Principal, organization_id: int, data: dict[str, An
             deleted_at__isnull=True,
         )
     }
-    missing = [
+    refused = [
         FieldError(ErrorCode.INVALID, N_("Unknown item."), f"lines.{n}.item_id")
         for n, line in enumerate(payload.lines)
         if line.item_id and line.item_id not in items
     ]
-    missing += [
+    refused += [
         problem
         for n, line in enumerate(payload.lines)
-        if line.item_id in items and (problem := unsellable(items[line.item_id], f"lines.{n}.item_id"))
+        if line.item_id in items and (problem := archived_refusal(items[line.item_id], f"lines.{n}.item_id"))
     ]
-    if missing:
-        raise ValidationFailed(missing)
+    if refused:
+        raise ValidationFailed(refused)
     lots = [line for line in payload.lines if line.item_id is None]
     occurred_at = payload.occurred_at or clock.now()
     if not await ReceiptCounter.exists(organization_id=organization_id):

@@ -26,6 +26,7 @@ from fabcom.api import (
     PermissionDenied,
     ServiceError,
     ValidationFailed,
+    archived_refusal,
     clock,
     matching_items,
     parse,
@@ -42,7 +43,6 @@ from modules.ressourcerie.services import (
     local_day_bounds,
     record_sale,
     settings,
-    unsellable,
 )
 
 MAX_LINES = 200
@@ -132,7 +132,7 @@ async def _add_item(org_id: int, item_id: str, values: dict[str, str], cart: lis
     )
     if item is None:
         raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown item."), "search")
-    if problem := unsellable(item, "search"):
+    if problem := archived_refusal(item, "search"):
         raise ValidationFailed([problem])
     in_cart = sum(1 for line in cart if line.item is not None and line.item.id == item.id)
     if item.quantity < in_cart + 1:  # one unit per line: a bulk item may be added again while in stock

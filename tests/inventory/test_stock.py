@@ -140,3 +140,19 @@ async def test_other_organizations_cannot_move_stock(org_a, org_b, staff_a, staf
     with pytest.raises(NotFound):
         await record_movement(staff_b, private.id, {"kind": "sale", "quantity": "1"})
     assert await StockMovement.filter(organization_id=org_a.id).count() == 2
+
+
+async def test_no_stock_leaves_an_archived_item_but_some_may_come_back(org_a, staff_a):
+    """An archived item has left the inventory: selling, giving or lending it is refused and
+    nothing is written; a return (stock coming in) is still recorded."""
+    from fabcom.inventory.services import update_item
+
+    lamp = await create_item(staff_a, org_a.id, {"title": "Lampe club", "initial_quantity": "2"})
+    await update_item(staff_a, lamp.id, {"status": "archived"})
+    for kind in ("sale", "gift", "loan"):
+        with pytest.raises(ValidationFailed) as refused:
+            await record_movement(staff_a, lamp.id, {"kind": kind, "quantity": "1"})
+        assert refused.value.errors[0].text("fr") == "Lampe club est archivé : il n’est plus dans l’inventaire."
+    await record_movement(staff_a, lamp.id, {"kind": "return", "quantity": "1"})
+    await lamp.refresh_from_db()
+    assert (lamp.quantity, await ledger_total(lamp.id)) == (Decimal("3"), Decimal("3"))
