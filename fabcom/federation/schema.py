@@ -14,10 +14,12 @@ from strawberry.types import Info
 
 from fabcom.federation.mirror_models import MirrorItem
 from fabcom.federation.network import NetworkFilter, network_projects_queryset, network_queryset
+from fabcom.gql.context import PublicError
 from fabcom.gql.ids import global_id
 from fabcom.gql.pagination import Order
 from fabcom.gql.scopes import RequiresScope
 from fabcom.gql.types import Connection, Organization, connect
+from fabcom.i18n import N_
 
 
 @strawberry.type(description="An item a partner site shares with you, from the local mirror (read-only).")
@@ -134,10 +136,12 @@ def _network_filter(filter: NetworkItemFilter | None, *, for_items: bool) -> Net
     and the stock are filters on items, not on projects)."""
     if filter is None:
         return NetworkFilter()
+    if None not in (filter.organization_slug, filter.organization) and filter.organization_slug != filter.organization:
+        raise PublicError(N_("Give organizationSlug only (organization is its former name)."), "BAD_USER_INPUT")
     return NetworkFilter(
         search=(filter.search or "")[:200] or None,
         category_code=filter.category_code if for_items else None,
-        organization=filter.organization_slug or filter.organization,
+        organization=filter.organization_slug if filter.organization_slug is not None else filter.organization,
         in_stock=filter.in_stock if for_items else None,
     )
 

@@ -171,7 +171,7 @@ class GraphQLEndpoint:
         try:
             document = parse_document(query)
         except GraphQLSyntaxError as exc:
-            if "tokens" in exc.message:
+            if exc.message.startswith("Syntax Error: Document contains more than"):  # graphql-core's token limit
                 text = public_text(locale, N_("Queries may hold at most {limit} tokens."), limit=MAX_TOKENS)
                 return JSONResponse({"errors": [_error(text, "MAX_TOKENS")]})
             # graphql-core's description of the syntax error, in English like a compiler's

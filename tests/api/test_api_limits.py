@@ -44,6 +44,10 @@ async def test_more_than_2000_tokens_is_refused_by_the_parser(api, db):
     assert answer.status == 200
     assert answer.error_codes == ["MAX_TOKENS"]
     assert answer.body["errors"][0]["message"] == "Queries may hold at most 2,000 tokens."
+    # a mistake that merely mentions "tokens" is told as the syntax error it is
+    mistake = await api('{ "tokens" }', locale="en")
+    assert mistake.error_codes == ["GRAPHQL_PARSE_FAILED"]
+    assert "Expected Name, found String 'tokens'" in mistake.body["errors"][0]["message"]
 
 
 @pytest.mark.parametrize(
