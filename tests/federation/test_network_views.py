@@ -280,3 +280,10 @@ async def test_graphql_network_items_by_partner_slug_named_as_in_item_filter(cli
     slug = answer.json()["data"]["networkItems"]["edges"][0]["node"]["organization"]["slug"]
     assert await titles({"organizationSlug": slug}) == await titles({"organization": slug}) != []
     assert await titles({"organizationSlug": "nobody-here"}) == []
+    both = await client.post(
+        "/graphql",
+        json={"query": query, "variables": {"f": {"organizationSlug": slug, "organization": "another"}}},
+        headers={"Authorization": f"Bearer {secret}", "Accept-Language": "fr"},
+    )
+    assert both.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "organizationSlug" in both.json()["errors"][0]["message"]
