@@ -10,12 +10,16 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic_settings import BaseSettings
 
-from fabcom.permissions import Scope
+from fabcom.permissions import SCOPES, Scope
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 SCOPE = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$")
 # Names the core uses for its own routes, apps and tables.
-RESERVED_SLUGS = frozenset({"fabcom", "core", "api", "static", "admin", "graphql", "media", "m"})
+# The core's scope domains too (``inventory``…): a module's scopes start with its slug, and
+# must never be taken for the core's.
+RESERVED_SLUGS = frozenset({"fabcom", "core", "api", "static", "admin", "graphql", "media", "m"}) | {
+    code.split(":")[0] for code in SCOPES
+}
 
 
 class ManifestError(ValueError):

@@ -59,6 +59,11 @@ def test_a_matching_version_range_includes_development_versions():
     [
         ({"slug": "Bad-Slug"}, "module 'Bad-Slug': slug must be 2-31 lowercase letters, digits or _ and not reserved"),
         ({"slug": "graphql"}, "module 'graphql': slug must be 2-31 lowercase letters, digits or _ and not reserved"),
+        # a core scope's domain: its module could declare « inventory:read » as its own
+        (
+            {"slug": "inventory"},
+            "module 'inventory': slug must be 2-31 lowercase letters, digits or _ and not reserved",
+        ),
         ({"version": "one"}, "module 'shop': version 'one' is not a valid version"),
         ({"requires": "fabcom 1"}, "module 'shop': requires 'fabcom 1' is not a version specifier"),
         ({"permissions": ("book",)}, "module 'shop': permission 'book' must start with shop."),
