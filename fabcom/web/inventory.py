@@ -620,9 +620,11 @@ async def photo(request: Request) -> Response:
 
 @functools.lru_cache(maxsize=4096)
 def qr_svg(data: str) -> str:
-    """The QR code of ``data`` as inline SVG. Choosing the best mask is most of segno's work
-    (about 4 ms a code), and an item's URL never changes: each code is made once per process."""
-    return segno.make(data, error="m", micro=False).svg_inline(scale=3, border=2, omitsize=False)
+    """The QR code of ``data`` as inline SVG, with a ``viewBox`` and no size of its own: the
+    sheet's CSS then scales the whole code (a fixed size was cropped, and the code could not
+    be scanned). Choosing the best mask is most of segno's work (about 4 ms a code), and an
+    item's URL never changes: each code is made once per process."""
+    return segno.make(data, error="m", micro=False).svg_inline(scale=3, border=2, omitsize=True)
 
 
 def qr_svgs(urls: list[str]) -> list[str]:

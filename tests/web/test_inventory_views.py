@@ -321,6 +321,10 @@ async def test_labels_sheet_has_one_qr_code_per_item(make_client, staff_a, org_a
     single = await client.get(f"/o/{org_a.slug}/items/labels?ids={one.id}")
     assert single.text.count("<svg") == 1
     assert "Bureau" in single.text
+    # the code scales to the label as a whole (with a size of its own, the label's CSS
+    # cropped two of its three corner squares and no phone could read it)
+    svg = re.search(r"<svg[^>]*>", single.text).group(0)
+    assert re.search(r'viewBox="0 0 (\d+) \1"', svg) and "width=" not in svg
 
 
 async def test_a_long_inventory_prints_by_sheets_that_keep_the_filters(make_client, staff_a, org_a, monkeypatch):
