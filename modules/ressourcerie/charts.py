@@ -40,7 +40,8 @@ SAME_AS = {"recycled": "recycling"}
 
 # Stripes for the printed report (WeasyPrint draws CSS gradients); report-charts.js draws
 # the same lines on the screen's canvas.
-_STRIPES = f"{BACKGROUND} 0 1pt, transparent 1pt 3.5pt"
+# One position per colour stop: WeasyPrint ignores the two-position form ("#fff 0 1pt").
+_STRIPES = f"{BACKGROUND} 0, {BACKGROUND} 1pt, transparent 1pt, transparent 3.5pt"
 PATTERNS = {
     "solid": "none",
     "diagonal": f"repeating-linear-gradient(-45deg, {_STRIPES})",  # /

@@ -97,3 +97,16 @@ async def test_the_printed_annual_report_draws_and_names_the_same_meanings(clien
         assert f'<li><span class="swatch" style="{charts.css(key)}"></span> {label}</li>' in legend
         assert f'style="{charts.css(key)}; width:' in printed  # its bars
     assert "Vert" not in printed  # no meaning told by a colour's name
+
+
+def test_weasyprint_draws_every_pattern_of_the_printed_report(caplog):
+    """WeasyPrint ignores CSS it cannot read with a warning, and the bars then come out flat:
+    every meaning's pattern must be read, or black-and-white prints lose them."""
+    import logging
+
+    from weasyprint import HTML
+
+    bars = "".join(f'<div style="height:10pt; {charts.css(key)}"></div>' for key in charts.STYLES)
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        HTML(string=f"<html><body>{bars}</body></html>").write_pdf()
+    assert [r.getMessage() for r in caplog.records if "gnored" in r.getMessage()] == []
