@@ -404,6 +404,13 @@ async def record_sale(actor: Principal, organization_id: int, data: dict[str, An
     async with in_transaction():
         # Taking the next number locks the counter row until commit: tills queue here.
         await ReceiptCounter.filter(organization_id=organization_id).update(last_number=F("last_number") + 1)
+        # Checked under that lock, which closing the till takes too: a closed day's totals
+        # are final, and a sale filed under it would belong to no closing.
+        day = local_day(occurred_at)
+        if await CashClosing.exists(organization_id=organization_id, day=day):
+            raise ValidationFailed.single(
+                ErrorCode.INVALID, N_("This day's till is closed: no more sales can be recorded on it.")
+            )
         number = (await ReceiptCounter.get(organization_id=organization_id)).last_number
         outflow = None
         if lots:
@@ -458,6 +465,13 @@ async def record_sale(actor: Principal, organization_id: int, data: dict[str, An
     return sale
 
 
+def local_day(moment: dt.datetime, zone: str = "Europe/Paris") -> dt.date:
+    """The site's day ``moment`` falls on (the day a till closing counts it in)."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
 def local_day_bounds(day: dt.date, zone: str = "Europe/Paris") -> tuple[dt.datetime, dt.datetime]:
     from zoneinfo import ZoneInfo
 
@@ -480,6 +494,8 @@ async def close_till(actor: Principal, organization_id: int, data: dict[str, Any
         raise ValidationFailed.single(ErrorCode.ALREADY_EXISTS, N_("This day's till is already closed."), "day")
     start, end = local_day_bounds(payload.day)
     async with in_transaction():
+        # The tills' lock (see record_sale): no sale slips in between the count and the closing.
+        await ReceiptCounter.filter(organization_id=organization_id).update(last_number=F("last_number"))
         sales = await Sale.filter(
             organization_id=organization_id, occurred_at__gte=start, occurred_at__lt=end, closing_id__isnull=True
         )

@@ -17,6 +17,7 @@ from modules.ressourcerie.reports import build_report, recycling_by_channel
 from modules.ressourcerie.services import (
     add_tare,
     close_till,
+    local_day_bounds,
     record_intake,
     record_outflow,
     record_sale,
@@ -319,6 +320,20 @@ async def test_closing_the_till(org_a, staff_a, make_member, day):
     with pytest.raises(PermissionDenied):
         await close_till(volunteer, org_a.id, {"day": (clock.today() - dt.timedelta(days=1)).isoformat()})
     assert await CashClosing.all().count() == 1
+
+    # a closed day's totals are final: a sale on it is refused, nothing written
+    yesterday = clock.today() - dt.timedelta(days=1)
+    await close_till(staff_a, org_a.id, {"day": yesterday.isoformat()})
+    lot = {"payment_mode": "cash", "lines": [{"category_code": "C_15", "weight_kg": "3", "amount": "2"}]}
+    noon = local_day_bounds(yesterday)[0] + dt.timedelta(hours=12)
+    with pytest.raises(ValidationFailed) as late:
+        await record_sale(staff_a, org_a.id, {**lot, "occurred_at": noon.isoformat()})
+    assert late.value.errors[0].text("fr") == (
+        "La caisse de ce jour est clôturée : plus aucune vente ne peut y être enregistrée."
+    )
+    assert await Sale.all().count() == 2
+    earlier = await record_sale(staff_a, org_a.id, {**lot, "occurred_at": (noon - dt.timedelta(days=1)).isoformat()})
+    assert earlier.closing_id is None  # the day before is not closed: its till still takes sales
 
 
 async def test_other_organizations_cannot_weigh_sell_or_read_reports(org_a, staff_b):
