@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from fabcom.i18n import N_, gettext
-from fabcom.inventory.models import Item
+from fabcom.inventory.models import Item, shown_status
 
 Cell = str | Decimal | int | None
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -42,6 +42,11 @@ ITEM_COLUMNS = (
 
 
 def item_rows(items: Sequence[Item], locale: str) -> tuple[list[str], list[list[Cell]]]:
+    """The list as the pages show it: statuses, conditions, units… in words (« Épuisé »,
+    « Très bon », « pièces »), which an import reads back (``fabcom.web.imports``)."""
+    from fabcom.web.templating import labels, unit_name
+
+    words = labels(locale)
     header = [gettext(locale, c) for c in ITEM_COLUMNS]
     rows: list[list[Cell]] = []
     for item in items:
@@ -51,14 +56,14 @@ def item_rows(items: Sequence[Item], locale: str) -> tuple[list[str], list[list[
                 item.title,
                 item.category.label(locale) if item.category else "",
                 item.location.name if item.location else "",
-                item.status.value,
-                item.condition.value,
+                words.STATUS[shown_status(item.status, item.quantity)],
+                words.CONDITION[item.condition],
                 Decimal(item.quantity).normalize() if item.quantity is not None else None,
-                item.unit.value,
+                unit_name(item.unit, item.quantity, locale),
                 item.unit_weight_kg,
                 item.unit_value,
-                item.visibility.value,
-                ", ".join(item.sharing_modes or []),
+                words.VISIBILITY[item.visibility],
+                ", ".join(words.SHARING[mode] for mode in item.sharing_modes or []),
                 item.description,
             ]
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import functools
 import io
 import re
 import secrets
@@ -20,12 +21,13 @@ from starlette.responses import RedirectResponse, Response
 from tortoise.transactions import in_transaction
 
 from fabcom.errors import ServiceError
-from fabcom.i18n import N_
+from fabcom.i18n import LOCALES, N_, fold
+from fabcom.inventory.models import OUT_OF_STOCK, Category, ItemStatus
 from fabcom.inventory.services import create_item
 from fabcom.permissions import Action
 from fabcom.web.inventory import _decimal_text
 from fabcom.web.pages import current_org, page
-from fabcom.web.templating import _, flash, render
+from fabcom.web.templating import _, flash, labels, render, unit_names
 
 MAX_ROWS = 5000
 # fabcom field -> its label and the header names recognised automatically
@@ -114,7 +116,31 @@ def guess_mapping(header: list[str]) -> dict[str, str]:
     return mapping
 
 
-def row_data(row: list[str], mapping: dict[str, str]) -> dict[str, Any]:
+@functools.cache
+def words_to_codes() -> dict[str, dict[str, str]]:
+    """For each field an export writes in words (« Très bon », « pièces », « Épuisé »), the
+    code of each word in either language and of each code itself, accents and case ignored:
+    an exported list imports back, and so does a sheet typed by hand."""
+    found: dict[str, dict[str, str]] = {"status": {}, "condition": {}, "visibility": {}, "unit": {}}
+    for locale in LOCALES:
+        words = labels(locale)
+        for field, names in (
+            ("status", words.STATUS),
+            ("condition", words.CONDITION),
+            ("visibility", words.VISIBILITY),
+        ):
+            for code, word in names.items():
+                code = ItemStatus.AVAILABLE.value if code == OUT_OF_STOCK else code  # a state of the stock
+                found[field].update({fold(word): code, fold(code): code})
+        for code, (one, many) in unit_names(locale).items():
+            found["unit"].update({fold(one): code, fold(many): code, fold(code): code})
+    return found
+
+
+def row_data(row: list[str], mapping: dict[str, str], categories: dict[str, str]) -> dict[str, Any]:
+    """The item a row describes; ``categories``: the code of each category's code and labels
+    (folded). A word no field knows is passed on as it is, for the service to refuse."""
+    codes = {**words_to_codes(), "category_code": categories}
     data: dict[str, Any] = {}
     for field, column in mapping.items():
         if not column.isdigit() or int(column) >= len(row):
@@ -124,6 +150,8 @@ def row_data(row: list[str], mapping: dict[str, str]) -> dict[str, Any]:
             continue
         if field in ("initial_quantity", "unit_weight_kg", "unit_value"):
             value = _decimal_text(value)
+        elif field in codes:
+            value = codes[field].get(fold(value), value)
         data[field] = value
     return data
 
@@ -134,10 +162,14 @@ async def run_import(
     """Create every row; returns (row number, data, error) for each. Nothing stays
     written unless ``commit`` is true and every row succeeded."""
     results: list[tuple[int, dict[str, Any], str]] = []
+    categories: dict[str, str] = {}
+    for category in await Category.all():  # the first of two categories with one label wins
+        for word in (category.label_en, category.label_fr, category.code):
+            categories.setdefault(fold(word), category.code)
     try:
         async with in_transaction():
             for number, row in enumerate(rows, start=2):
-                data = row_data(row, mapping)
+                data = row_data(row, mapping, categories)
                 try:
                     await create_item(request.state.principal, organization_id, data)
                 except ServiceError as error:

@@ -156,6 +156,12 @@ def environment(locale: str) -> Environment:
     return env
 
 
+def labels(locale: str) -> Any:
+    """The enumerations' names in ``locale`` (``labels("fr").STATUS["available"]`` is
+    « Disponible »), from ``_labels.html``: the pages, the exports and the imports share them."""
+    return environment(locale).get_template("_labels.html").module
+
+
 def is_htmx(request: Request) -> bool:
     """An htmx request that is not a history restore (which wants the whole page)."""
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"

@@ -9,6 +9,7 @@ from decimal import Decimal
 import openpyxl
 
 from fabcom.audit.models import AuditEntry
+from fabcom.auth.models import User
 from fabcom.inventory.models import Item
 from fabcom.web.exports import write_ods
 
@@ -116,3 +117,46 @@ async def test_import_refuses_other_files_and_other_orgs(make_client, staff_a, o
     )
     assert other.status_code == 404
     assert await Item.all().count() == 0
+
+
+async def test_an_exported_list_imports_back_as_it_was(make_client, staff_a, org_a, make_org, make_member):
+    """The export writes statuses, conditions, units… in words (« Très bon », « kg »,
+    « Épuisé »): a volunteer reads them in the spreadsheet, and another site imports the
+    file as it is, in French or English."""
+    from fabcom.inventory.services import create_item, record_movement
+    from fabcom.web.imports import guess_mapping
+
+    await create_item(
+        staff_a,
+        org_a.id,
+        {"title": "Farine", "unit": "kg", "initial_quantity": "2", "condition": "very_good", "category_code": "C_15"},
+    )
+    await create_item(staff_a, org_a.id, {"title": "Vélo", "status": "reserved", "visibility": "partners"})
+    lamp = await create_item(staff_a, org_a.id, {"title": "Lampe", "initial_quantity": "1"})
+    await record_movement(staff_a, lamp.id, {"kind": "sale", "quantity": "1"})  # « Épuisé »
+    fields = ("title", "status", "condition", "unit", "visibility", "category__code")
+
+    async def items(org) -> list[tuple]:
+        return sorted(await Item.filter(organization_id=org.id).values_list(*fields))
+
+    for locale in ("fr", "en"):
+        await User.filter(id=staff_a.user_id).update(locale=locale)  # the exporting account's language
+        exporter = await make_client(staff_a)
+        exported = await exporter.get(f"/o/{org_a.slug}/items/export.csv")
+        sheet = exported.content.decode("utf-8-sig")
+        assert ("Très bon" in sheet and "Épuisé" in sheet) if locale == "fr" else "Very good" in sheet
+        other = await make_org(f"autre-site-{locale}")
+        importer = await make_client(await make_member(other))
+        preview = await importer.post(
+            f"/o/{other.slug}/items/import",
+            data={"csrf_token": importer.csrf_token},
+            files={"file": ("export.csv", exported.content, "text/csv")},
+        )
+        assert "3 lignes sont prêtes à être importées." in preview.text, preview.text
+        mapping = guess_mapping(sheet.splitlines()[0].split(";"))
+        done = await importer.post_form(
+            f"/o/{other.slug}/items/import",
+            {"token": _token(preview.text), "action": "import", **{f"map_{f}": i for f, i in mapping.items()}},
+        )
+        assert done.status_code == 303
+        assert await items(other) == await items(org_a)

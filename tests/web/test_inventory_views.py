@@ -324,7 +324,8 @@ async def test_labels_sheet_has_one_qr_code_per_item(make_client, staff_a, org_a
     # the code scales to the label as a whole (with a size of its own, the label's CSS
     # cropped two of its three corner squares and no phone could read it)
     svg = re.search(r"<svg[^>]*>", single.text).group(0)
-    assert re.search(r'viewBox="0 0 (\d+) \1"', svg) and "width=" not in svg
+    assert re.search(r'viewBox="0 0 (\d+) \1"', svg)
+    assert "width=" not in svg
 
 
 async def test_a_long_inventory_prints_by_sheets_that_keep_the_filters(make_client, staff_a, org_a, monkeypatch):
@@ -356,7 +357,8 @@ async def test_exports_csv_for_french_excel_xlsx_and_ods(make_client, staff_a, o
     assert csv.content.startswith(b"\xef\xbb\xbf")
     text = csv.content.decode("utf-8-sig").splitlines()
     assert text[0].startswith("N°;Titre;Catégorie;")
-    assert text[1] == f"{first.id};'=HYPERLINK(1);;;available;good;1,5;kg;;;private;;"
+    # in words, as the list shows them (an import reads them back)
+    assert text[1] == f"{first.id};'=HYPERLINK(1);;;Disponible;Bon;1,5;kg;;;Privé;;"
     assert '"Chaise; pliante"' in csv.text
     xlsx = await client.get(f"/o/{org_a.slug}/items/export.xlsx?q=chaise")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
