@@ -21,7 +21,9 @@ async def test_blocking_a_partner_asks_first_then_blocks(make_client, make_membe
     assert f"Bloquer {org_b.name} ?" in asked.text
     assert f'<form method="post" action="/o/{org_a.slug}/partnerships/{link.id}/block"' in asked.text
     assert '<input type="hidden" name="confirm" value="1">' in asked.text
-    assert f'href="/o/{org_a.slug}/partners">Non, revenir en arrière</a>' in asked.text
+    # the focus is on the way back: pressing Enter again does not confirm
+    assert f'href="/o/{org_a.slug}/partners" autofocus>Non, revenir en arrière</a>' in asked.text
+    assert '<button type="submit" class="danger">' in asked.text
     assert (await Partnership.get(id=link.id)).status == PartnershipStatus.ACCEPTED
 
     blocked = await client.post_form(f"/o/{org_a.slug}/partnerships/{link.id}/block", {"confirm": "1"})
