@@ -22,7 +22,7 @@ from fabcom.federation.members import recognised_members
 from fabcom.federation.mirror_models import MirrorMember
 from fabcom.federation.models import Audience
 from fabcom.federation.publish import publish
-from fabcom.gql.search import matching_items
+from fabcom.gql.search import item_number, matching_items
 from fabcom.i18n import N_, gettext
 from fabcom.inventory.models import Category, Item, ItemStatus
 from fabcom.inventory.services import archived_refusal, create_item, get_item_for, record_movement
@@ -147,6 +147,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "in_transaction",
+    "item_number",
     "job",
     "matching_items",
     "module_enabled",

@@ -55,6 +55,16 @@ def matching_items(queryset: QuerySet[Any], text: str) -> QuerySet[Any]:
     return queryset if condition is None else queryset.annotate(_matches=condition).filter(_matches=True)
 
 
+_ITEM_NUMBER = re.compile(r"^(?:n[°o]\.?|#)?\s*(\d{1,9})$", re.IGNORECASE)
+
+
+def item_number(text: str) -> int | None:
+    """The item number a person typed (« 322 », « n° 322 », « #322 »: what the labels
+    print), or None for words: staff's searches look an item up by it."""
+    found = _ITEM_NUMBER.match(text.strip())
+    return int(found.group(1)) if found else None
+
+
 def sharing_condition(mode: str, is_sqlite: bool) -> RawSQL:
     """Items whose JSON list ``sharing_modes`` holds ``mode`` (an enum value, never user text)."""
     column = '"fabcom_item"."sharing_modes"' if is_sqlite else '"fabcom_item"."sharing_modes"::text'

@@ -23,7 +23,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from fabcom.errors import NotFound, ServiceError
-from fabcom.gql.search import matching_items, sharing_condition
+from fabcom.gql.search import item_number, matching_items, sharing_condition
 from fabcom.i18n import N_
 from fabcom.inventory.models import (
     INCOMING,
@@ -82,7 +82,9 @@ def filtered_items(params: dict[str, str], **organization: Any) -> QuerySet[Item
     query only: a category filter is a subquery, so the page is still one statement."""
     qs = Item.filter(**organization, deleted_at__isnull=True)
     is_sqlite = Item._meta.db.capabilities.dialect == "sqlite"
-    if params["q"]:
+    if (number := item_number(params["q"])) is not None:  # « n° 322 », as the label prints it
+        qs = qs.filter(id=number)
+    elif params["q"]:
         # The API's full-text search: an index answers it, where a substring match reads every row.
         qs = matching_items(qs, params["q"])
     if params["category"]:  # the category and its subcategories

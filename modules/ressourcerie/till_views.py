@@ -28,6 +28,7 @@ from fabcom.api import (
     ValidationFailed,
     archived_refusal,
     clock,
+    item_number,
     matching_items,
     parse,
 )
@@ -223,7 +224,8 @@ async def item_search(request: Request) -> Response:
         qs = Item.filter(organization_id=org.id, deleted_at__isnull=True, quantity__gt=0).exclude(
             status=ItemStatus.ARCHIVED
         )
-        qs = qs.filter(id=int(query)) if query.isdigit() else matching_items(qs, query)
+        number = item_number(query)
+        qs = qs.filter(id=number) if number is not None else matching_items(qs, query)
         items = await qs.order_by("title", "id").limit(8)
     return render(request, "ressourcerie/_till_items.html", {"items": items, "query": query})
 

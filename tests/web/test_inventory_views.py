@@ -532,3 +532,19 @@ async def test_selling_the_last_unit_says_out_of_stock_where_the_stock_was_updat
     assert back.status_code == 200
     assert "status-out_of_stock" not in back.text
     assert '<dd id="item-status" hx-swap-oob="true">Disponible</dd>' in back.text
+
+
+async def test_the_inventory_finds_an_item_by_the_number_its_label_prints(make_client, staff_a, org_a, staff_b, org_b):
+    """« 322 », « n° 322 » or « #322 » finds item 322 (the number on its label and in its
+    address), of this organization only."""
+    chair = await create_item(staff_a, org_a.id, {"title": "Chaise paillée"})
+    await create_item(staff_a, org_a.id, {"title": "Table"})
+    theirs = await create_item(staff_b, org_b.id, {"title": "Armoire"})
+    client = await make_client(staff_a)
+    for typed in (str(chair.id), f"n° {chair.id}", f"N°{chair.id}", f"#{chair.id}"):
+        found = await client.htmx_get(f"/o/{org_a.slug}/items", params={"q": typed})
+        assert "Chaise paillée" in found.text, typed
+        assert "Table" not in found.text
+    other = await client.htmx_get(f"/o/{org_a.slug}/items", params={"q": str(theirs.id)})
+    assert "Armoire" not in other.text
+    assert "Aucun objet ne correspond." in other.text
