@@ -179,7 +179,7 @@ async def till(request: Request) -> Response:
         try:
             if values.get("add_item"):
                 cart.append(await _add_item(org.id, values["add_item"], values, cart))
-                values = {"payment_mode": values.get("payment_mode", "")}
+                values = {"payment_mode": values.get("payment_mode", ""), "focus": "search"}  # the next item
             elif values.get("remove", "").isdigit():
                 index = int(values["remove"])
                 if 0 <= index < len(cart):

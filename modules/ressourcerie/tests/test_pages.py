@@ -84,6 +84,8 @@ async def test_a_refused_weighing_says_why_and_records_nothing(client, login, or
         assert answer.status_code == 400, weight
         assert 'class="field-error"' in answer.text, weight
         assert message in answer.text.replace("&#39;", "’"), (weight, re.findall(r"field-error[^<]*<", answer.text))
+        if not tare:  # the cursor goes back to the weight to correct, not to the category
+            assert re.findall(r'<input id="(\w+)"[^>]*\bautofocus', answer.text) == ["weight"], weight
     assert await IntakeLine.all().count() == 0
 
 

@@ -3,6 +3,7 @@ PDF), an item already sold refused, and the day's cash closing with its gap."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -143,6 +144,7 @@ async def test_a_reserved_item_is_sold_with_its_status_shown_and_an_archived_one
 
     refused = await client.post(url, data={"add_item": str(lamp.id)}, headers=headers)
     assert refused.status_code == 400
+    assert re.findall(r'<input id="(\w+)"[^>]*\bautofocus', refused.text) == ["search"]  # what to correct
     assert "Lampe club est archivé : il n’est plus dans l’inventaire." in refused.text
     assert tokens(refused.text) == []
     with pytest.raises(ValidationFailed) as caught:
@@ -151,6 +153,7 @@ async def test_a_reserved_item_is_sold_with_its_status_shown_and_an_archived_one
     assert (await Sale.all().count(), (await Item.get(id=lamp.id)).quantity) == (0, 1)
 
     cart = await client.post(url, data={"add_item": str(armchair.id)}, headers=headers)
+    assert re.findall(r'<input id="(\w+)"[^>]*\bautofocus', cart.text) == ["search"]  # ready for the next item
     sold = await client.post(
         url, data={"line": tokens(cart.text), "payment_mode": "card", "action": "validate"}, headers=headers
     )
