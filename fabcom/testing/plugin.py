@@ -147,8 +147,10 @@ def module_env() -> Iterator[Callable[[str, str], None]]:
 
 @pytest.fixture
 def sql_statements(db: Settings, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The SQL statements the test sends from here on, in order (clear the list between
-    steps): for tests that a page costs no statement per row."""
+    """The queries the test sends from here on through the default connection's
+    ``execute_query`` and ``execute_query_dict`` (Tortoise's selects and fabcom's own
+    statements; not inserts, nor what runs on a transaction's connection), in order, to
+    check that a page costs no statement per row. Clear the list between steps."""
     connection = connections.get("default")
     statements: list[str] = []
     for name in ("execute_query", "execute_query_dict"):

@@ -170,7 +170,13 @@ async def choices(org: Organization) -> dict[str, Any]:
         "locations": locations,
         "statuses": list(ItemStatus),
         # The list's status filter: out of stock comes next to the available it is cut from.
-        "status_filters": [ItemStatus.AVAILABLE.value, OUT_OF_STOCK, *(s.value for s in list(ItemStatus)[1:])],
+        "status_filters": [
+            ItemStatus.AVAILABLE.value,
+            OUT_OF_STOCK,
+            ItemStatus.RESERVED.value,
+            ItemStatus.UNAVAILABLE.value,
+            ItemStatus.ARCHIVED.value,
+        ],
         "visibilities": list(Visibility),
         "sharing_modes": list(SharingMode),
         "units": list(Unit),

@@ -292,7 +292,7 @@ def manages_bookings(actor: Principal, organization_id: int, scope: str = "booki
     """Is ``actor`` the organization's staff for its bookings: a role that changes its
     inventory (``inventory.write``)? Through an API token, with the bookings ``scope`` of
     what it does (``bookings:read`` to see every booking, ``bookings:write`` to change
-    them) rather than ``inventory:write``: a booking tool needs no right on the items."""
+    them) rather than ``inventory:write``: a booking tool needs no right to change the items."""
     return actor.can(Action.INVENTORY_WRITE, organization_id, scope=scope)
 
 
