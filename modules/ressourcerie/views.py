@@ -25,7 +25,13 @@ from fabcom.web.pages import current_org, page
 from fabcom.web.templating import render
 from modules.ressourcerie.lookup import resolve_category
 from modules.ressourcerie.models import CollectionMode, IntakeLine, Tare
-from modules.ressourcerie.services import ensure_collection_modes, local_day_bounds, record_intake, undo_intake_line
+from modules.ressourcerie.services import (
+    ensure_collection_modes,
+    local_day_bounds,
+    record_intake,
+    settings,
+    undo_intake_line,
+)
 
 
 async def _day(org_id: int, user_id: int | None, locale: str) -> dict[str, object]:
@@ -41,7 +47,7 @@ async def _day(org_id: int, user_id: int | None, locale: str) -> dict[str, objec
     for line in lines:
         name = line.category.label(locale)  # the counter's language, not always French
         totals[name] = totals.get(name, Decimal(0)) + line.net_kg
-    undo_limit = clock.now() - dt.timedelta(seconds=60)
+    undo_limit = clock.now() - dt.timedelta(seconds=settings().undo_seconds)  # as the service allows
     last = lines[0] if lines and lines[0].author_id == user_id and lines[0].created_at > undo_limit else None  # type: ignore[attr-defined]
     return {
         "lines": lines[:30],

@@ -161,3 +161,15 @@ async def test_a_receipt_names_a_weighed_lot_in_the_readers_language(client, log
     token = await csrf(client, url)
     await client.post("/language", data={"csrf_token": token, "locale": "en", "next": url})
     assert "<td>Clothes</td>" in (await client.get(url)).text
+
+
+async def test_the_undo_button_lasts_as_long_as_the_site_allows_undoing(client, login, org_a, staff_a, module_env):
+    """FABCOM_RESSOURCERIE_UNDO_SECONDS sets how long the last weighing may be undone: the
+    button is shown exactly as long (it stayed a minute whatever the setting)."""
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/weighing"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    weighing = {"mode_code": "apport_volontaire", "category": "15", "weight": "3"}
+    assert 'name="undo"' in (await client.post(url, data=weighing, headers=headers)).text
+    module_env("FABCOM_RESSOURCERIE_UNDO_SECONDS", "0")
+    assert 'name="undo"' not in (await client.post(url, data=weighing, headers=headers)).text
