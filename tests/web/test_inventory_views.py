@@ -274,6 +274,13 @@ async def test_quick_movement_by_htmx_returns_the_stock_fragment(make_client, st
     assert "<html" not in sale.text
     assert "<strong>3</strong>" in sale.text
     assert "Mouvement enregistré." in sale.text
+    # no movement is chosen ahead (a sale left as « Don » would add stock): the form asks
+    assert re.search(r'<select id="kind" name="kind" required[^>]*>\s*<option value="">— choisir —</option>', sale.text)
+    unchosen = await client.post(
+        url, data={"kind": "", "quantity": "1"}, headers={"HX-Request": "true", "X-CSRF-Token": client.csrf_token}
+    )
+    assert unchosen.status_code == 400
+    assert 'id="kind-error"' in unchosen.text
     too_much = await client.post(
         url, data={"kind": "sale", "quantity": "9"}, headers={"HX-Request": "true", "X-CSRF-Token": client.csrf_token}
     )
