@@ -116,14 +116,15 @@ CORE_SCOPES: tuple[Scope, ...] = (
 SCOPES = tuple(scope.code for scope in CORE_SCOPES)
 
 
-def known_scopes() -> tuple[Scope, ...]:
-    """The scopes a token may hold on this instance: the core's, then those the enabled
-    modules declare in their manifest (``Module(scopes=...)``), in dependency order."""
-    from fabcom.module_system.registry import active_registry
+def known_scopes(registry: Iterable[Any] | None = None) -> tuple[Scope, ...]:
+    """The scopes a token may hold: the core's, then those the enabled modules (of
+    ``registry``, else of the running instance) declare in their manifest
+    (``Module(scopes=...)``), in dependency order."""
+    if registry is None:
+        from fabcom.module_system.registry import active_registry
 
-    registry = active_registry()
-    modules = list(registry) if registry is not None else []
-    return CORE_SCOPES + tuple(scope for module in modules for scope in module.scopes)
+        registry = active_registry() or ()
+    return CORE_SCOPES + tuple(scope for module in registry for scope in module.scopes)
 
 
 # Seeing partners-only objects is a read of the matching domain.

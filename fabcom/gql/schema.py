@@ -24,7 +24,7 @@ from fabcom.gql.scalars import SCALAR_OVERRIDES
 from fabcom.gql.scopes import unknown_scopes
 from fabcom.module_system.contributions import check_type_prefix, graphql_contributions
 from fabcom.module_system.registry import FIRST_PARTY_PACKAGE, ModuleError, Registry, discover, resolve
-from fabcom.permissions import SCOPES
+from fabcom.permissions import known_scopes
 
 logger = logging.getLogger("fabcom.gql")
 
@@ -148,7 +148,7 @@ def _check_new_type_names(built: strawberry.Schema, registry: Registry, core: di
 def _check_scopes(built: strawberry.Schema, registry: Registry) -> None:
     """Every scope a field declares (``RequiresScope``) is one a token can hold with these
     modules enabled: the core's or one an enabled module declares in its manifest."""
-    known = [*SCOPES, *(scope.code for manifest in registry for scope in manifest.scopes)]
+    known = [scope.code for scope in known_scopes(registry)]
     for definition, name, scope in unknown_scopes(built._schema, known):
         python_module = getattr(getattr(definition, "origin", None), "__module__", "") or ""
         owner = next((m for m in registry if python_module.startswith(m.package + ".")), None)
