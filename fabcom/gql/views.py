@@ -61,6 +61,18 @@ def _fail(
     return JSONResponse({"errors": [_error(text, code)]}, status_code=status, headers=headers)
 
 
+def _syntax_error(exc: GraphQLSyntaxError, locale: str) -> dict[str, Any]:
+    """Where the query stops being GraphQL, said in the caller's language; graphql-core's
+    own description of the mistake stays in English inside it, like a compiler's."""
+    line, column = exc.locations[0] if exc.locations else (1, 1)
+    detail = exc.message.removeprefix("Syntax Error: ")
+    message = N_("The query is not valid GraphQL at line {line}, column {column}: {detail}")
+    text = public_text(locale, message, line=line, column=column, detail=detail)
+    error = _error(text, "GRAPHQL_PARSE_FAILED")
+    error["locations"] = [{"line": line, "column": column}]
+    return error
+
+
 @lru_cache(maxsize=512)
 def parse_document(query: str) -> DocumentNode:
     """Parsed once per distinct query text; more than ``MAX_TOKENS`` tokens is refused."""
@@ -174,8 +186,7 @@ class GraphQLEndpoint:
             if exc.message.startswith("Syntax Error: Document contains more than"):  # graphql-core's token limit
                 text = public_text(locale, N_("Queries may hold at most {limit} tokens."), limit=MAX_TOKENS)
                 return JSONResponse({"errors": [_error(text, "MAX_TOKENS")]})
-            # graphql-core's description of the syntax error, in English like a compiler's
-            return JSONResponse({"errors": [_error(exc.message, "GRAPHQL_PARSE_FAILED")]})
+            return JSONResponse({"errors": [_syntax_error(exc, locale)]})
         try:
             analysis = analyse(self.schema._schema, document, operation_name, dict(variables))
         except PublicError as exc:

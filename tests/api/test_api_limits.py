@@ -47,7 +47,21 @@ async def test_more_than_2000_tokens_is_refused_by_the_parser(api, db):
     # a mistake that merely mentions "tokens" is told as the syntax error it is
     mistake = await api('{ "tokens" }', locale="en")
     assert mistake.error_codes == ["GRAPHQL_PARSE_FAILED"]
-    assert "Expected Name, found String 'tokens'" in mistake.body["errors"][0]["message"]
+    assert mistake.body["errors"][0]["message"] == (
+        "The query is not valid GraphQL at line 1, column 3: Expected Name, found String 'tokens'."
+    )
+    assert mistake.body["errors"][0]["locations"] == [{"line": 1, "column": 3}]
+
+
+async def test_a_syntax_error_says_where_in_the_callers_language(api, db):
+    answer = await api("{\n  items(first: 5) {\n    edges { node { title }\n}", locale="fr")
+    assert answer.error_codes == ["GRAPHQL_PARSE_FAILED"]
+    error = answer.body["errors"][0]
+    assert error["message"] == (
+        "La requête n’est pas du GraphQL valide, ligne 4, colonne 2 : Expected Name, found <EOF>."
+    )
+    assert error["locations"] == [{"line": 4, "column": 2}]
+    assert "data" not in answer.body
 
 
 @pytest.mark.parametrize(
