@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from fabcom.auth.models import User
+from fabcom.auth.models import ApiToken, User
 from fabcom.auth.services import create_api_token, create_user
 from fabcom.errors import ErrorCode, ValidationFailed
 from fabcom.i18n import N_
@@ -48,3 +48,15 @@ async def create_token_for(email: str, name: str, scopes: list[str], expires_in_
         system_principal(), user.id, {"name": name, "scopes": scopes, "expires_in_days": expires_in_days}
     )
     return secret
+
+
+async def unrevoked_tokens(email: str | None) -> list[ApiToken]:
+    """The tokens not revoked (expired ones included: they are still listed on their
+    owner's page), newest first, with their owner; only ``email``'s when given."""
+    tokens = ApiToken.filter(revoked_at__isnull=True).select_related("user").order_by("-id")
+    if email is not None:
+        user = await User.get_or_none(email=email.strip().lower())
+        if user is None:
+            raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown account."), "email")
+        tokens = tokens.filter(user_id=user.id)
+    return await tokens

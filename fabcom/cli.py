@@ -256,6 +256,43 @@ def token_create(
     typer.echo(secret)
 
 
+@token_app.command("list")
+def token_list(
+    email: Annotated[str | None, typer.Argument(help="Only this account's tokens.")] = None,
+) -> None:
+    """List the tokens not revoked, newest first: id, account, name, first characters,
+    scopes, expiry and last use (what an admin needs to find a partner's token)."""
+    from fabcom import clock
+    from fabcom.accounts import unrevoked_tokens
+
+    settings = settings_or_exit()
+    tokens = run_with_db(settings, lambda: unrevoked_tokens(email))
+    now = clock.now()
+    for token in tokens:
+        if token.expires_at is None:
+            expiry = "never expires"
+        else:
+            expiry = f"{'expired' if token.expires_at <= now else 'expires'} {token.expires_at:%Y-%m-%d}"
+        used = f"used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+        scopes = ",".join(token.scopes)
+        typer.echo(
+            f"{token.id}\t{token.user.email}\t{token.name}\tfabcom_pat_{token.prefix}…\t{scopes}\t{expiry}\t{used}"
+        )
+    if not tokens:
+        typer.echo("no tokens")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The id shown by `fabcom token list`.")]) -> None:
+    """Revoke a token now: the next request made with it gets 401."""
+    from fabcom.auth.services import revoke_api_token
+    from fabcom.permissions import system_principal
+
+    settings = settings_or_exit()
+    run_with_db(settings, lambda: revoke_api_token(system_principal(), token_id))
+    typer.echo(f"token {token_id} revoked")
+
+
 @module_app.command("new")
 def module_new(
     name: Annotated[str, typer.Argument(help="The module's slug, e.g. demo_stats.")],

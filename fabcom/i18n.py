@@ -66,19 +66,23 @@ def negotiate_locale(accept_language: str | None, preferred: str | None = None) 
     """The user's own setting wins, then the browser's ``Accept-Language``, then French."""
     if preferred in LOCALES:
         return preferred
-    if accept_language:
-        weighted = []
-        for part in accept_language.split(","):
-            lang, _, q = part.strip().partition(";q=")
-            try:
-                weight = float(q) if q else 1.0
-            except ValueError:
-                weight = 0.0
-            weighted.append((weight, lang.split("-")[0].lower()))
-        for _, lang in sorted(weighted, key=lambda pair: -pair[0]):
-            if lang in LOCALES:
-                return lang
-    return DEFAULT_LOCALE
+    return accepted_locale(accept_language) or DEFAULT_LOCALE
+
+
+def accepted_locale(accept_language: str | None) -> str | None:
+    """The language of ``Accept-Language`` (by its weights) that fabcom speaks, if any."""
+    weighted = []
+    for part in (accept_language or "").split(","):
+        lang, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            weight = 0.0
+        weighted.append((weight, lang.split("-")[0].lower()))
+    for _, lang in sorted(weighted, key=lambda pair: -pair[0]):
+        if lang in LOCALES:
+            return lang
+    return None
 
 
 def gettext(locale: str, message: str, **params: object) -> str:

@@ -7,7 +7,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fabcom.auth.services import principal_for_token, session_and_principal
-from fabcom.i18n import negotiate_locale
+from fabcom.i18n import accepted_locale, negotiate_locale
 from fabcom.permissions import ANONYMOUS
 
 SESSION_COOKIE = "fabcom_session"
@@ -16,8 +16,9 @@ LOCALE_COOKIE = "fabcom_locale"
 
 class AuthMiddleware:
     """Sets ``scope["state"]``: ``principal`` (anonymous when nobody is logged in),
-    ``session`` (the ``LiveSession`` or None), ``auth_error`` (a bad bearer token: the API
-    answers 401 rather than silently treating the caller as anonymous), and ``locale``."""
+    ``session`` (the ``LiveSession`` or None), ``auth_error`` (``invalid_token``, or
+    ``not_bearer`` for another scheme: the API answers 401 rather than silently treating the
+    caller as anonymous), and ``locale``."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -34,8 +35,9 @@ class AuthMiddleware:
         authorization = headers.get("authorization", "")
         if authorization:
             scheme, _, secret = authorization.partition(" ")
-            principal = await principal_for_token(secret.strip()) if scheme.lower() == "bearer" else None
-            if principal is None:
+            if scheme.lower() != "bearer":
+                state["auth_error"] = "not_bearer"
+            elif (principal := await principal_for_token(secret.strip())) is None:
                 state["auth_error"] = "invalid_token"
             else:
                 state["principal"] = principal
@@ -45,7 +47,11 @@ class AuthMiddleware:
             if found is not None:
                 state["session"], state["principal"] = found
         preferred = state["principal"].locale if state["principal"].is_authenticated else None
-        if preferred is None:  # the language switch of someone not logged in is a cookie
+        if authorization:
+            # A program's Accept-Language is chosen by its author (a browser's is not the
+            # person's choice, their setting is): it wins over the token's account.
+            preferred = accepted_locale(headers.get("accept-language")) or preferred
+        elif preferred is None:  # the language switch of someone not logged in is a cookie
             preferred = cookie_parser(headers.get("cookie", "")).get(LOCALE_COOKIE) or None
         state["locale"] = negotiate_locale(headers.get("accept-language"), preferred)
         await self.app(scope, receive, send)

@@ -15,6 +15,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -28,6 +29,7 @@ from graphql import (
     ValueNode,
     VariableNode,
     get_named_type,
+    get_variable_values,
 )
 
 from fabcom.gql.context import PublicError
@@ -56,7 +58,7 @@ class Analysis:
     requests: int = 0
     mutations: int = 0
     introspection: bool = False
-    errors: list[PublicError] = field(default_factory=list)
+    errors: list[GraphQLError] = field(default_factory=list)
 
     @property
     def cost(self) -> int:
@@ -91,7 +93,7 @@ def _value(node: ValueNode, variables: dict[str, Any]) -> Any:
     return getattr(node, "value", None)
 
 
-def _check_lists_literal(node: ValueNode, errors: list[PublicError]) -> None:
+def _check_lists_literal(node: ValueNode, errors: list[GraphQLError]) -> None:
     if isinstance(node, ListValueNode):
         if len(node.values or ()) > MAX_INPUT_LIST:
             errors.append(_list_error())
@@ -102,7 +104,7 @@ def _check_lists_literal(node: ValueNode, errors: list[PublicError]) -> None:
             _check_lists_literal(object_field.value, errors)
 
 
-def _check_lists_json(value: Any, errors: list[PublicError], depth: int = 0) -> None:
+def _check_lists_json(value: Any, errors: list[GraphQLError], depth: int = 0) -> None:
     if depth > 20:
         errors.append(PublicError(N_("Variables are nested too deeply."), "INPUT_TOO_DEEP"))
         return
@@ -262,8 +264,13 @@ def analyse(
         root = schema.query_type
     else:
         raise PublicError(N_("Subscriptions are not supported."), "GRAPHQL_VALIDATION_FAILED")
-    for definition in operation.variable_definitions or ():
-        if definition.default_value is not None:
-            variables.setdefault(definition.variable.name.value, _value(definition.default_value, {}))
-    _Walker(schema, document, variables, a).walk(operation.selection_set, root, 0, 1, (), None)
+    if a.errors:
+        return a
+    # The variables as the query will see them (their defaults, their types): a `first: $n`
+    # given "two" is told that "two" is no Int, not that it is out of range.
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    if isinstance(coerced, list):
+        a.errors.extend(coerced)
+        return a
+    _Walker(schema, document, coerced.coerced, a).walk(operation.selection_set, root, 0, 1, (), None)
     return a

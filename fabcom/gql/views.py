@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
-from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError, OperationType, parse
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, GraphQLSyntaxError, OperationType, parse, specified_rules
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType as StrawberryOperationType
 
 from fabcom.gql.context import Context, PublicError, public_text
@@ -77,6 +78,14 @@ def _syntax_error(exc: GraphQLSyntaxError, locale: str) -> dict[str, Any]:
 def parse_document(query: str) -> DocumentNode:
     """Parsed once per distinct query text; more than ``MAX_TOKENS`` tokens is refused."""
     return parse(query, max_tokens=MAX_TOKENS, no_location=False)
+
+
+@lru_cache(maxsize=512)
+def validation_errors(schema: GraphQLSchema, document: DocumentNode) -> list[GraphQLError]:
+    """The schema's rules (Strawberry's among them) broken by ``document``, checked once per
+    distinct query: before the limits and the rate budget, so that a request the schema
+    refuses is told what is wrong with it and costs nothing."""
+    return validate_document(schema, document, tuple(specified_rules))
 
 
 def _format_error(error: GraphQLError, principal: Principal, locale: str) -> dict[str, Any]:
@@ -148,6 +157,9 @@ class GraphQLEndpoint:
 
     async def handle(self, request: Request) -> Response:
         state = request.state
+        if state.auth_error == "not_bearer":
+            message = N_("Send the token as `Authorization: Bearer <token>`.")
+            return _fail(request, 401, message, "UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"})
         if state.auth_error:
             message = N_("The token is invalid, expired or revoked.")
             return _fail(request, 401, message, "UNAUTHENTICATED", {"WWW-Authenticate": "Bearer"})
@@ -187,6 +199,9 @@ class GraphQLEndpoint:
                 text = public_text(locale, N_("Queries may hold at most {limit} tokens."), limit=MAX_TOKENS)
                 return JSONResponse({"errors": [_error(text, "MAX_TOKENS")]})
             return JSONResponse({"errors": [_syntax_error(exc, locale)]})
+        invalid = validation_errors(self.schema._schema, document)
+        if invalid:
+            return JSONResponse({"errors": [_format_error(e, principal, locale) for e in invalid]})
         try:
             analysis = analyse(self.schema._schema, document, operation_name, dict(variables))
         except PublicError as exc:

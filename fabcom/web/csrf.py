@@ -77,7 +77,12 @@ class CSRFMiddleware:
                 ]
             await send(message)
 
-        if scope["method"] not in SAFE_METHODS and not federation and not self._exempt(headers):
+        # The API runs only application/json bodies (which a browser cannot send to another
+        # site without a CORS preflight fabcom never grants) and answers any other 415 itself;
+        # without a session there is no cookie to abuse, so a program that sent the wrong
+        # type is told that, not "this form has expired".
+        anonymous_api = session is None and scope.get("path") == "/graphql"
+        if scope["method"] not in SAFE_METHODS and not federation and not anonymous_api and not self._exempt(headers):
             supplied = headers.get(CSRF_HEADER, "")
             if not supplied:
                 supplied, receive = await self._form_token(scope, receive, headers)

@@ -194,6 +194,11 @@ async def test_refused_mutations_explain_in_the_callers_language_and_change_noth
     assert answer.data["itemCreate"]["errors"] == [
         {"field": "title", "code": "REQUIRED", "message": "Ce champ est obligatoire."}
     ]
+    # a program that names its language in Accept-Language gets it, whatever its account's
+    asked = await api(bad, token=token_fr, locale="en-GB,en;q=0.8")
+    assert asked.data["itemCreate"]["errors"][0]["message"] == "This field is required."
+    unspoken = await api(bad, token=token_fr, locale="de")
+    assert unspoken.data["itemCreate"]["errors"][0]["message"] == "Ce champ est obligatoire."
     assert await Item.all().count() == 0
 
 

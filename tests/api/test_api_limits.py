@@ -141,10 +141,15 @@ async def test_get_never_runs_a_mutation(client, org_a, staff_a, token_for):
     assert response.json()["data"] == {"__typename": "Query"}
 
 
-async def test_form_posts_are_refused_so_cookies_cannot_be_ridden_cross_site(client, db, staff_a, token_for):
-    # a cross-site form (text/plain, no CSRF token) is stopped before GraphQL runs
+async def test_form_posts_are_refused_so_cookies_cannot_be_ridden_cross_site(client, db, staff_a, token_for, login):
+    # without a session there is no cookie to ride: the program is told what to send
+    response = await client.post("/graphql", content="query={ __typename }", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    # a cross-site form riding a session cookie (text/plain, no CSRF token) is stopped before GraphQL runs
+    await login(client, staff_a)
     response = await client.post("/graphql", content="query={ __typename }", headers={"Content-Type": "text/plain"})
     assert response.status_code == 403
+    client.cookies.clear()
     # a partner's script with a token but the wrong content type is told what to send
     token = await token_for(staff_a)
     response = await client.post(
@@ -238,3 +243,29 @@ async def test_an_overlong_or_nul_slug_is_unknown_not_a_server_error(api, staff_
             token=token,
         )
         assert listed.body["data"] == {"items": {"totalCount": 0}}
+
+
+async def test_a_wrongly_typed_page_size_is_told_as_a_type_error_not_a_limit(api, db):
+    literal = await api('{ items(first: "two") { totalCount } }', locale="en")
+    assert literal.error_codes == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "Int cannot represent non-integer value" in literal.body["errors"][0]["message"]
+    typed = "query ($f: Int!) { items(first: $f) { totalCount } }"
+    wrong = await api(typed, {"f": "two"}, locale="en")
+    assert wrong.error_codes == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "Variable '$f' has invalid value: Int cannot represent" in wrong.body["errors"][0]["message"]
+    missing = await api(typed, locale="en")
+    assert "Expected a value of non-null type 'Int!' to be provided." in missing.body["errors"][0]["message"]
+    # a variable's default counts as given
+    assert "errors" not in (await api("query ($f: Int = 5) { items(first: $f) { totalCount } }")).body
+
+
+async def test_a_query_the_schema_refuses_costs_nothing(api, db, staff_a, token_for, monkeypatch):
+    monkeypatch.setattr(db, "api_rate_limit", 10)
+    token = await token_for(staff_a)
+    assert (await api("{ items(first: 5) { totalCount } }", token=token)).headers["x-ratelimit-remaining"] == "9"
+    for refused in ("{ items(first: 5) { edges { node { idd } } } }", '{ items(first: "5") { totalCount } }'):
+        answer = await api(refused, token=token)
+        assert answer.error_codes == ["GRAPHQL_VALIDATION_FAILED"]
+        assert "extensions" not in answer.body
+        assert "x-ratelimit-remaining" not in answer.headers
+    assert (await api("{ items(first: 5) { totalCount } }", token=token)).headers["x-ratelimit-remaining"] == "8"

@@ -122,6 +122,28 @@ async def test_a_bad_token_is_told_in_the_language_asked(client, db, locale, mes
     assert response.json() == {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
 
 
+async def test_a_token_sent_with_another_scheme_is_told_how_to_send_it(client, staff_a, token_for):
+    token = await token_for(staff_a)
+    response = await client.post(
+        "/graphql",
+        json={"query": "{ __typename }"},
+        headers={"Authorization": f"Token {token}", "Accept-Language": "en"},
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["message"] == "Send the token as `Authorization: Bearer <token>`."
+
+
+async def test_an_anonymous_program_posting_another_type_is_told_to_send_json(client, db):
+    """Not « this form has expired »: a program without a session has no cookie to protect."""
+    for headers, body in (({"Content-Type": "text/plain"}, "{ __typename }"), ({}, {"query": "{ __typename }"})):
+        sent = {"content": body} if isinstance(body, str) else {"data": body}
+        response = await client.post("/graphql", headers={**headers, "Accept-Language": "en"}, **sent)
+        assert response.status_code == 415
+        assert response.json() == {
+            "errors": [{"message": "Send the operation as application/json.", "extensions": {"code": "BAD_REQUEST"}}]
+        }
+
+
 # name -> (request, status, code, English, French)
 REQUESTS: dict[str, tuple[dict[str, Any], int, str, str, str]] = {
     "not JSON": (
@@ -188,24 +210,21 @@ async def test_a_wrong_content_type_is_told_in_the_tokens_language(client, staff
 
 
 @pytest.mark.parametrize(("account", "asked"), [("en", "fr"), ("fr", "en")])
-async def test_the_tokens_account_language_wins_over_accept_language(api, staff_a, token_for, account, asked):
+async def test_a_program_gets_the_language_it_asks_for_else_its_accounts(api, staff_a, token_for, account, asked):
+    """A program's Accept-Language is its author's choice (a partner's integration may want
+    English from a French account): it wins; without one, the token's account decides."""
     await User.filter(id=staff_a.user_id).update(locale=account)
     token = await token_for(staff_a)
+    english = ["Invalid ID: 'nope'.", "You must provide `first` or `last` to paginate the `items` connection."]
+    french = ["Identifiant invalide : 'nope'.", "Donnez `first` ou `last` pour paginer la connexion `items`."]
 
-    malformed = await api('query { node(id: "nope") { id } }', token=token, locale=asked)
-    limited = await api("{ items { totalCount } }", token=token, locale=asked)
-
-    assert [e["message"] for e in malformed.body["errors"] + limited.body["errors"]] == (
-        [
-            "Invalid ID: 'nope'.",
-            "You must provide `first` or `last` to paginate the `items` connection.",
-        ]
-        if account == "en"
-        else [
-            "Identifiant invalide : 'nope'.",
-            "Donnez `first` ou `last` pour paginer la connexion `items`.",
-        ]
-    )
+    for locale, expected in (
+        (asked, english if asked == "en" else french),
+        (None, english if account == "en" else french),
+    ):
+        malformed = await api('query { node(id: "nope") { id } }', token=token, locale=locale)
+        limited = await api("{ items { totalCount } }", token=token, locale=locale)
+        assert [e["message"] for e in malformed.body["errors"] + limited.body["errors"]] == expected
 
 
 @pytest.mark.parametrize(

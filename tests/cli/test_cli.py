@@ -148,6 +148,34 @@ def test_user_add_then_token_create_prints_the_token_once(instance):
     assert stored[0][2] == '["inventory:read"]'
 
 
+def test_an_admin_lists_and_revokes_a_partners_token(instance):
+    run(["user", "add", "lea@example.org", "--org", "atelier"], instance)
+    run(["user", "add", "max@example.org", "--org", "atelier"], instance)
+    lea = run(["token", "create", "lea@example.org", "--scope", "inventory:read", "--name", "fablab sync"], instance)
+    run(["token", "create", "max@example.org", "--scope", "members:read", "--expires", "0"], instance)
+    listed = run(["token", "list"], instance)
+    assert listed.returncode == 0, listed.stderr
+    lines = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert [(line[1], line[2], line[4], line[5][:7]) for line in lines] == [
+        ("max@example.org", "cli", "members:read", "never e"),
+        ("lea@example.org", "fablab sync", "inventory:read", "expires"),
+    ]
+    assert lines[1][3] == "fabcom_pat_" + lea.stdout.strip()[len("fabcom_pat_") :][:8] + "…"
+    assert lines[1][6] == "never used"
+    only_lea = run(["token", "list", "lea@example.org"], instance)
+    assert len(only_lea.stdout.splitlines()) == 1
+    revoked = run(["token", "revoke", lines[1][0]], instance)
+    assert revoked.returncode == 0, revoked.stderr
+    assert revoked.stdout.strip() == f"token {lines[1][0]} revoked"
+    assert [line.split("\t")[1] for line in run(["token", "list"], instance).stdout.splitlines()] == ["max@example.org"]
+    again = run(["token", "revoke", lines[1][0]], instance)
+    assert again.returncode == 1
+    assert again.stderr.startswith("error: ")
+    unknown = run(["token", "list", "nobody@example.org"], instance)
+    assert unknown.returncode == 1
+    assert "Unknown account." in unknown.stderr
+
+
 def test_token_create_refuses_an_unknown_scope(instance):
     run(["user", "add", "lea@example.org", "--org", "atelier"], instance)
     result = run(["token", "create", "lea@example.org", "--scope", "everything"], instance)

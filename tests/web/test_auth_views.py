@@ -142,6 +142,9 @@ async def test_language_switch_is_saved_to_the_account(make_client, staff_a, org
     assert '<html lang="en">' in page.text
     assert "Dashboard" in page.text
     assert "Français" in page.text
+    # the browser's own language does not override what the person chose
+    page = await client.get(f"/o/{org_a.slug}/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert '<html lang="en">' in page.text
 
 
 async def test_language_switch_when_logged_out_uses_a_cookie(make_client):

@@ -176,10 +176,13 @@ async def test_availability_refuses_a_time_without_zone_or_backwards_with_a_reas
     query = "query($id: ID!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on Item { availability(from: $from, to: $to) { start } } } }"
     item = global_id("Item", desk.id)
     naive = await gql(
-        query, {"id": item, "from": "2026-12-10T00:00:00", "to": "2026-12-12T00:00:00"}, principal=staff_a
+        query,
+        {"id": item, "from": "2026-12-10T00:00:00", "to": "2026-12-12T00:00:00"},
+        principal=staff_a,
+        locale="fr",
     )
     assert [e["message"] for e in naive["errors"]] == ["Indiquez l’heure avec son fuseau horaire."]
-    backwards = await gql(query, {"id": item, "from": at(12), "to": at(8)}, principal=staff_a)
+    backwards = await gql(query, {"id": item, "from": at(12), "to": at(8)}, principal=staff_a, locale="fr")
     assert [e["message"] for e in backwards["errors"]] == ["La fin doit suivre le début."]
     far = await gql(
         query, {"id": item, "from": "9999-12-30T00:00:00Z", "to": "9999-12-31T00:00:00Z"}, principal=staff_a

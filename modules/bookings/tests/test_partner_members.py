@@ -463,7 +463,7 @@ async def test_graphql_refusals_are_typed_errors_and_write_nothing(gql, laser, c
     someone = await make_member(org_a, role=Role.MEMBER)
     answer = await gql(CREATE, create_input(laser, member_id, tomorrow_at(10)), someone)
     assert [e["code"] for e in answer["data"]["bookingCreate"]["errors"]] == ["PERMISSION_DENIED"]
-    searched = await gql(SEARCH, {"slug": org_a.slug, "search": "cami"}, someone)
+    searched = await gql(SEARCH, {"slug": org_a.slug, "search": "cami"}, someone, locale="fr")
     assert searched["data"] is None
     assert (
         searched["errors"][0]["message"]
