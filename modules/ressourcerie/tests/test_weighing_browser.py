@@ -156,7 +156,7 @@ def test_the_report_draws_its_charts_under_the_csp(server):
         assert page.evaluate(f"{ring}.legend.legendItems.map((i) => i.text)") == [
             "Vendu (réemploi)",
             "Donné aux partenaires (réemploi)",
-            "Recyclage",
+            "Recyclé",
             "Déchet ultime",
         ]
         expect(page.locator("#monthly-table tbody tr").first).to_be_visible()  # the chart's table
