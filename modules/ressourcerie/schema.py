@@ -33,7 +33,7 @@ from fabcom.gql.types import Connection, wants_total
 from modules.ressourcerie import services
 from modules.ressourcerie.models import Destination, DonorKind, Intake, Outflow, PaymentMode, Sale
 from modules.ressourcerie.periods import parse_period
-from modules.ressourcerie.reports import Report, build_report
+from modules.ressourcerie.reports import Report, UnknownDestinations, build_report
 
 RessourcerieDestination = strawberry.enum(
     Destination,
@@ -301,7 +301,11 @@ class Query:
         if site is None:
             return None
         start, end = _period(period)
-        return _report(await build_report(info.context.principal, site, start, end))
+        try:
+            return _report(await build_report(info.context.principal, site, start, end))
+        except UnknownDestinations as exc:  # figures that cannot be counted: say why, not null
+            error = exc.errors[0]
+            raise PublicError(error.message, error.code.value.upper(), **error.params) from None
 
 
 @strawberry.input(name="RessourcerieIntakeLineInput", description="A weighing.")
