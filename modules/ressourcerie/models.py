@@ -208,13 +208,18 @@ class SaleLine(Model):
 
 
 class CashClosing(Model):
-    """The till closed for a day: totals per payment mode and the cash counted."""
+    """The till closed for a day: totals per payment mode and the cash counted.
+
+    With the starting float (fond de caisse: the change put in the drawer before the first
+    sale), the gap is counted − (float + cash sales); closings made before the float was
+    asked have none (None), their gap counted from the sales alone."""
 
     id = fields.IntField(primary_key=True)
     organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
     day = fields.DateField()
     totals = fields.JSONField(default=dict)  # payment mode -> "12.50"
     sales_count = fields.IntField(default=0)
+    cash_float = fields.DecimalField(max_digits=10, decimal_places=2, null=True)
     cash_counted = fields.DecimalField(max_digits=10, decimal_places=2, null=True)
     cash_difference = fields.DecimalField(max_digits=10, decimal_places=2, null=True)
     closed_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)

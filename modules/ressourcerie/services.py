@@ -481,11 +481,19 @@ def local_day_bounds(day: dt.date, zone: str = "Europe/Paris") -> tuple[dt.datet
 
 class ClosingInput(Input):
     day: dt.date
+    # The change put in the drawer before the first sale: it is in the cash counted too.
+    cash_float: Euros | None = None
     cash_counted: Euros | None = None
 
 
+def cash_expected(cash_sales: Decimal, cash_float: Decimal | None) -> Decimal:
+    """The cash that should be in the drawer: the float plus the day's cash sales."""
+    return cash_sales + (cash_float or Decimal(0))
+
+
 async def close_till(actor: Principal, organization_id: int, data: dict[str, Any] | ClosingInput) -> CashClosing:
-    """Close a day's till: totals per payment mode, and the difference with the cash counted."""
+    """Close a day's till: totals per payment mode, and the difference between the cash
+    counted and the cash expected (the starting float plus the cash sales)."""
     _require(actor, Action.INVENTORY_DELETE, organization_id)
     payload = parse(ClosingInput, data)
     if payload.day > clock.today() + dt.timedelta(days=1):
@@ -509,8 +517,13 @@ async def close_till(actor: Principal, organization_id: int, data: dict[str, Any
             closed_by_id=actor.user_id,
             sales_count=len(sales),
             totals={mode: str(amount) for mode, amount in sorted(totals.items())},
+            cash_float=payload.cash_float,
             cash_counted=payload.cash_counted,
-            cash_difference=payload.cash_counted - cash if payload.cash_counted is not None else None,
+            cash_difference=(
+                payload.cash_counted - cash_expected(cash, payload.cash_float)
+                if payload.cash_counted is not None
+                else None
+            ),
         )
         await Sale.filter(id__in=[s.id for s in sales]).update(closing_id=closing.id)
         await record(

@@ -39,7 +39,9 @@ from modules.ressourcerie.labels import PAYMENT_MODES
 from modules.ressourcerie.lookup import resolve_category
 from modules.ressourcerie.models import CashClosing, PaymentMode, Sale
 from modules.ressourcerie.services import (
+    ClosingInput,
     SaleLineInput,
+    cash_expected,
     close_till,
     local_day_bounds,
     record_sale,
@@ -282,19 +284,27 @@ async def closing(request: Request) -> Response:
     values: dict[str, str] = {}
     confirming = False
     counted_value: Decimal | None = None
+    float_value: Decimal | None = None
     if request.method == "POST":
         form = await request.form()
         values = {k: str(v) for k, v in form.items()}
         try:
-            counted = values.get("cash_counted", "").strip()
-            counted_value = _decimal(counted, "cash_counted") if counted else None
+            amounts = {
+                name: _decimal(text, name) if (text := values.get(name, "").strip()) else None
+                for name in ("cash_float", "cash_counted")
+            }
+            float_value, counted_value = amounts["cash_float"], amounts["cash_counted"]
+            data = {"day": day, **amounts}
             if not confirmed(form):
-                # Closing cannot be undone: the page shows the figures and asks once more.
+                # Closing cannot be undone: the page shows the figures and asks once more —
+                # after the service's own rules (a negative float…), so that the confirmation
+                # never shows figures the closing would refuse.
                 if not principal.can(Action.INVENTORY_DELETE, org.id):
                     raise PermissionDenied()
+                parse(ClosingInput, data)
                 confirming = True
             else:
-                await close_till(principal, org.id, {"day": day, "cash_counted": counted_value})
+                await close_till(principal, org.id, data)
                 return RedirectResponse(
                     f"/m/ressourcerie/o/{org.slug}/till/closing?day={day.isoformat()}", status_code=303
                 )
@@ -313,13 +323,21 @@ async def closing(request: Request) -> Response:
         for sale in sales:
             if sale.closing_id is None:  # type: ignore[attr-defined]
                 totals[sale.payment_mode.value] = totals.get(sale.payment_mode.value, Decimal(0)) + sale.total
+    cash_sales = totals.get(PaymentMode.CASH.value, Decimal(0))
+    if done is None and request.method != "POST":
+        # Most sites start each day with the same float: the last one is offered again.
+        last = await CashClosing.filter(organization_id=org.id, cash_float__isnull=False).order_by("-day").first()
+        if last is not None:
+            values["cash_float"] = str(last.cash_float)
     context = {
         "day": day,
         "done": done,
         "sales": sales,
         "totals": [(mode, totals[mode]) for mode in PAYMENT_MODES if mode in totals],
         "grand_total": sum(totals.values(), Decimal(0)),
-        "cash_expected": totals.get(PaymentMode.CASH.value, Decimal(0)),
+        "cash_sales": cash_sales,
+        "cash_expected": cash_expected(cash_sales, done.cash_float if done is not None else float_value),
+        "cash_float": float_value,
         "modes": PAYMENT_MODES,
         "errors": errors,
         "values": values,
