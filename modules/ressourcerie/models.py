@@ -231,6 +231,26 @@ class CashClosing(Model):
         ordering = ["-day"]
 
 
+class TillDraft(Model):
+    """The sale a cashier is ringing up at a site, kept between their requests so that a
+    reload, or a tablet gone to sleep, loses none of its lines. One per cashier and site
+    (two tablets, two cashiers, two sales). A scratch pad, not a record: replaced on every
+    line, deleted when the sale is validated or cancelled; the sale itself is audited."""
+
+    id = fields.IntField(primary_key=True)
+    organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("fabcom.User", related_name=False, on_delete=fields.CASCADE)
+    # The lines as the page's hidden fields carry them ("lot:C_22:2.5:5", "item:12:15.00").
+    lines = fields.JSONField(default=list)
+    payment_mode = fields.CharField(max_length=16, default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "ressourcerie_till_draft"
+        unique_together = (("organization", "user"),)
+        indexes = (("user_id",),)
+
+
 class SiteSettings(Model):
     """A site's choices for this module. ``share_figures``: its partners' reports may add
     its kg collected and diverted to their network totals (opt-in; nothing else is shared)."""

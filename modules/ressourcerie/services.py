@@ -58,6 +58,7 @@ from modules.ressourcerie.models import (
     SaleLine,
     SiteSettings,
     Tare,
+    TillDraft,
 )
 
 log = logging.getLogger("modules.ressourcerie.services")
@@ -463,6 +464,40 @@ async def record_sale(actor: Principal, organization_id: int, data: dict[str, An
             )
         await record(actor, "ressourcerie.sale.record", sale, organization_id=organization_id, after=snapshot(sale))
     return sale
+
+
+class TillDraftInput(Input):
+    # The page's own tokens (till_views.CartLine.token), re-read when the draft is shown.
+    lines: list[Annotated[str, Field(max_length=120)]] = Field(default_factory=list, max_length=200)
+    payment_mode: PaymentMode | None = None
+
+
+async def save_till_draft(actor: Principal, organization_id: int, data: dict[str, Any] | TillDraftInput) -> None:
+    """Keep the sale a cashier is ringing up, so that it survives a reload; an empty sale
+    leaves no draft. Not audited: a draft is a scratch pad, the sale it becomes is."""
+    _require(actor, Action.INVENTORY_WRITE, organization_id)
+    payload = parse(TillDraftInput, data)
+    if actor.user_id is None:  # the till is a signed-in person's page
+        return
+    # Each statement stands alone (no transaction): a draft is one row, and a unique clash
+    # would abort a PostgreSQL transaction around it.
+    mine = TillDraft.filter(organization_id=organization_id, user_id=actor.user_id)
+    if not payload.lines:
+        await mine.delete()
+        return
+    values = {"lines": payload.lines, "payment_mode": payload.payment_mode.value if payload.payment_mode else ""}
+    # One row per cashier and site (unique): update it, or create it the first time.
+    if not await mine.update(**values):
+        try:
+            await TillDraft.create(organization_id=organization_id, user_id=actor.user_id, **values)
+        except IntegrityError:  # the same cashier's other tab created it meanwhile: the newest wins
+            await mine.update(**values)
+
+
+async def discard_till_draft(actor: Principal, organization_id: int) -> None:
+    """Forget the sale being rung up (cancelled by the cashier, or validated)."""
+    _require(actor, Action.INVENTORY_WRITE, organization_id)
+    await TillDraft.filter(organization_id=organization_id, user_id=actor.user_id).delete()
 
 
 def local_day(moment: dt.datetime, zone: str = "Europe/Paris") -> dt.date:

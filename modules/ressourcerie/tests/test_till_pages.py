@@ -305,3 +305,53 @@ async def test_the_starting_float_is_counted_in_the_cash_expected_and_kept_with_
 
     tomorrow = await client.get(f"{url}?day={clock.today() + dt.timedelta(days=1)}")
     assert 'name="cash_float" inputmode="decimal" autocomplete="off" value="50.00"' in tomorrow.text  # offered again
+
+
+async def test_the_sale_in_progress_survives_a_reload_until_it_is_validated_or_cancelled(
+    client, login, make_member, org_a, staff_a
+):
+    """The tablet goes to sleep with two lots in the sale: the page comes back with them.
+    Each cashier has their own sale in progress; cancelling empties it, validating too."""
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    one = await client.post(url, data={"category": "vêt", "weight": "2", "price": "4"}, headers=headers)
+    two = await client.post(
+        url,
+        data={"line": tokens(one.text), "category": "15", "weight": "10", "price": "20", "payment_mode": "card"},
+        headers=headers,
+    )
+    assert tokens(two.text) == ["lot:C_22:2:4", "lot:C_15:10:20"]
+
+    reloaded = await client.get(url)
+    assert tokens(reloaded.text) == ["lot:C_22:2:4", "lot:C_15:10:20"]
+    assert "Total : 24,00\u00a0€" in reloaded.text
+    assert "Vente en cours reprise : validez-la ou annulez-la." in reloaded.text
+    assert re.search(r'value="card" checked', reloaded.text)
+    assert await Sale.all().count() == 0
+
+    colleague = await make_member(org_a, role=Role.VOLUNTEER)
+    other = client.__class__(transport=client._transport, base_url=client.base_url)
+    async with other:
+        await login(other, colleague)
+        assert tokens((await other.get(url)).text) == []  # their own till, empty
+
+    removed = await client.post(url, data={"line": tokens(reloaded.text), "remove": "0"}, headers=headers)
+    assert tokens(removed.text) == ["lot:C_15:10:20"]
+    assert tokens((await client.get(url)).text) == ["lot:C_15:10:20"]
+
+    cancelled = await client.post(url, data={"line": tokens(removed.text), "action": "cancel"}, headers=headers)
+    assert cancelled.status_code == 200
+    assert tokens(cancelled.text) == []
+    assert tokens((await client.get(url)).text) == []
+    assert await Sale.all().count() == 0
+
+    again = await client.post(url, data={"category": "15", "weight": "3", "price": "6"}, headers=headers)
+    done = await client.post(
+        url, data={"line": tokens(again.text), "payment_mode": "cash", "action": "validate"}, headers=headers
+    )
+    assert done.status_code == 204
+    assert await Sale.all().count() == 1
+    after = await client.get(url)
+    assert tokens(after.text) == []
+    assert "Vente en cours reprise" not in after.text

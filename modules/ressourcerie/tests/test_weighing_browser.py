@@ -103,6 +103,12 @@ def test_a_sale_at_the_till_by_keyboard(server):
             page.keyboard.press("Enter")
             expect(total).to_have_text(f"Total : {after}\u00a0€")
         expect(page.get_by_label("Catégorie")).to_be_focused()
+        # the phone goes to sleep, the page is loaded again: the sale in progress is still there
+        page.reload()
+        expect(total).to_have_text("Total : 31,00\u00a0€")
+        expect(page.locator(".till-sale tbody tr")).to_have_count(2)
+        expect(page.get_by_role("status")).to_have_text("Vente en cours reprise : validez-la ou annulez-la.")
+        expect(page.get_by_label("Catégorie")).to_be_focused()
 
         _tab_to(page, "#search")
         page.keyboard.type("Chaise en bois")
