@@ -114,6 +114,13 @@ def test_a_sale_at_the_till_by_keyboard(server):
         page.keyboard.type("Chaise en bois")
         result = page.locator("#till-items button").first
         expect(result).to_contain_text("Chaise en bois")
+        # a phone: the lines are below the search, the total stays in sight (and leads to them)
+        summary = page.locator(".till-summary")
+        expect(summary).to_have_text("Total : 31,00\u00a0€ · Lignes : 2")
+        expect(summary).to_be_in_viewport()
+        assert [
+            v["id"] for v in Axe().run(page).response["violations"] if v.get("impact") in ("serious", "critical")
+        ] == []
         page.keyboard.press("Enter")  # to the first result
         expect(result).to_be_focused()
         page.keyboard.press("Enter")  # into the sale
