@@ -196,9 +196,11 @@ async def fabcom_member_data(user_id: int) -> dict[str, Any]:
 @hookimpl
 async def fabcom_erase_member(user_id: int, identity: dict[str, str]) -> None:
     """Intakes donated by the person become anonymous donations (weights stay, so the
-    activity report does not change); outflows sold to them lose the buyer's name."""
-    from modules.ressourcerie.models import DonorKind, Intake, Outflow
+    activity report does not change); outflows sold to them lose the buyer's name; a sale
+    they were ringing up at a till is forgotten."""
+    from modules.ressourcerie.models import DonorKind, Intake, Outflow, TillDraft
 
+    await TillDraft.filter(user_id=user_id).delete()
     await Intake.filter(_as_donor(identity)).update(donor_name="", donor_kind=DonorKind.ANONYMOUS, collection_point="")
     for value in (identity.get("display_name", ""), identity.get("email", "")):
         if len(value.strip()) >= 3:

@@ -12,7 +12,9 @@ from fabcom.api import N_, gettext
 DESTINATIONS = {
     "sale": N_("Sold (re-use)"),
     "partner_gift": N_("Given to partners (re-use)"),
-    "recycling": N_("Recycling"),
+    # The same word as the monthly series "recycled" (report_views.SERIES): one meaning,
+    # one name in the charts, the tables and the exports.
+    "recycling": N_("Recycled"),
     "waste": N_("Ultimate waste"),
 }
 PAYMENT_MODES = {

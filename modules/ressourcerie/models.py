@@ -208,13 +208,18 @@ class SaleLine(Model):
 
 
 class CashClosing(Model):
-    """The till closed for a day: totals per payment mode and the cash counted."""
+    """The till closed for a day: totals per payment mode and the cash counted.
+
+    With the starting float (fond de caisse: the change put in the drawer before the first
+    sale), the gap is counted − (float + cash sales); closings made before the float was
+    asked have none (None), their gap counted from the sales alone."""
 
     id = fields.IntField(primary_key=True)
     organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
     day = fields.DateField()
     totals = fields.JSONField(default=dict)  # payment mode -> "12.50"
     sales_count = fields.IntField(default=0)
+    cash_float = fields.DecimalField(max_digits=10, decimal_places=2, null=True)
     cash_counted = fields.DecimalField(max_digits=10, decimal_places=2, null=True)
     cash_difference = fields.DecimalField(max_digits=10, decimal_places=2, null=True)
     closed_by = fields.ForeignKeyField("fabcom.User", related_name=False, null=True, on_delete=fields.SET_NULL)
@@ -224,6 +229,26 @@ class CashClosing(Model):
         table = "ressourcerie_cash_closing"
         unique_together = (("organization", "day"),)
         ordering = ["-day"]
+
+
+class TillDraft(Model):
+    """The sale a cashier is ringing up at a site, kept between their requests so that a
+    reload, or a tablet gone to sleep, loses none of its lines. One per cashier and site
+    (two tablets, two cashiers, two sales). A scratch pad, not a record: replaced on every
+    line, deleted when the sale is validated or cancelled; the sale itself is audited."""
+
+    id = fields.IntField(primary_key=True)
+    organization = fields.ForeignKeyField("fabcom.Organization", related_name=False, on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("fabcom.User", related_name=False, on_delete=fields.CASCADE)
+    # The lines as the page's hidden fields carry them ("lot:C_22:2.5:5", "item:12:15.00").
+    lines = fields.JSONField(default=list)
+    payment_mode = fields.CharField(max_length=16, default="")
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "ressourcerie_till_draft"
+        unique_together = (("organization", "user"),)
+        indexes = (("user_id",),)
 
 
 class SiteSettings(Model):

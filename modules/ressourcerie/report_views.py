@@ -19,7 +19,13 @@ from modules.ressourcerie.exports import WRITERS, channel_rows, filename, report
 from modules.ressourcerie.labels import DESTINATIONS, PAYMENT_MODES, channel_label, destination_label
 from modules.ressourcerie.models import CollectionMode, SiteSettings
 from modules.ressourcerie.periods import parse_period
-from modules.ressourcerie.reports import Report, build_report, network_totals, recycling_by_channel
+from modules.ressourcerie.reports import (
+    Report,
+    UnknownDestinations,
+    build_report,
+    network_totals,
+    recycling_by_channel,
+)
 from modules.ressourcerie.services import ensure_collection_modes, update_site_settings
 
 SERIES = {
@@ -89,13 +95,20 @@ async def report(request: Request) -> Response:
     principal = request.state.principal
     locale = request.state.locale
     error = ""
+    counted = True
     try:
         start, end = _period(request)
         figures = await build_report(principal, org.id, start, end)
+    except UnknownDestinations as exc:
+        # The period asked, its message and no figures: this month's would answer another question.
+        figures, error, counted = Report(start, end), exc.text(locale), False
     except (ValueError, ServiceError) as exc:
+        # A period that cannot be read: this month's figures under the message.
         start, end = clock.today().replace(day=1), clock.today()
         figures = await build_report(principal, org.id, start, end)
         error = exc.text(locale) if isinstance(exc, ServiceError) else _(request, N_("Enter a valid date."))
+    # The network's totals start from this site's: none when those cannot be counted.
+    network = await network_totals(principal, org.id, figures.start, figures.end, own=figures) if counted else None
     modes, categories = await _names(org.id, locale)
     settings = await SiteSettings.get_or_none(organization_id=org.id)
     context = {
@@ -108,7 +121,7 @@ async def report(request: Request) -> Response:
         "channel_label": lambda code: channel_label(code, locale),
         "series": SERIES,
         "chart": chart_data(figures, locale),
-        "network": await network_totals(principal, org.id, figures.start, figures.end, own=figures),
+        "network": network,
         "share_figures": bool(settings and settings.share_figures),
         "can_manage": principal.can(Action.ORG_MANAGE, org.id),
         "query": f"from={figures.start.isoformat()}&to={figures.end.isoformat()}",
@@ -187,17 +200,29 @@ async def _annual(request: Request) -> tuple[Any, dict[str, Any]]:
     }
 
 
+def _annual_refused(request: Request, exc: UnknownDestinations) -> Response:
+    title = _(request, N_("Activity report"))
+    context = {"error": exc.text(request.state.locale), "title": title}
+    return render(request, "ressourcerie/export_refused.html", context, status_code=400)
+
+
 @page()
 async def annual(request: Request) -> Response:
     """The year's activity report, made to print and hand to funders."""
-    _org, context = await _annual(request)
+    try:
+        _org, context = await _annual(request)
+    except UnknownDestinations as exc:
+        return _annual_refused(request, exc)
     return render(request, "ressourcerie/annual.html", context)
 
 
 @page()
 async def annual_pdf(request: Request) -> Response:
     """The same annual report as a PDF."""
-    org, context = await _annual(request)
+    try:
+        org, context = await _annual(request)
+    except UnknownDestinations as exc:
+        return _annual_refused(request, exc)
     if not pdf.available():
         return Response(_(request, N_("PDF is not available on this server: print the page instead.")), status_code=503)
     html = (

@@ -13,11 +13,14 @@ source is cited, and no such factor file ships yet.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
+from tortoise.functions import Trim
+from tortoise.queryset import QuerySet
 
 from fabcom.api import (
     N_,
@@ -42,6 +45,8 @@ from modules.ressourcerie.models import (
 )
 from modules.ressourcerie.periods import months
 from modules.ressourcerie.services import local_day_bounds
+
+log = logging.getLogger("modules.ressourcerie.reports")
 
 SITE_ZONE = ZoneInfo("Europe/Paris")
 
@@ -112,6 +117,34 @@ def _add(totals: dict[str, Decimal], key: str, value: Decimal, quantum: Decimal 
     totals[key] = (totals.get(key, Decimal(0)) + value).quantize(quantum)
 
 
+class UnknownDestinations(ValidationFailed):
+    """Outflows of the period have a destination this version does not know: their kg
+    cannot be counted, so no figure of the period is given (rather than wrong ones)."""
+
+
+async def _refuse_unknown_destinations(lines: QuerySet[OutflowLine]) -> None:
+    """Refuse, naming them, destinations this version does not know (an archive imported
+    from a newer fabcom may hold some): the report cannot say whether such kg were re-used,
+    recycled or wasted, and reading them as ``Destination`` would fail with a bare
+    ValueError (a 500). Read as text (an annotation is not converted to the enum)."""
+    known = [d.value for d in Destination]
+    unknown = await (
+        lines.exclude(outflow__destination__in=known)
+        .annotate(code=Trim("outflow__destination"))
+        .distinct()
+        .values_list("code", flat=True)
+    )
+    if unknown:
+        raise UnknownDestinations.single(
+            ErrorCode.INVALID,
+            N_(
+                "Outflows of this period have a destination fabcom does not know ({destinations}): the report cannot count them. Ask your instance's administrator to correct them."
+            ),
+            "destination",
+            destinations=", ".join(sorted(str(code)[:40] for code in unknown)),
+        )
+
+
 async def build_report(actor: Principal, organization_id: int, start: dt.date, end: dt.date) -> Report:
     """The report of one site over local days ``start`` … ``end`` (both included)."""
     if not actor.can(Action.INVENTORY_READ, organization_id):
@@ -137,9 +170,13 @@ async def build_report(actor: Principal, organization_id: int, start: dt.date, e
         _add(report.month(_month_of(at)), "in", net)
     report.kg_in = report.kg_in.quantize(KG)
 
-    for weight, destination, channel, at in await OutflowLine.filter(
+    outflow_lines = OutflowLine.filter(
         outflow__organization_id=organization_id, **{f"outflow__{k}": v for k, v in window.items()}
-    ).values_list("weight_kg", "outflow__destination", "category__rep_channel", "outflow__occurred_at"):
+    )
+    await _refuse_unknown_destinations(outflow_lines)
+    for weight, destination, channel, at in await outflow_lines.values_list(
+        "weight_kg", "outflow__destination", "category__rep_channel", "outflow__occurred_at"
+    ):
         _add(report.kg_out_by_destination, str(destination), weight)
         _add(report.kg_out_by_channel, channel or "none", weight)
         kind = "reused" if destination in REUSE else "recycled" if destination == Destination.RECYCLING else "waste"
@@ -257,7 +294,12 @@ async def network_totals(
     for partner in partners:
         if partner.id not in sharing:
             continue
-        theirs = await build_report(system, partner.id, start, end)
+        try:
+            theirs = await build_report(system, partner.id, start, end)
+        except UnknownDestinations:
+            # Their figures cannot be counted: left out (as not sharing) rather than refusing ours.
+            log.warning("network totals: partner %s has outflows of unknown destination", partner.id)
+            continue
         rows.append(
             NetworkRow(partner.id, partner.name, theirs.kg_in, (theirs.kg_reused + theirs.kg_recycled).quantize(KG))
         )

@@ -33,7 +33,7 @@ from fabcom.gql.types import Connection, wants_total
 from modules.ressourcerie import services
 from modules.ressourcerie.models import Destination, DonorKind, Intake, Outflow, PaymentMode, Sale
 from modules.ressourcerie.periods import parse_period
-from modules.ressourcerie.reports import Report, build_report
+from modules.ressourcerie.reports import Report, UnknownDestinations, build_report
 
 RessourcerieDestination = strawberry.enum(
     Destination,
@@ -207,13 +207,16 @@ async def _readable_site(info: Info, slug: str) -> int | None:
     return org.id
 
 
-def _period(info: Info, period: str) -> tuple[Any, Any]:
+def _period(period: str) -> tuple[Any, Any]:
     """The period's first and last days; one that cannot be read is an error that says
-    how to write it (in the caller's language), not an empty answer."""
+    how to write it, not an empty answer. The error carries the message id and its
+    parameters, not a translation: the endpoint answers it in the caller's language, and
+    the message itself stays English for logs and direct schema calls."""
     try:
         return parse_period(period)
     except ValidationFailed as exc:
-        raise PublicError(exc.errors[0].text(info.context.locale), exc.errors[0].code.value.upper()) from None
+        error = exc.errors[0]
+        raise PublicError(error.message, error.code.value.upper(), **error.params) from None
 
 
 def _window(info: Info, period: str | None) -> dict[str, Any]:
@@ -221,7 +224,7 @@ def _window(info: Info, period: str | None) -> dict[str, Any]:
         return {}
     from modules.ressourcerie.services import local_day_bounds
 
-    start, end = _period(info, period)
+    start, end = _period(period)
     return {"occurred_at__gte": local_day_bounds(start)[0], "occurred_at__lt": local_day_bounds(end)[1]}
 
 
@@ -297,8 +300,12 @@ class Query:
         site = await _readable_site(info, site_slug)
         if site is None:
             return None
-        start, end = _period(info, period)
-        return _report(await build_report(info.context.principal, site, start, end))
+        start, end = _period(period)
+        try:
+            return _report(await build_report(info.context.principal, site, start, end))
+        except UnknownDestinations as exc:  # figures that cannot be counted: say why, not null
+            error = exc.errors[0]
+            raise PublicError(error.message, error.code.value.upper(), **error.params) from None
 
 
 @strawberry.input(name="RessourcerieIntakeLineInput", description="A weighing.")

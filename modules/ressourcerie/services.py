@@ -58,6 +58,7 @@ from modules.ressourcerie.models import (
     SaleLine,
     SiteSettings,
     Tare,
+    TillDraft,
 )
 
 log = logging.getLogger("modules.ressourcerie.services")
@@ -465,6 +466,40 @@ async def record_sale(actor: Principal, organization_id: int, data: dict[str, An
     return sale
 
 
+class TillDraftInput(Input):
+    # The page's own tokens (till_views.CartLine.token), re-read when the draft is shown.
+    lines: list[Annotated[str, Field(max_length=120)]] = Field(default_factory=list, max_length=200)
+    payment_mode: PaymentMode | None = None
+
+
+async def save_till_draft(actor: Principal, organization_id: int, data: dict[str, Any] | TillDraftInput) -> None:
+    """Keep the sale a cashier is ringing up, so that it survives a reload; an empty sale
+    leaves no draft. Not audited: a draft is a scratch pad, the sale it becomes is."""
+    _require(actor, Action.INVENTORY_WRITE, organization_id)
+    payload = parse(TillDraftInput, data)
+    if actor.user_id is None:  # the till is a signed-in person's page
+        return
+    # Each statement stands alone (no transaction): a draft is one row, and a unique clash
+    # would abort a PostgreSQL transaction around it.
+    mine = TillDraft.filter(organization_id=organization_id, user_id=actor.user_id)
+    if not payload.lines:
+        await mine.delete()
+        return
+    values = {"lines": payload.lines, "payment_mode": payload.payment_mode.value if payload.payment_mode else ""}
+    # One row per cashier and site (unique): update it, or create it the first time.
+    if not await mine.update(**values):
+        try:
+            await TillDraft.create(organization_id=organization_id, user_id=actor.user_id, **values)
+        except IntegrityError:  # the same cashier's other tab created it meanwhile: the newest wins
+            await mine.update(**values)
+
+
+async def discard_till_draft(actor: Principal, organization_id: int) -> None:
+    """Forget the sale being rung up (cancelled by the cashier, or validated)."""
+    _require(actor, Action.INVENTORY_WRITE, organization_id)
+    await TillDraft.filter(organization_id=organization_id, user_id=actor.user_id).delete()
+
+
 def local_day(moment: dt.datetime, zone: str = "Europe/Paris") -> dt.date:
     """The site's day ``moment`` falls on (the day a till closing counts it in)."""
     from zoneinfo import ZoneInfo
@@ -481,11 +516,19 @@ def local_day_bounds(day: dt.date, zone: str = "Europe/Paris") -> tuple[dt.datet
 
 class ClosingInput(Input):
     day: dt.date
+    # The change put in the drawer before the first sale: it is in the cash counted too.
+    cash_float: Euros | None = None
     cash_counted: Euros | None = None
 
 
+def cash_expected(cash_sales: Decimal, cash_float: Decimal | None) -> Decimal:
+    """The cash that should be in the drawer: the float plus the day's cash sales."""
+    return cash_sales + (cash_float or Decimal(0))
+
+
 async def close_till(actor: Principal, organization_id: int, data: dict[str, Any] | ClosingInput) -> CashClosing:
-    """Close a day's till: totals per payment mode, and the difference with the cash counted."""
+    """Close a day's till: totals per payment mode, and the difference between the cash
+    counted and the cash expected (the starting float plus the cash sales)."""
     _require(actor, Action.INVENTORY_DELETE, organization_id)
     payload = parse(ClosingInput, data)
     if payload.day > clock.today() + dt.timedelta(days=1):
@@ -509,8 +552,13 @@ async def close_till(actor: Principal, organization_id: int, data: dict[str, Any
             closed_by_id=actor.user_id,
             sales_count=len(sales),
             totals={mode: str(amount) for mode, amount in sorted(totals.items())},
+            cash_float=payload.cash_float,
             cash_counted=payload.cash_counted,
-            cash_difference=payload.cash_counted - cash if payload.cash_counted is not None else None,
+            cash_difference=(
+                payload.cash_counted - cash_expected(cash, payload.cash_float)
+                if payload.cash_counted is not None
+                else None
+            ),
         )
         await Sale.filter(id__in=[s.id for s in sales]).update(closing_id=closing.id)
         await record(

@@ -1,9 +1,11 @@
 """The till (caisse): a counter page to ring up a sale, its receipt (to print, and as a
 PDF) and the day's cash closing.
 
-The sale being rung up lives in the page itself (hidden ``line`` fields the server
-re-reads on every htmx post), so nothing is written before the cashier validates; then
-``record_sale`` checks everything again and writes the whole sale or nothing."""
+The sale being rung up lives in the page (hidden ``line`` fields the server re-reads on
+every htmx post) and, so that a reload or a tablet gone to sleep loses nothing, in the
+cashier's draft (``TillDraft``), which the page starts from. No sale, outflow or stock
+movement is written before the cashier validates; then ``record_sale`` checks everything
+again and writes the whole sale or nothing."""
 
 from __future__ import annotations
 
@@ -37,12 +39,16 @@ from fabcom.web.templating import _, environment, render
 from modules.ressourcerie import pdf
 from modules.ressourcerie.labels import PAYMENT_MODES
 from modules.ressourcerie.lookup import resolve_category
-from modules.ressourcerie.models import CashClosing, PaymentMode, Sale
+from modules.ressourcerie.models import CashClosing, PaymentMode, Sale, TillDraft
 from modules.ressourcerie.services import (
+    ClosingInput,
     SaleLineInput,
+    cash_expected,
     close_till,
+    discard_till_draft,
     local_day_bounds,
     record_sale,
+    save_till_draft,
     settings,
 )
 
@@ -170,6 +176,14 @@ async def till(request: Request) -> Response:
     values: dict[str, str] = {}
     cart: list[CartLine] = []
     status = 200
+    restored = False
+    if request.method == "GET":
+        draft = await TillDraft.get_or_none(organization_id=org.id, user_id=principal.user_id)
+        if draft is not None:
+            # The lines are read again as the page's own: an item sold since drops out.
+            cart = await _cart(org.id, [str(token) for token in draft.lines])
+            values = {"payment_mode": draft.payment_mode}
+            restored = bool(cart)
     if request.method == "POST":
         form = await request.form()
         tokens = [str(v) for v in form.getlist("line")]
@@ -185,6 +199,9 @@ async def till(request: Request) -> Response:
                 if 0 <= index < len(cart):
                     cart.pop(index)
                 values = {"payment_mode": values.get("payment_mode", "")}
+            elif action == "cancel":
+                await discard_till_draft(principal, org.id)
+                cart, values = [], {}
             elif action == "validate":
                 if not cart:
                     raise ValidationFailed.single(ErrorCode.REQUIRED, N_("Add at least one line to the sale."), None)
@@ -193,6 +210,9 @@ async def till(request: Request) -> Response:
                     org.id,
                     {"payment_mode": values.get("payment_mode", ""), "lines": [line.sale_line() for line in cart]},
                 )
+                # After the sale, not with it: a draft left behind by a failure here would
+                # only offer lines the till then refuses (items already sold), never a lost sale.
+                await discard_till_draft(principal, org.id)
                 target = f"/m/ressourcerie/o/{org.slug}/till/receipts/{sale.number}"
                 if request.headers.get("hx-request") == "true":
                     return Response(status_code=204, headers={"HX-Redirect": target})
@@ -200,11 +220,21 @@ async def till(request: Request) -> Response:
             else:
                 cart.append(await _add_lot(values, request.state.locale))
                 values = {"payment_mode": values.get("payment_mode", "")}
+            if action != "cancel":
+                await save_till_draft(
+                    principal,
+                    org.id,
+                    {
+                        "lines": [line.token for line in cart],
+                        "payment_mode": mode if (mode := values.get("payment_mode")) in PAYMENT_MODES else None,
+                    },
+                )
         except ServiceError as exc:
             errors = _errors(exc, request.state.locale)
             status = 400
     context = {
         "cart": cart,
+        "restored": restored,
         "total": sum((line.amount for line in cart), Decimal(0)),
         "modes": PAYMENT_MODES,
         "errors": errors,
@@ -282,19 +312,27 @@ async def closing(request: Request) -> Response:
     values: dict[str, str] = {}
     confirming = False
     counted_value: Decimal | None = None
+    float_value: Decimal | None = None
     if request.method == "POST":
         form = await request.form()
         values = {k: str(v) for k, v in form.items()}
         try:
-            counted = values.get("cash_counted", "").strip()
-            counted_value = _decimal(counted, "cash_counted") if counted else None
+            amounts = {
+                name: _decimal(text, name) if (text := values.get(name, "").strip()) else None
+                for name in ("cash_float", "cash_counted")
+            }
+            float_value, counted_value = amounts["cash_float"], amounts["cash_counted"]
+            data = {"day": day, **amounts}
             if not confirmed(form):
-                # Closing cannot be undone: the page shows the figures and asks once more.
+                # Closing cannot be undone: the page shows the figures and asks once more —
+                # after the service's own rules (a negative float…), so that the confirmation
+                # never shows figures the closing would refuse.
                 if not principal.can(Action.INVENTORY_DELETE, org.id):
                     raise PermissionDenied()
+                parse(ClosingInput, data)
                 confirming = True
             else:
-                await close_till(principal, org.id, {"day": day, "cash_counted": counted_value})
+                await close_till(principal, org.id, data)
                 return RedirectResponse(
                     f"/m/ressourcerie/o/{org.slug}/till/closing?day={day.isoformat()}", status_code=303
                 )
@@ -313,13 +351,21 @@ async def closing(request: Request) -> Response:
         for sale in sales:
             if sale.closing_id is None:  # type: ignore[attr-defined]
                 totals[sale.payment_mode.value] = totals.get(sale.payment_mode.value, Decimal(0)) + sale.total
+    cash_sales = totals.get(PaymentMode.CASH.value, Decimal(0))
+    if done is None and request.method != "POST":
+        # Most sites start each day with the same float: the last one is offered again.
+        last = await CashClosing.filter(organization_id=org.id, cash_float__isnull=False).order_by("-day").first()
+        if last is not None:
+            values["cash_float"] = str(last.cash_float)
     context = {
         "day": day,
         "done": done,
         "sales": sales,
         "totals": [(mode, totals[mode]) for mode in PAYMENT_MODES if mode in totals],
         "grand_total": sum(totals.values(), Decimal(0)),
-        "cash_expected": totals.get(PaymentMode.CASH.value, Decimal(0)),
+        "cash_sales": cash_sales,
+        "cash_expected": cash_expected(cash_sales, done.cash_float if done is not None else float_value),
+        "cash_float": float_value,
         "modes": PAYMENT_MODES,
         "errors": errors,
         "values": values,

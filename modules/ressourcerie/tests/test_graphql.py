@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fabcom.api import global_id
+from fabcom.auth.models import User
 from fabcom.auth.services import create_api_token
 from fabcom.inventory.models import Item
 from fabcom.inventory.services import create_item
@@ -327,3 +328,37 @@ async def test_a_token_without_the_inventory_scopes_is_told_which_it_lacks(clien
     body = (await client.post("/graphql", json={"query": INTAKE, "variables": variables}, headers=headers)).json()
     assert [e["code"] for e in body["data"]["ressourcerieIntakeRecord"]["errors"]] == ["INSUFFICIENT_SCOPE"]
     assert await Intake.filter(organization_id=org_a.id).count() == 0
+
+
+async def test_a_refused_period_is_answered_in_the_callers_language_from_a_message_id(client, org_a, staff_a):
+    """The module hands the API a message id and its parameters, never a text already
+    translated: each caller reads the refusal in their own language, and the error itself
+    stays English (logs, direct schema calls)."""
+    from fabcom.api import PublicError
+    from modules.ressourcerie.schema import _period
+
+    query = 'query($site: String!) { ressourcerieReport(period: "2026-03-31/2026-03-01", siteSlug: $site) { kgIn } }'
+    answers = {}
+    for locale in ("fr", "en"):  # a token speaks its user's language
+        await User.filter(id=staff_a.user_id).update(locale=locale)
+        _token, secret = await create_api_token(
+            system_principal(), staff_a.user_id, {"name": locale, "scopes": list(SCOPES)}
+        )
+        body = (
+            await client.post(
+                "/graphql",
+                json={"query": query, "variables": {"site": org_a.slug}},
+                headers={"Authorization": f"Bearer {secret}"},
+            )
+        ).json()
+        answers[locale] = [(e["message"], e["extensions"]["code"]) for e in body["errors"]]
+    assert answers == {
+        "fr": [("La période se termine avant de commencer.", "OUT_OF_RANGE")],
+        "en": [("The period ends before it starts.", "OUT_OF_RANGE")],
+    }
+
+    with pytest.raises(PublicError) as refused:
+        _period("2026-13")
+    assert refused.value.message_id.startswith("Give a period as a year (2026)")
+    assert refused.value.message == refused.value.message_id  # English, whoever asked
+    assert refused.value.text("fr").startswith("Indiquez la période par une année (2026)")

@@ -57,7 +57,7 @@ async def test_the_charts_give_a_meaning_the_same_colour_in_the_bars_the_ring_an
     series = {s["key"]: (s["colour"], s["pattern"]) for s in data["series"]}
     assert series == {key: (charts.style(key).colour, charts.style(key).pattern) for key in SERIES}
     ring = data["destinations"]
-    assert ring["labels"] == ["Vendu (réemploi)", "Donné aux partenaires (réemploi)", "Recyclage", "Déchet ultime"]
+    assert ring["labels"] == ["Vendu (réemploi)", "Donné aux partenaires (réemploi)", "Recyclé", "Déchet ultime"]
     assert ring["colours"] == [charts.style(k).colour for k in ("sale", "partner_gift", "recycling", "waste")]
     assert ring["patterns"] == [charts.style(k).pattern for k in ("sale", "partner_gift", "recycling", "waste")]
     assert data["background"] == charts.BACKGROUND
@@ -110,3 +110,47 @@ def test_weasyprint_draws_every_pattern_of_the_printed_report(caplog):
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         HTML(string=f"<html><body>{bars}</body></html>").write_pdf()
     assert [r.getMessage() for r in caplog.records if "gnored" in r.getMessage()] == []
+
+
+@pytest.mark.usefixtures("quarter")
+async def test_recycled_kg_have_one_name_in_the_charts_the_tables_and_the_exports(client, login, org_a, staff_a):
+    """A volunteer reading « Recyclé » in the bars and « Recyclage » in the ring or the
+    export wonders whether they are two figures: one word for one meaning, everywhere."""
+    await login(client, staff_a)
+    base = f"/m/ressourcerie/o/{org_a.slug}/report"
+    page = (await client.get(f"{base}?period=2025-01")).text
+    csv = (await client.get(f"{base}/export/report.csv?period=2025-01")).content.decode("utf-8-sig")
+    report = await build_report(staff_a, org_a.id, dt.date(2025, 1, 1), dt.date(2025, 1, 31))
+    data = chart_data(report, "fr")
+
+    assert [s["label"] for s in data["series"]] == ["Collecté", "Réemployé", "Recyclé", "Déchet ultime"]
+    assert data["destinations"]["labels"] == ["Vendu (réemploi)", "Recyclé", "Déchet ultime"]
+    assert "<td>Recyclé</td>" in page  # the destinations table
+    assert '<th scope="col" class="num">Recyclé</th>' in page  # the monthly table
+    assert "Sorties par destination;Recyclé;8,000;kg" in csv.splitlines()
+    assert "Recyclage;" not in csv
+    assert "<td>Recyclage</td>" not in page
+    english = chart_data(report, "en")
+    assert english["destinations"]["labels"][1] == english["series"][2]["label"] == "Recycled"
+
+
+@pytest.mark.usefixtures("quarter")
+async def test_the_destinations_ring_has_a_heading_and_a_text_alternative(client, login, org_a, staff_a):
+    await login(client, staff_a)
+    page = (await client.get(f"/m/ressourcerie/o/{org_a.slug}/report?period=2025-01")).text
+
+    assert re.findall(r'<h2 id="destinations-chart-h">([^<]*)</h2>', page) == ["Sorties par destination"]
+    canvas = re.search(r'<canvas id="destinations-chart"[^>]*>', page).group(0)
+    assert 'role="img"' in canvas
+    assert 'aria-labelledby="destinations-chart-h"' in canvas
+    assert 'aria-describedby="destinations-chart-text"' in canvas
+    # the figures themselves, in words, for who cannot see the ring
+    text = re.search(r'<p id="destinations-chart-text"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert " ".join(text.split()) == "Vendu (réemploi) : 12 kg ; Recyclé : 8 kg ; Déchet ultime : 5 kg."
+
+
+async def test_a_period_without_outflow_says_so_instead_of_an_empty_ring(client, login, org_a, staff_a):
+    await login(client, staff_a)
+    page = (await client.get(f"/m/ressourcerie/o/{org_a.slug}/report?period=2025-01")).text
+    assert '<canvas id="destinations-chart"' not in page
+    assert "Aucune sortie sur cette période." in page

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fabcom.api import PermissionDenied, Role, ValidationFailed, static_url
+from fabcom.auth.services import create_api_token
 from fabcom.network.models import Partnership, PartnershipStatus
+from fabcom.permissions import SCOPES, system_principal
 from modules.ressourcerie import pdf
 from modules.ressourcerie.models import SiteSettings
 from modules.ressourcerie.periods import parse_period
@@ -294,3 +296,53 @@ async def test_only_managers_choose_to_share(client, login, org_a, staff_a, make
     )
     assert saved.status_code == 303
     assert (await SiteSettings.get(organization_id=org_a.id)).share_figures is True
+
+
+async def test_an_outflow_whose_destination_is_unknown_is_named_not_a_server_error(client, login, org_a, staff_a):
+    """An archive imported from a newer fabcom may hold a destination this one does not know
+    (« compost »): the report says which and what to do, with 400, instead of a 500 — and
+    writes nothing. A ``destination`` in the address is no filter of the report: ignored."""
+    from tortoise import connections
+
+    from fabcom.audit.models import AuditEntry
+    from modules.ressourcerie.models import Outflow
+
+    await record_outflow(
+        staff_a,
+        org_a.id,
+        {
+            "destination": "waste",
+            "occurred_at": at("2025-01-20"),
+            "lines": [{"category_code": "C_22", "weight_kg": "8"}],
+        },
+    )
+    await connections.get("default").execute_query("UPDATE ressourcerie_outflow SET destination = 'compost'")
+    _token, secret = await create_api_token(system_principal(), staff_a.user_id, {"name": "t", "scopes": list(SCOPES)})
+    await login(client, staff_a)
+    audited = await AuditEntry.all().count()
+    base = f"/m/ressourcerie/o/{org_a.slug}/report"
+    message = (
+        "Des sorties de cette période ont une destination que fabcom ne connaît pas (compost) : le rapport ne peut pas"
+        " les compter. Demandez à l’administrateur·rice de votre instance de les corriger."
+    )
+    for path in ("?period=2025-01", "?from=2025-01-01&to=2025-01-31&destination=compost", "/annual?year=2025"):
+        page = await client.get(base + path)
+        assert (page.status_code, message in page.text) == (400, True), path
+    for path in ("/export/report.csv?period=2025-01", "/export/report.xlsx?period=2025"):
+        refused = await client.get(base + path)
+        assert (refused.status_code, message in refused.text) == (400, True), path
+    # the API says the same, in its caller's language, rather than a masked internal error
+    query = 'query($site: String!) { ressourcerieReport(period: "2025-01", siteSlug: $site) { kgIn } }'
+    body = (
+        await client.post(
+            "/graphql",
+            json={"query": query, "variables": {"site": org_a.slug}},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+    ).json()
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [(message, "INVALID")]
+    # another month's report is not concerned, and the address's destination changes nothing
+    other = await client.get(f"{base}?period=2025-02&destination=compost")
+    assert other.status_code == 200
+    assert await AuditEntry.all().count() == audited
+    assert await Outflow.filter(organization_id=org_a.id).count() == 1

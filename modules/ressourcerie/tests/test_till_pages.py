@@ -3,6 +3,7 @@ PDF), an item already sold refused, and the day's cash closing with its gap."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -257,3 +258,100 @@ async def test_a_bulk_item_is_added_once_per_unit_in_stock(client, login, org_a,
     three = await client.post(url, data={"line": tokens(two.text), "add_item": str(plates.id)}, headers=headers)
     assert three.status_code == 400
     assert tokens(three.text) == tokens(two.text)
+
+
+async def test_the_starting_float_is_counted_in_the_cash_expected_and_kept_with_the_closing(
+    client, login, org_a, staff_a
+):
+    """The till opened with 50 € of change (fond de caisse): 19,50 € of cash sales make
+    69,50 € expected in the drawer. The float is kept with the closing and offered again
+    the next day; a float that is not a number, or negative, is refused next to its field."""
+    for amount in ("12.50", "7.00"):
+        await record_sale(
+            staff_a,
+            org_a.id,
+            {"payment_mode": "cash", "lines": [{"category_code": "C_22", "weight_kg": "1", "amount": amount}]},
+        )
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till/closing"
+    page = await client.get(url)
+    assert '<label for="cash_float">Fond de caisse (€)</label>' in page.text
+    token = await csrf(client, url)
+    for bad, message in (("cinquante", "Saisissez un nombre valide."), ("-5", "Doit être au moins 0.")):
+        refused = await client.post(url, data={"csrf_token": token, "cash_float": bad, "cash_counted": "70"})
+        assert refused.status_code == 400, bad
+        field = refused.text.split('<label for="cash_float">', 1)[1].split("</div>", 1)[0]
+        assert f'<p class="field-error" id="cash_float-error">{message}</p>' in field, bad
+        assert 'aria-describedby="cash_float-help cash_float-error"' in field
+        assert "Clôturer la caisse du" not in refused.text  # not even the confirmation
+    assert await CashClosing.all().count() == 0
+
+    asked = await client.post(url, data={"csrf_token": token, "cash_float": "50", "cash_counted": "70"})
+    assert asked.status_code == 200
+    assert "Espèces attendues</dt><dd>69,50\u00a0€" in asked.text
+    assert "0,50\u00a0€ de plus en caisse que prévu" in asked.text
+    assert '<input type="hidden" name="cash_float" value="50">' in asked.text
+    closed = await client.post(
+        url, data={"csrf_token": token, "cash_float": "50", "cash_counted": "70", "confirm": "1"}, follow_redirects=True
+    )
+    closing = await CashClosing.get(organization_id=org_a.id, day=clock.today())
+    assert (closing.cash_float, closing.cash_counted, closing.cash_difference) == (
+        Decimal("50.00"),
+        Decimal("70.00"),
+        Decimal("0.50"),
+    )
+    assert "Fond de caisse</dt><dd>50,00\u00a0€" in closed.text
+    assert "Espèces attendues</dt><dd>69,50\u00a0€" in closed.text
+
+    tomorrow = await client.get(f"{url}?day={clock.today() + dt.timedelta(days=1)}")
+    assert 'name="cash_float" inputmode="decimal" autocomplete="off" value="50.00"' in tomorrow.text  # offered again
+
+
+async def test_the_sale_in_progress_survives_a_reload_until_it_is_validated_or_cancelled(
+    client, login, make_member, org_a, staff_a
+):
+    """The tablet goes to sleep with two lots in the sale: the page comes back with them.
+    Each cashier has their own sale in progress; cancelling empties it, validating too."""
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    one = await client.post(url, data={"category": "vêt", "weight": "2", "price": "4"}, headers=headers)
+    two = await client.post(
+        url,
+        data={"line": tokens(one.text), "category": "15", "weight": "10", "price": "20", "payment_mode": "card"},
+        headers=headers,
+    )
+    assert tokens(two.text) == ["lot:C_22:2:4", "lot:C_15:10:20"]
+
+    reloaded = await client.get(url)
+    assert tokens(reloaded.text) == ["lot:C_22:2:4", "lot:C_15:10:20"]
+    assert "Total : 24,00\u00a0€" in reloaded.text
+    assert "Vente en cours reprise : validez-la ou annulez-la." in reloaded.text
+    assert re.search(r'value="card" checked', reloaded.text)
+    assert await Sale.all().count() == 0
+
+    colleague = await make_member(org_a, role=Role.VOLUNTEER)
+    other = client.__class__(transport=client._transport, base_url=client.base_url)
+    async with other:
+        await login(other, colleague)
+        assert tokens((await other.get(url)).text) == []  # their own till, empty
+
+    removed = await client.post(url, data={"line": tokens(reloaded.text), "remove": "0"}, headers=headers)
+    assert tokens(removed.text) == ["lot:C_15:10:20"]
+    assert tokens((await client.get(url)).text) == ["lot:C_15:10:20"]
+
+    cancelled = await client.post(url, data={"line": tokens(removed.text), "action": "cancel"}, headers=headers)
+    assert cancelled.status_code == 200
+    assert tokens(cancelled.text) == []
+    assert tokens((await client.get(url)).text) == []
+    assert await Sale.all().count() == 0
+
+    again = await client.post(url, data={"category": "15", "weight": "3", "price": "6"}, headers=headers)
+    done = await client.post(
+        url, data={"line": tokens(again.text), "payment_mode": "cash", "action": "validate"}, headers=headers
+    )
+    assert done.status_code == 204
+    assert await Sale.all().count() == 1
+    after = await client.get(url)
+    assert tokens(after.text) == []
+    assert "Vente en cours reprise" not in after.text

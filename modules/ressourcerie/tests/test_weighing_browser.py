@@ -103,11 +103,24 @@ def test_a_sale_at_the_till_by_keyboard(server):
             page.keyboard.press("Enter")
             expect(total).to_have_text(f"Total : {after}\u00a0€")
         expect(page.get_by_label("Catégorie")).to_be_focused()
+        # the phone goes to sleep, the page is loaded again: the sale in progress is still there
+        page.reload()
+        expect(total).to_have_text("Total : 31,00\u00a0€")
+        expect(page.locator(".till-sale tbody tr")).to_have_count(2)
+        expect(page.get_by_role("status")).to_have_text("Vente en cours reprise : validez-la ou annulez-la.")
+        expect(page.get_by_label("Catégorie")).to_be_focused()
 
         _tab_to(page, "#search")
         page.keyboard.type("Chaise en bois")
         result = page.locator("#till-items button").first
         expect(result).to_contain_text("Chaise en bois")
+        # a phone: the lines are below the search, the total stays in sight (and leads to them)
+        summary = page.locator(".till-summary")
+        expect(summary).to_have_text("Total : 31,00\u00a0€ · Lignes : 2")
+        expect(summary).to_be_in_viewport()
+        assert [
+            v["id"] for v in Axe().run(page).response["violations"] if v.get("impact") in ("serious", "critical")
+        ] == []
         page.keyboard.press("Enter")  # to the first result
         expect(result).to_be_focused()
         page.keyboard.press("Enter")  # into the sale
@@ -156,7 +169,7 @@ def test_the_report_draws_its_charts_under_the_csp(server):
         assert page.evaluate(f"{ring}.legend.legendItems.map((i) => i.text)") == [
             "Vendu (réemploi)",
             "Donné aux partenaires (réemploi)",
-            "Recyclage",
+            "Recyclé",
             "Déchet ultime",
         ]
         expect(page.locator("#monthly-table tbody tr").first).to_be_visible()  # the chart's table
