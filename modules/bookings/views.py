@@ -231,7 +231,7 @@ async def bookable_items(request: Request) -> Response:
     radio buttons (for those who manage the bookings: others get the 403 page)."""
     org = await current_org(request)
     search = request.query_params.get("item_q", "")
-    context = await _candidates(request, org.id, search)
+    context = await _candidates(request, org.id, search)  # first: it refuses those who may not search
     if not is_htmx(request):
         return RedirectResponse(f"/m/bookings/o/{org.slug}/?item_q={quote(search[:100])}#make-h", status_code=303)
     return render(request, "bookings/_item_choices.html", {**context, "values": {}, "errors": {}})
