@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tortoise.expressions import Q
 
 from fabcom import clock
-from fabcom.i18n import N_
 from fabcom.members.models import Role
+from fabcom.module_system.access import CORE_SCOPES, ROLE_NAMES, Permission, Scope
+from fabcom.module_system.access import SCOPES as SCOPES  # re-exported: the core's scope codes
 
 if TYPE_CHECKING:
     from fabcom.auth.models import User
@@ -69,51 +70,10 @@ ACTION_SCOPES: dict[Action, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Scope:
-    """A scope an API token may hold: ``code`` (``inventory:read``; a module's start with its
-    slug, ``bookings:read``), and its ``name`` and ``help``, English message ids shown
-    translated where a person picks the scopes of a token."""
-
-    code: str
-    name: str
-    help: str
-
-
-# The core's scopes, in the order the tokens page lists them; the enabled modules' follow
-# (``known_scopes``). Their codes are those of ``ACTION_SCOPES`` (a test checks it).
-CORE_SCOPES: tuple[Scope, ...] = (
-    Scope(
-        "inventory:read",
-        N_("Read the inventory"),
-        N_("See your organizations' items, their stock and movements, and the items partners share with you."),
-    ),
-    Scope(
-        "inventory:write",
-        N_("Change the inventory"),
-        N_("Create and edit items, record donations, sales and other movements, remove items."),
-    ),
-    Scope(
-        "members:read",
-        N_("Read the members"),
-        N_("See members, their roles and fees: personal data, give it only to a tool you trust."),
-    ),
-    Scope("members:write", N_("Manage the members"), N_("Add members, change their roles and record their fees.")),
-    Scope("network:read", N_("Read the partnerships"), N_("See partnerships and exchange requests.")),
-    Scope(
-        "network:write",
-        N_("Act with partners"),
-        N_("Ask for partnerships and items, and answer exchange requests."),
-    ),
-    Scope(
-        "org:admin",
-        N_("Administer the organization"),
-        N_("Change the organization's settings (profile, modules, webhooks). Rarely needed."),
-    ),
-    Scope("projects:read", N_("Read the projects"), N_("See projects, their tasks, needs and documentation.")),
-    Scope("projects:write", N_("Change the projects"), N_("Create and edit projects and their tasks.")),
-)
-SCOPES = tuple(scope.code for scope in CORE_SCOPES)
+# The scopes' and module permissions' plain data live apart, free of the ORM, for module
+# discovery (fabcom/module_system/access.py); they are re-exported here with the rules.
+if tuple(role.value for role in Role) != ROLE_NAMES:
+    raise RuntimeError("fabcom.module_system.access.ROLE_NAMES must list the values of Role")
 
 
 def known_scopes(registry: Iterable[Any] | None = None) -> tuple[Scope, ...]:
@@ -152,17 +112,21 @@ class Principal:
     def has_scope(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes
 
-    def can(self, action: Action, organization_id: int, *, scope: str | None = None) -> bool:
-        """May this principal do ``action`` in ``organization_id``? Through a token, it
-        needs the action's scope, or ``scope`` when given: a module's own scope for what
-        that role may do to the module's data (the staff manage bookings with
-        ``bookings:write``, a right on the inventory's bookings, not on the inventory)."""
+    def can(self, action: Action | Permission, organization_id: int, *, scope: str | None = None) -> bool:
+        """May this principal do ``action`` in ``organization_id``? ``action`` is a core
+        action or a module's ``Permission`` (``bookings.manage``), held by the roles it
+        names. Through a token, it needs the action's scope, or ``scope`` when given (a
+        module's permission asked for a read: ``scope="bookings:read"``)."""
         if self.is_system:
             return True
         role = self.roles.get(organization_id)
-        return role is not None and role in ROLE_ACTIONS[action] and self.has_scope(scope or ACTION_SCOPES[action])
+        if role is None:
+            return False
+        if isinstance(action, Permission):
+            return role in action.roles and self.has_scope(scope or action.scope)
+        return role in ROLE_ACTIONS[action] and self.has_scope(scope or ACTION_SCOPES[action])
 
-    def orgs_where(self, action: Action) -> list[int]:
+    def orgs_where(self, action: Action | Permission) -> list[int]:
         return [org_id for org_id in self.roles if self.can(action, org_id)]
 
     def sees(self, domain: str, visibility: str, organization_id: int) -> bool:

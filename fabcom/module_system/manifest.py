@@ -1,5 +1,11 @@
 """The manifest a module declares once, in ``modules/<slug>/__init__.py`` or in a
-separate distribution's ``fabcom.modules`` entry point."""
+separate distribution's ``fabcom.modules`` entry point.
+
+Discovery imports every installed module's manifest, so this file imports no database
+code, and offers what a manifest needs (``Module``, ``Scope``, ``Permission``, ``N_``):
+a manifest that imports them from here, rather than from ``fabcom.api`` (which loads the
+ORM and the core's models), keeps ``fabcom check`` and the settings' validation light.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,10 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic_settings import BaseSettings
 
-from fabcom.permissions import SCOPES, Scope
+from fabcom.i18n import N_
+from fabcom.module_system.access import ROLE_NAMES, SCOPES, Permission, Scope
+
+__all__ = ["N_", "ManifestError", "Module", "Permission", "Scope"]
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 SCOPE = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$")
@@ -47,7 +56,9 @@ class Module:
     # Other lowerCamel prefixes the module's root GraphQL fields may start with, beside
     # ``field_prefix`` (bookings: "booking", for ``bookingCreate``).
     graphql_field_prefixes: tuple[str, ...] = ()
-    permissions: tuple[str, ...] = ()
+    # The module's rights: ``Permission("<slug>.<verb>", roles=(...), scope=...)``, which
+    # ``Principal.can`` checks; a bare code string only names one (nothing checks it).
+    permissions: tuple[Permission | str, ...] = ()
     # API token scopes for the module's own data (``Scope("bookings:read", N_(name), N_(help))``),
     # offered with the core's wherever a token is created while the module is enabled.
     scopes: tuple[Scope, ...] = ()
@@ -73,20 +84,37 @@ class Module:
             raise ManifestError(
                 f"module {self.slug!r}: requires {self.requires!r} is not a version specifier"
             ) from None
-        for permission in self.permissions:
-            if not permission.startswith(self.slug + "."):
-                raise ManifestError(f"module {self.slug!r}: permission {permission!r} must start with {self.slug}.")
         codes = [scope.code for scope in self.scopes]
         for code in codes:
             if not SCOPE.match(code) or not code.startswith(self.slug + ":"):
                 raise ManifestError(f"module {self.slug!r}: scope {code!r} must be {self.slug}:<verb> (lowercase)")
         if len(set(codes)) != len(codes):
             raise ManifestError(f"module {self.slug!r}: a scope is declared twice")
+        for permission in self.permissions:
+            self._check_permission(permission, codes)
         if self.graphql_prefix and not re.match(r"^[A-Z][A-Za-z0-9]*$", self.graphql_prefix):
             raise ManifestError(f"module {self.slug!r}: graphql_prefix must be CamelCase")
         for prefix in self.graphql_field_prefixes:
             if not re.match(r"^[a-z][A-Za-z0-9]*$", prefix):
                 raise ManifestError(f"module {self.slug!r}: graphql_field_prefixes must be lowerCamelCase")
+
+    def _check_permission(self, permission: Permission | str, scopes: list[str]) -> None:
+        code = permission if isinstance(permission, str) else permission.code
+        if not code.startswith(self.slug + "."):
+            raise ManifestError(f"module {self.slug!r}: permission {code!r} must start with {self.slug}.")
+        if isinstance(permission, str):
+            return
+        unknown = [role for role in permission.roles if role not in ROLE_NAMES]
+        if unknown or not permission.roles:
+            raise ManifestError(
+                f"module {self.slug!r}: permission {code!r}: roles must be among {', '.join(ROLE_NAMES)}"
+                + (f" (not {unknown[0]!r})" if unknown else "")
+            )
+        if permission.scope not in scopes and permission.scope not in SCOPES:
+            raise ManifestError(
+                f"module {self.slug!r}: permission {code!r} asks the scope {permission.scope!r}, "
+                "which neither the module nor the core declares"
+            )
 
     @property
     def type_prefix(self) -> str:

@@ -3,7 +3,16 @@ items (library of things), desks and rooms. The worked example of docs/modules.m
 
 from pydantic_settings import BaseSettings
 
-from fabcom.api import N_, Module, Scope
+# From the manifest's own module rather than fabcom.api: discovery imports this file, and
+# fabcom.api would load the ORM and every model with it.
+from fabcom.module_system.manifest import N_, Module, Permission, Scope
+
+# Who manages an organization's bookings (approves, hands over, takes back, cancels anyone's,
+# makes items bookable): the bookings module's one rule, for the pages and the API alike.
+# The roles that run the desk — volunteers included, members not. Through an API token it
+# asks ``bookings:write`` (``bookings:read`` to see every booking: ``manages_bookings``),
+# never an inventory scope: a booking tool needs no right on the items themselves.
+MANAGE = Permission("bookings.manage", roles=("owner", "admin", "staff", "volunteer"), scope="bookings:write")
 
 
 class BookingsSettings(BaseSettings):
@@ -16,10 +25,10 @@ class BookingsSettings(BaseSettings):
 module = Module(
     slug="bookings",
     name=N_("Bookings"),
-    version="0.3.0",
+    version="0.4.0",
     description=N_("Book machines, desks and rooms; lend items with due dates, deposits and a waiting list."),
     requires=">=0.1.0.dev0,<0.2",
-    permissions=("bookings.manage",),
+    permissions=(MANAGE,),
     scopes=(
         Scope(
             "bookings:read",

@@ -30,7 +30,6 @@ from fabcom.api import (
     connect,
     disabled_organizations,
     find_organization,
-    gettext,
     global_id,
     gql_pk,
     reads,
@@ -141,6 +140,14 @@ class BookingsPeriod:
 SOONEST = Order("starts_at", kind="datetime")
 
 
+def _public(exc: ServiceError) -> PublicError:
+    """A service's refusal for a query field: its message id and parameters, which the
+    endpoint translates into each caller's language (a text translated here would stay in
+    the language of the request that raised it, in logs too)."""
+    error = exc.errors[0]
+    return PublicError(error.message, error.code.value.upper(), **error.params)
+
+
 def _principal(info: Info) -> Any:
     return info.context.principal
 
@@ -207,7 +214,7 @@ class Query:
                 raise PermissionDenied(N_("Only the organization's staff may book for a partner's member."))
             rows = await services.partner_members_for(_principal(info), org.id, search[:120])
         except ServiceError as exc:
-            raise PublicError(exc.errors[0].text(info.context.locale), exc.errors[0].code.value.upper()) from None
+            raise _public(exc) from None
         return [_partner_member(row) for row in rows]
 
 
@@ -321,12 +328,11 @@ class ItemBookings:
         to: Annotated[dt.datetime, strawberry.argument(description="End of the period asked about.")],
     ) -> list[BookingsPeriod]:
         if self.organization_id in await _switched_off(info):  # type: ignore[attr-defined]
-            message = gettext(info.context.locale, N_("Bookings are switched off for this organization."))
-            raise PublicError(message, "MODULE_DISABLED")
+            raise PublicError(N_("Bookings are switched off for this organization."), "MODULE_DISABLED")
         try:
             periods = await services.availability(_principal(info), self.id, from_, to)  # type: ignore[attr-defined]
         except ServiceError as exc:
-            raise PublicError(exc.errors[0].text(info.context.locale), exc.errors[0].code.value.upper()) from None
+            raise _public(exc) from None
         return [BookingsPeriod(start=start, end=end) for start, end in periods]
 
 

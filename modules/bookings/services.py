@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, Subquery
 
 from fabcom.api import (
     N_,
@@ -19,6 +19,7 @@ from fabcom.api import (
     Input,
     InputError,
     Item,
+    ItemStatus,
     MirrorMember,
     NotFound,
     PermissionDenied,
@@ -29,6 +30,8 @@ from fabcom.api import (
     clock,
     get_item_for,
     in_transaction,
+    item_number,
+    matching_items,
     module_enabled,
     parse,
     plugin_manager,
@@ -36,6 +39,7 @@ from fabcom.api import (
     record,
     snapshot,
 )
+from modules.bookings import MANAGE
 from modules.bookings.models import HOLDING_STATES, Booking, BookingRule, BookingState, WaitingListEntry
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -84,9 +88,33 @@ class RuleInput(Input):
         return self
 
 
-async def make_bookable(actor: Principal, item_id: int, data: dict[str, Any] | RuleInput) -> BookingRule:
-    """Make an item bookable with these rules (or change its rules)."""
-    item = await get_item_for(actor, item_id, Action.INVENTORY_WRITE)
+def _no_such_item() -> ValidationFailed:
+    # One answer for a missing item, another organization's and one the actor may not see:
+    # the refusal tells nothing about what exists elsewhere.
+    return ValidationFailed.single(ErrorCode.NOT_FOUND, N_("No item of this organization has this number."), "item_id")
+
+
+async def make_bookable(
+    actor: Principal, item_id: int, data: dict[str, Any] | RuleInput, *, organization_id: int | None = None
+) -> BookingRule:
+    """Make an item bookable with these rules (or change its rules), for those who manage
+    the item's organization's bookings. ``organization_id``: the organization whose desk
+    asks; an item of another one is refused as a missing one (``item_id`` NOT_FOUND), as
+    is an archived item (no longer lent nor used)."""
+    # Who asks comes first: someone who may not manage the desk's bookings learns nothing
+    # of the items (not even whether the id exists).
+    if organization_id is not None and not manages_bookings(actor, organization_id):
+        raise PermissionDenied(N_("Only those who manage the bookings may make an item bookable."))
+    try:
+        item = await get_item_for(actor, item_id)
+    except NotFound:
+        raise _no_such_item() from None
+    if organization_id is not None and item.organization_id != organization_id:  # type: ignore[attr-defined]
+        raise _no_such_item()
+    if not manages_bookings(actor, item.organization_id):  # type: ignore[attr-defined]
+        raise PermissionDenied(N_("Only those who manage the bookings may make an item bookable."))
+    if item.status == ItemStatus.ARCHIVED:
+        raise ValidationFailed.single(ErrorCode.INVALID, N_("An archived item cannot be made bookable."), "item_id")
     if not await module_enabled("bookings", item.organization_id):  # type: ignore[attr-defined]
         raise ValidationFailed.single(
             ErrorCode.INVALID, N_("Bookings are switched off for this organization."), "item_id"
@@ -107,6 +135,31 @@ async def make_bookable(actor: Principal, item_id: int, data: dict[str, Any] | R
             actor, "booking_rule.save", rule, organization_id=item.organization_id, before=before, after=snapshot(rule)
         )
     return rule
+
+
+# How many items the "make an item bookable" search shows at once: a short list to pick
+# from with the keyboard; more matches ask for more of the title or the number.
+CANDIDATES_SHOWN = 8
+
+
+async def bookable_candidates(actor: Principal, organization_id: int, text: str) -> tuple[list[Item], bool]:
+    """The organization's items that could be made bookable and match ``text`` (words of the
+    title, description or category, or the item's number: « n° 322 »), by title, at most
+    ``CANDIDATES_SHOWN``, with whether more match: not deleted, not archived, not bookable
+    already. For those who manage its bookings; nobody else learns anything."""
+    if not manages_bookings(actor, organization_id, "bookings:read"):
+        raise PermissionDenied(N_("Only those who manage the bookings may make an item bookable."))
+    query = (
+        Item.filter(organization_id=organization_id, deleted_at__isnull=True)
+        .exclude(status=ItemStatus.ARCHIVED)
+        .exclude(id__in=Subquery(BookingRule.filter(organization_id=organization_id).values("item_id")))
+    )
+    text = text.strip()[:100]
+    if text:
+        number = item_number(text)
+        query = query.filter(id=number) if number is not None else matching_items(query, text)
+    found = await query.prefetch_related("location").order_by("title", "id").limit(CANDIDATES_SHOWN + 1)
+    return found[:CANDIDATES_SHOWN], len(found) > CANDIDATES_SHOWN
 
 
 @dataclass(frozen=True)
@@ -289,11 +342,11 @@ class PartnerBookingInput(BookingInput):
 
 
 def manages_bookings(actor: Principal, organization_id: int, scope: str = "bookings:write") -> bool:
-    """Is ``actor`` the organization's staff for its bookings: a role that changes its
-    inventory (``inventory.write``)? Through an API token, with the bookings ``scope`` of
-    what it does (``bookings:read`` to see every booking, ``bookings:write`` to change
-    them) rather than ``inventory:write``: a booking tool needs no right to change the items."""
-    return actor.can(Action.INVENTORY_WRITE, organization_id, scope=scope)
+    """Does ``actor`` manage the organization's bookings (the manifest's ``MANAGE``:
+    owners, admins, staff and volunteers)? Through an API token, with the bookings
+    ``scope`` of what it does: ``bookings:read`` to see every booking, ``bookings:write``
+    to change them. The one rule every page, resolver and service of the module asks."""
+    return actor.can(MANAGE, organization_id, scope=scope)
 
 
 def manages_partner_bookings(actor: Principal, organization_id: int, scope: str = "bookings:write") -> bool:

@@ -10,18 +10,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from fabcom.api import N_, Action, ErrorCode, Item, NotFound, ServiceError, clock, disabled_organizations
+from fabcom.api import N_, ErrorCode, NotFound, ServiceError, clock, disabled_organizations
 from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page
 from fabcom.web.templating import _, flash, is_htmx, render
 from modules.bookings.calendar import item_calendar, member_calendar
 from modules.bookings.models import HOLDING_STATES, Booking, BookingRule, BookingState
 from modules.bookings.services import (
     availability,
+    bookable_candidates,
     change_booking,
     create_booking,
     create_partner_booking,
     join_waiting_list,
     make_bookable,
+    manages_bookings,
     manages_partner_bookings,
     partner_members_for,
 )
@@ -82,18 +84,29 @@ def _period(form: dict[str, str]) -> dict[str, str]:
 
 async def _desk_context(org_id: int) -> dict[str, object]:
     now = clock.now()
-    rules = await BookingRule.filter(organization_id=org_id).prefetch_related("item").order_by("item__title")
+    # Items' locations too: titles repeat (three « Bureau assis-debout »), the number and the
+    # place tell them apart.
+    rules = (
+        await BookingRule.filter(organization_id=org_id)
+        .prefetch_related("item__location")
+        .order_by("item__title", "item_id")
+    )
     upcoming = await Booking.filter(
         organization_id=org_id, state__in=HOLDING_STATES, ends_at__gte=now, starts_at__lte=now + dt.timedelta(days=14)
-    ).prefetch_related("item", "user", "partner_member__organization")
-    bookable_ids = [r.item_id for r in rules]  # type: ignore[attr-defined]
-    candidates = (
-        await Item.filter(organization_id=org_id, deleted_at__isnull=True)
-        .exclude(id__in=bookable_ids)
-        .order_by("title")
-        .limit(200)
-    )
-    return {"rules": rules, "upcoming": upcoming, "candidates": candidates}
+    ).prefetch_related("item__location", "user", "partner_member__organization")
+    return {"rules": rules, "upcoming": upcoming}
+
+
+async def _candidates(request: Request, org_id: int, search: str) -> dict[str, object]:
+    """The "make an item bookable" search: the matching items, whether more match, the search."""
+    items, more = await bookable_candidates(request.state.principal, org_id, search)
+    return {"candidates": items, "more_candidates": more, "item_q": search[:100]}
+
+
+def _int(value: object) -> int:
+    """A form's id; 0 (found nowhere) for anything else, so the service answers not found."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 9 else 0
 
 
 async def _partner_members(request: Request, org_id: int, search: str) -> list[object]:
@@ -109,10 +122,11 @@ async def desk(request: Request) -> Response:
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
     may_book_for_partners = manages_partner_bookings(principal, org.id)
+    can_manage = manages_bookings(principal, org.id)
     if request.method == "POST":
         values = {k: str(v) for k, v in (await request.form()).items()}
-    # The partner form's "Search" button (without JavaScript) shows the matches, writes nothing.
-    if request.method == "POST" and not values.get("search_partner"):
+    # The search buttons (without JavaScript) show the matches, and write nothing.
+    if request.method == "POST" and not (values.get("search_partner") or values.get("search_item")):
         form = values
         try:
             if form.get("book_for_partner"):
@@ -133,17 +147,16 @@ async def desk(request: Request) -> Response:
                 )
                 message = _(request, N_("Booked for the partner's member."))
             elif form.get("make_bookable"):
-                if not principal.can(Action.INVENTORY_WRITE, org.id):
-                    raise NotFound("item")
                 await make_bookable(
                     principal,
-                    int(form.get("item_id") or 0),
+                    _int(form.get("item_id")),
                     {
                         "slot_minutes": form.get("slot_minutes") or 60,
                         "requires_approval": bool(form.get("requires_approval")),
                         "partner_members_allowed": bool(form.get("partner_members_allowed")),
                         "max_duration_minutes": max(int(form.get("slot_minutes") or 60), 480),
                     },
+                    organization_id=org.id,
                 )
                 message = _(request, N_("The item can now be booked."))
             else:
@@ -168,6 +181,8 @@ async def desk(request: Request) -> Response:
             if form.get("book_for_partner") and isinstance(exc, ServiceError):
                 errors = {PARTNER_FORM_FIELDS.get(k, k): v for k, v in errors.items()}
     context = await _desk_context(org.id)
+    if can_manage:
+        context |= await _candidates(request, org.id, values.get("item_q", request.query_params.get("item_q", "")))
     partner_search = values.get("partner_q", request.query_params.get("partner_q", "")) if may_book_for_partners else ""
     partner_values = {
         "pm_day": (clock.now().astimezone(PARIS).date() + dt.timedelta(days=1)).isoformat(),
@@ -182,7 +197,7 @@ async def desk(request: Request) -> Response:
             **context,
             "errors": errors,
             "values": values,
-            "can_manage": principal.can(Action.INVENTORY_WRITE, org.id),
+            "can_manage": can_manage,
             "states": STATE_LABELS,
             "may_book_for_partners": may_book_for_partners,
             "partner_rules": [r for r in context["rules"] if r.partner_members_allowed],  # type: ignore[attr-defined]
@@ -208,6 +223,18 @@ async def partner_members(request: Request) -> Response:
         "bookings/_partner_members.html",
         {"members": members, "partner_q": search, "partner_values": {}, "errors": {}},
     )
+
+
+@page()
+async def bookable_items(request: Request) -> Response:
+    """The htmx search of the desk's "make an item bookable" form: the matching items as
+    radio buttons (for those who manage the bookings: others get the 403 page)."""
+    org = await current_org(request)
+    search = request.query_params.get("item_q", "")
+    context = await _candidates(request, org.id, search)  # first: it refuses those who may not search
+    if not is_htmx(request):
+        return RedirectResponse(f"/m/bookings/o/{org.slug}/?item_q={quote(search[:100])}#make-h", status_code=303)
+    return render(request, "bookings/_item_choices.html", {**context, "values": {}, "errors": {}})
 
 
 @page()
@@ -320,6 +347,7 @@ routes = [
     Route("/o/{slug}/", desk, methods=["GET", "POST"], name="desk"),
     Route("/o/{slug}/items/{item_id:int}", resource, methods=["GET", "POST"], name="resource"),
     Route("/o/{slug}/partner-members", partner_members, name="partner_members"),
+    Route("/o/{slug}/bookable-items", bookable_items, name="bookable_items"),
     Route("/mine", mine, methods=["GET", "POST"], name="mine"),
     Route("/items/{item_id}/calendar.ics", item_feed, name="item_calendar"),
     Route("/me/calendar.ics", my_feed, name="my_calendar"),
