@@ -57,7 +57,7 @@ format: $(VENV)/.installed-dev
 # Re-extract translatable strings and update the .po catalogues (then translate them).
 messages: $(VENV)/.installed-dev
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 -k ngettext:2,3 --no-location --sort-output --omit-header -o fabcom/locale/messages.pot .
-	$(BIN)/pybabel update -i fabcom/locale/messages.pot -d fabcom/locale --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel update -i fabcom/locale/messages.pot -d fabcom/locale --no-fuzzy-matching --omit-header --ignore-obsolete
 
 # The GraphQL API fuzzed by schemathesis with many more examples than `make test` uses.
 fuzz: $(VENV)/.installed-dev
