@@ -258,21 +258,40 @@ def _cursor_field(sort: str) -> tuple[str, bool]:
     return first.lstrip("-"), first.startswith("-")
 
 
-def encode_cursor(item: Item | ItemRow, sort: str) -> str:
-    """The position just after ``item`` in the list sorted by ``sort``: its sort key and id."""
+def encode_cursor(item: Item | ItemRow, sort: str, rank: int | None = None) -> str:
+    """The position just after ``item`` in the list sorted by ``sort``: its sort key and id,
+    and ``rank``, the item's place in the list (1 for the first), when known. The rank lets
+    a later page say which rows it shows (« Objets 51 à 100 ») without counting anything."""
     name, _desc = _cursor_field(sort)
     value = getattr(item, name)
     text = value.isoformat() if isinstance(value, dt.datetime) else str(value)
-    return base64.urlsafe_b64encode(json.dumps([text, item.id]).encode()).decode().rstrip("=")
+    key: list[Any] = [text, item.id] if rank is None else [text, item.id, rank]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
-def decode_cursor(raw: str, sort: str) -> tuple[Any, int] | None:
-    """The sort key and id of a cursor, or None when it is not one (then: the first page)."""
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A decoded cursor: the sort key and id of a row, and its rank in the list if the
+    cursor carried one (a cursor from an older link or the benchmark does not)."""
+
+    value: Any
+    id: int
+    rank: int | None
+
+
+def decode_cursor(raw: str, sort: str) -> Cursor | None:
+    """The position a cursor names, or None when it is not one (then: the first page)."""
     name, _desc = _cursor_field(sort)
     try:
-        text, item_id = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        key = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        if not isinstance(key, list) or len(key) not in (2, 3):
+            return None
+        text, item_id, *more = key
         if not isinstance(text, str) or not isinstance(item_id, int) or len(text) > 300:
             return None
+        # A rank that is not a plausible row number is dropped, not trusted: the page is
+        # still the right one, it just does not say where it is.
+        rank = more[0] if more and type(more[0]) is int and 0 < more[0] < 10**9 else None
         if name in ("updated_at", "created_at"):
             value: Any = dt.datetime.fromisoformat(text)
             if value.tzinfo is None:
@@ -285,7 +304,7 @@ def decode_cursor(raw: str, sort: str) -> tuple[Any, int] | None:
             value = text
     except (ValueError, TypeError, ArithmeticError, binascii.Error):
         return None
-    return value, item_id
+    return Cursor(value, item_id, rank)
 
 
 def _beyond(sort: str, value: Any, item_id: int, forward: bool) -> Q:
@@ -297,31 +316,58 @@ def _beyond(sort: str, value: Any, item_id: int, forward: bool) -> Q:
     return Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"id__{op}": item_id})
 
 
-async def keyset_page(
-    qs: QuerySet[Item], sort: str, after: str | None, before: str | None, size: int
-) -> tuple[list[ItemRow], str | None, str | None]:
-    """One page of ``qs`` after the cursor ``after`` (or before ``before``), and the cursors
-    of the next and previous pages (None at either end). Never an OFFSET: a deep page costs
-    what the first one does."""
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of the list: its rows, the cursors of the next and previous pages (None at
+    either end), and the rank of its first row when known (1 on the first page)."""
+
+    items: list[ItemRow]
+    next_cursor: str | None
+    previous_cursor: str | None
+    first: int | None
+
+
+async def keyset_page(qs: QuerySet[Item], sort: str, after: str | None, before: str | None, size: int) -> Page:
+    """One page of ``qs`` after the cursor ``after`` (or before ``before``). Never an
+    OFFSET: a deep page costs what the first one does. The cursors carry the rank of their
+    row, so each page knows where it stands for free."""
     position = decode_cursor(before, sort) if before else None
     if position is not None:  # going back: read backwards from the cursor, then turn the rows around
         reverse = [f"-{f}" if not f.startswith("-") else f[1:] for f in SORTS.get(sort, SORTS["-updated"])]
-        rows = await fetch_rows(qs.filter(_beyond(sort, *position, forward=False)).order_by(*reverse).limit(size + 1))
+        rows = await fetch_rows(
+            qs.filter(_beyond(sort, position.value, position.id, forward=False)).order_by(*reverse).limit(size + 1)
+        )
         has_previous = len(rows) > size
         items = list(reversed(rows[:size]))
-        return (
+        # Back at the start, the first row is the first, whatever rows came or went meanwhile.
+        first = 1 if not has_previous else (position.rank - len(items) if position.rank else None)
+        if first is not None and first < 1:
+            first = None
+        return Page(
             items,
-            encode_cursor(items[-1], sort) if items else None,
-            (encode_cursor(items[0], sort) if items and has_previous else None),
+            encode_cursor(items[-1], sort, _rank(first, len(items))) if items else None,
+            encode_cursor(items[0], sort, first) if items and has_previous else None,
+            first,
         )
     position = decode_cursor(after, sort) if after else None
     if position is not None:
-        qs = qs.filter(_beyond(sort, *position, forward=True))
+        qs = qs.filter(_beyond(sort, position.value, position.id, forward=True))
+        first = position.rank + 1 if position.rank else None
+    else:
+        first = 1
     rows = await fetch_rows(qs.limit(size + 1))
     items = rows[:size]
-    next_cursor = encode_cursor(items[-1], sort) if len(rows) > size else None
-    previous_cursor = encode_cursor(items[0], sort) if position is not None and items else None
-    return items, next_cursor, previous_cursor
+    return Page(
+        items,
+        encode_cursor(items[-1], sort, _rank(first, len(items))) if len(rows) > size else None,
+        encode_cursor(items[0], sort, first) if position is not None and items else None,
+        first,
+    )
+
+
+def _rank(first: int | None, count: int) -> int | None:
+    """The rank of a page's last row, from the rank of its first."""
+    return first + count - 1 if first is not None and count else None
 
 
 @page()
@@ -343,10 +389,10 @@ async def item_list(request: Request) -> Response:
             organization__is_local=True,
             organization_id__in=principal.orgs_where(Action.INVENTORY_READ),
         )
-        org, (items, next_cursor, previous_cursor) = await together(
+        org, rows = await together(
             current_org(request, Action.INVENTORY_READ), keyset_page(qs, sort, after, before, PAGE_SIZE)
         )
-        count = fragment_count(items, first_page=not (after or before), more=next_cursor is not None)
+        count = fragment_count(rows.items, first_page=not (after or before), more=rows.next_cursor is not None)
         form: dict[str, Any] = {}
     else:
         org = await current_org(request, Action.INVENTORY_READ)
@@ -354,7 +400,7 @@ async def item_list(request: Request) -> Response:
         # The page, the count and the filter form's choices go to the database together
         # (pooled connections on PostgreSQL). Counting stops past COUNT_CAP: the index scan
         # ends there.
-        (items, next_cursor, previous_cursor), ids, form = await asyncio.gather(
+        rows, ids, form = await asyncio.gather(
             keyset_page(qs, sort, after, before, PAGE_SIZE),
             qs.limit(COUNT_CAP + 1).values_list("id", flat=True),
             choices(org),
@@ -362,12 +408,16 @@ async def item_list(request: Request) -> Response:
         count = {"total": min(len(ids), COUNT_CAP), "more": len(ids) > COUNT_CAP}
     query = {k: v for k, v in params.items() if v}
     context = {
-        "items": items,
+        "items": rows.items,
         "params": params,
         **count,
+        # Which rows a page reached by its cursor shows (« Objets 51 à 100 »): the cursor
+        # carried the rank, so a fragment says where it is without counting.
+        "first": rows.first,
+        "last": _rank(rows.first, len(rows.items)),
         "query": urlencode(query),
-        "next_query": urlencode({**query, "after": next_cursor}) if next_cursor else "",
-        "previous_query": urlencode({**query, "before": previous_cursor}) if previous_cursor else "",
+        "next_query": urlencode({**query, "after": rows.next_cursor}) if rows.next_cursor else "",
+        "previous_query": urlencode({**query, "before": rows.previous_cursor}) if rows.previous_cursor else "",
         **form,
     }
     return render(request, "item_list.html", context, fragment="_item_results.html")
@@ -376,7 +426,8 @@ async def item_list(request: Request) -> Response:
 def fragment_count(items: list[ItemRow], *, first_page: bool, more: bool) -> dict[str, Any]:
     """What a fragment can say of the number of matches without counting them: the first
     page knows it exactly when there is no next page, and "more than a page" otherwise;
-    a page reached by its cursor says nothing (the full page counts, up to COUNT_CAP)."""
+    a page reached by its cursor gives no total (the full page counts, up to COUNT_CAP)
+    but says which rows it shows, from the rank its cursor carried."""
     if not first_page:
         return {"total": None, "more": False}
     return {"total": len(items), "more": more}

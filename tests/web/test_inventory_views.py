@@ -3,8 +3,10 @@ movements, labels and exports."""
 
 from __future__ import annotations
 
+import base64
 import html
 import io
+import json
 import re
 import zipfile
 from decimal import Decimal
@@ -85,6 +87,8 @@ async def test_item_list_filters_sort_and_pages(make_client, staff_a, org_a):
     assert parse_qs(next_query)["sort"] == ["title"]
     second = await client.htmx_get(f"/o/{org_a.slug}/items?{next_query}")
     assert "Résultats" not in second.text  # nor, on a page reached by its cursor, how many there are
+    assert "Objets 51 à 55" in second.text  # but which rows it shows: the cursor carried their rank
+    assert 'hx-swap="innerHTML show:#results:top"' in first.text  # the new page is shown from its top
     assert "Livre 50" in second.text
     assert "Livre 54" in second.text
     assert "Livre 49" not in second.text
@@ -96,6 +100,10 @@ async def test_item_list_filters_sort_and_pages(make_client, staff_a, org_a):
     assert "Livre 49" in back.text
     assert "Livre 50" not in back.text
     assert 'rel="prev"' not in back.text
+    assert "Objets 1 à 50" in back.text  # back to the start by a cursor: the rows, still no count
+    assert not re.search(r"Objets \d", first.text)  # the first page opened gives the count, not a range
+    full_second = await client.get(f"/o/{org_a.slug}/items?{next_query}")  # without JavaScript
+    assert "Résultats : 55 · Objets 51 à 55" in full_second.text
     lend = await client.htmx_get(f"/o/{org_a.slug}/items?sharing=lend&visibility=partners")
     assert "Résultats : 1" in lend.text
     assert "Perceuse" in lend.text
@@ -127,6 +135,22 @@ async def test_a_bad_cursor_gives_the_first_page(make_client, staff_a, org_a):
         page = await client.htmx_get(f"/o/{org_a.slug}/items?after={cursor}&before={cursor}")
         assert page.status_code == 200
         assert "Chaise" in page.text
+
+
+@pytest.mark.parametrize("rank", [None, -3, 0, True, "51", 10**12])
+async def test_a_cursor_without_a_plausible_rank_pages_but_says_no_range(make_client, staff_a, org_a, rank):
+    """An old link's cursor (no rank) or a forged one still gives the right page; it just
+    does not say which rows they are."""
+    chair = await create_item(staff_a, org_a.id, {"title": "Chaise"})
+    await create_item(staff_a, org_a.id, {"title": "Table"})
+    key = ["Chaise", chair.id] + ([] if rank is None else [rank])
+    cursor = base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+    client = await make_client(staff_a)
+    page = await client.htmx_get(f"/o/{org_a.slug}/items?sort=title&after={cursor}")
+    assert page.status_code == 200
+    assert ">Table</a>" in page.text
+    assert ">Chaise</a>" not in page.text
+    assert not re.search(r"Objets \d", page.text)
 
 
 async def test_more_than_a_thousand_matches_are_counted_as_such(make_client, staff_a, org_a, monkeypatch):
@@ -488,6 +512,17 @@ async def test_the_inventory_sends_as_many_statements_for_fifty_rows_as_for_five
     for statements in (full_of_fifty, fragment_of_fifty):
         assert len([sql for sql in statements if "fabcom_session" in sql]) == 1
     assert len(fragment_of_fifty) == 3, fragment_of_fifty  # who is asking, the organization, the page
+
+    # A later page says which rows it shows (« Objets 51 à 55 ») from its cursor: no statement more.
+    for n in range(50, 55):
+        await create_item(staff_a, org_a.id, {"title": f"Chaise {n}", "initial_quantity": "1"})
+    first_page = await client.htmx_get(url)
+    next_link = re.search(r'href="\?([^"]+)"[^>]*rel="next"', first_page.text)
+    assert next_link is not None
+    sql_statements.clear()
+    later = await client.htmx_get(f"{url}?{html.unescape(next_link.group(1))}")
+    assert "Objets 51 à 55" in later.text
+    assert len(sql_statements) == 3, list(sql_statements)
 
 
 async def test_an_available_item_with_nothing_in_stock_says_out_of_stock_and_is_filtered_so(
