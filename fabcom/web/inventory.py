@@ -41,10 +41,14 @@ from fabcom.inventory.models import (
     Visibility,
 )
 from fabcom.inventory.services import (
+    KeptPhoto,
     add_photo,
     create_item,
     delete_item,
+    drop_kept_photo,
     get_item_for,
+    keep_photo,
+    kept_photo,
     record_movement,
     update_item,
 )
@@ -497,20 +501,69 @@ def item_data(form: Any, create: bool) -> dict[str, Any]:
     return data
 
 
-async def _photo_upload(request: Request, form: Any, item_id: int) -> None:
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """The photo a form brings: a new upload, or one kept from a form sent back."""
+
+    filename: str
+    content: bytes
+    kept: KeptPhoto | None = None
+
+
+async def _form_photo(request: Request, org: Organization, form: Any) -> Photo | None:
+    """The photo sent with ``form``: a new file wins over one kept from the last try."""
+    settings = request.app.state.settings
     upload = form.get("photo")
     if isinstance(upload, UploadFile) and upload.filename:
-        settings = request.app.state.settings
         limit = settings.max_upload_mb * 1_000_000
-        content = await upload.read(limit + 1)
+        return Photo(upload.filename, await upload.read(limit + 1))
+    token = str(form.get("kept_photo", ""))[:64]
+    found = await kept_photo(request.state.principal, org.id, token, settings.uploads_dir) if token else None
+    return Photo(found[0].filename, found[1], found[0]) if found else None
+
+
+async def _attach(request: Request, item_id: int, photo: Photo | None) -> None:
+    if photo is not None:
+        settings = request.app.state.settings
         await add_photo(
             request.state.principal,
             item_id,
-            filename=upload.filename,
-            content=content,
+            filename=photo.filename,
+            content=photo.content,
             uploads_dir=settings.uploads_dir,
-            max_bytes=limit,
+            max_bytes=settings.max_upload_mb * 1_000_000,
         )
+
+
+async def _photo_for_retry(
+    request: Request, org: Organization, photo: Photo | None, errors: dict[str, str]
+) -> tuple[KeptPhoto | None, dict[str, str]]:
+    """The form came back with ``errors``: keep its photo for the next try (a file input
+    cannot be filled again, and a volunteer would not notice the photo had gone), or say
+    why the photo itself cannot be kept."""
+    if photo is None or "photo" in errors:  # no photo, or the photo is what was wrong
+        return None, errors
+    if photo.kept is not None:  # kept last time: still waiting
+        return photo.kept, errors
+    settings = request.app.state.settings
+    try:
+        kept = await keep_photo(
+            request.state.principal,
+            org.id,
+            filename=photo.filename,
+            content=photo.content,
+            uploads_dir=settings.uploads_dir,
+            max_bytes=settings.max_upload_mb * 1_000_000,
+        )
+    except ServiceError as error:  # not an image, too large: said next to the photo field
+        return None, {**errors, **field_errors(error, request.state.locale)}
+    return kept, errors
+
+
+async def _photo_attached(request: Request, photo: Photo | None) -> None:
+    """The item is saved: a kept photo has found its item and waits no longer."""
+    if photo is not None and photo.kept is not None:
+        await drop_kept_photo(photo.kept.token, request.app.state.settings.uploads_dir)
 
 
 @page()
@@ -518,18 +571,23 @@ async def item_create(request: Request) -> Response:
     org = await current_org(request, Action.INVENTORY_WRITE)
     values: dict[str, Any] = {"initial_kind": "donation", "unit": "piece", "condition": "good", "status": "available"}
     errors: dict[str, str] = {}
+    kept: KeptPhoto | None = None
     if request.method == "POST":
         settings = request.app.state.settings
         async with request.form(max_part_size=settings.max_upload_mb * 1_000_000 + 1) as form:
             values = item_data(form, create=True)
+            photo = await _form_photo(request, org, form)
             try:
                 async with in_transaction():  # the item and its photo, or neither
-                    item = await create_item(request.state.principal, org.id, values)
-                    await _photo_upload(request, form, item.id)
+                    # Archiving is its own action (with a confirmation), not a status to pick here.
+                    item = await create_item(request.state.principal, org.id, values, allow_archived=False)
+                    await _attach(request, item.id, photo)
             except ServiceError as error:
                 errors = field_errors(error, request.state.locale)
                 values = as_typed(form, values)
+                kept, errors = await _photo_for_retry(request, org, photo, errors)
             else:
+                await _photo_attached(request, photo)
                 url = request.url_for("web:item_detail", slug=org.slug, item_id=item.id).path
                 response = RedirectResponse(url, status_code=303)
                 flash(request, response, _(request, N_("Item “{title}” recorded."), title=item.title))
@@ -537,7 +595,7 @@ async def item_create(request: Request) -> Response:
     return render(
         request,
         "item_form.html",
-        {"values": values, "errors": errors, "item": None, **await choices(org)},
+        {"values": values, "errors": errors, "item": None, "kept_photo": kept, **await choices(org)},
         status_code=400 if errors else 200,
     )
 
@@ -548,6 +606,7 @@ async def item_edit(request: Request) -> Response:
     item = await org_item(request, org, Action.INVENTORY_WRITE)
     await item.fetch_related("category")
     errors: dict[str, str] = {}
+    kept: KeptPhoto | None = None
     values: dict[str, Any] = {
         "title": item.title,
         "description": item.description,
@@ -566,14 +625,17 @@ async def item_edit(request: Request) -> Response:
         settings = request.app.state.settings
         async with request.form(max_part_size=settings.max_upload_mb * 1_000_000 + 1) as form:
             values = item_data(form, create=False)
+            photo = await _form_photo(request, org, form)
             try:
                 async with in_transaction():
-                    await update_item(request.state.principal, item.id, values)
-                    await _photo_upload(request, form, item.id)
+                    await update_item(request.state.principal, item.id, values, allow_archived=False)
+                    await _attach(request, item.id, photo)
             except ServiceError as error:
                 errors = field_errors(error, request.state.locale)
                 values = as_typed(form, values)
+                kept, errors = await _photo_for_retry(request, org, photo, errors)
             else:
+                await _photo_attached(request, photo)
                 url = request.url_for("web:item_detail", slug=org.slug, item_id=item.id).path
                 response = RedirectResponse(url, status_code=303)
                 flash(request, response, _(request, N_("Changes saved.")))
@@ -581,7 +643,7 @@ async def item_edit(request: Request) -> Response:
     return render(
         request,
         "item_form.html",
-        {"values": values, "errors": errors, "item": item, **await choices(org)},
+        {"values": values, "errors": errors, "item": item, "kept_photo": kept, **await choices(org)},
         status_code=400 if errors else 200,
     )
 

@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from fabcom.inventory.models import Attachment, Item, StockMovement
-from fabcom.inventory.services import create_item, delete_item, record_movement
+from fabcom.inventory.services import create_item, delete_item, record_movement, update_item
 from fabcom.members.models import Role
 from fabcom.web import inventory as inventory_views
 
@@ -285,6 +285,129 @@ async def test_edit_item_keeps_quantity_and_saves_fields(make_client, staff_a, o
     assert item.title == "Nouveau titre"
     assert item.status == "reserved"
     assert item.quantity == Decimal("3")
+
+
+def status_options(page: str) -> list[str]:
+    select = re.search(r'<select id="status" name="status"[^>]*>(.*?)</select>', page, re.S)
+    assert select is not None
+    return re.findall(r'<option value="([^"]*)"', select.group(1))
+
+
+async def test_the_item_form_does_not_offer_archived_and_refuses_it(make_client, staff_a, org_a):
+    """Archiving takes an item out of the inventory: it is its own action, with a
+    confirmation (« Retirer de l'inventaire »), not a choice slipped into an edit."""
+    item = await create_item(staff_a, org_a.id, {"title": "Lampe", "initial_quantity": "1"})
+    client = await make_client(staff_a)
+    assert status_options((await client.get(f"/o/{org_a.slug}/items/new")).text) == [
+        "available",
+        "reserved",
+        "unavailable",
+    ]
+    assert status_options((await client.get(f"/o/{org_a.slug}/items/{item.id}/edit")).text) == [
+        "available",
+        "reserved",
+        "unavailable",
+    ]
+
+    refused = await client.post_form(
+        f"/o/{org_a.slug}/items/{item.id}/edit", {"title": "Lampe rouge", "status": "archived", "unit": "piece"}
+    )
+    assert refused.status_code == 400
+    assert "Pour archiver un objet, utilisez « Retirer de l'inventaire » sur sa fiche." in html.unescape(refused.text)
+    await item.refresh_from_db()
+    assert (item.title, item.status, item.deleted_at) == ("Lampe", "available", None)  # nothing changed
+    created = await client.post_form(f"/o/{org_a.slug}/items/new", {"title": "Chaise", "status": "archived"})
+    assert created.status_code == 400
+    assert "Pour archiver un objet, utilisez « Retirer de l'inventaire » sur sa fiche." in html.unescape(created.text)
+    assert not await Item.filter(title="Chaise").exists()
+
+
+async def test_an_item_archived_elsewhere_keeps_its_status_when_edited(make_client, staff_a, org_a):
+    """An item archived through the API shows « Archivé » in its form, so that saving
+    another field does not bring it back into the inventory behind anyone's back."""
+    item = await create_item(staff_a, org_a.id, {"title": "Lampe"})
+    await update_item(staff_a, item.id, {"status": "archived"})
+    client = await make_client(staff_a)
+    form = (await client.get(f"/o/{org_a.slug}/items/{item.id}/edit")).text
+    assert status_options(form) == ["available", "reserved", "unavailable", "archived"]
+    assert '<option value="archived" selected>' in form
+    saved = await client.post_form(
+        f"/o/{org_a.slug}/items/{item.id}/edit", {"title": "Lampe cassée", "status": "archived", "unit": "piece"}
+    )
+    assert saved.status_code == 303
+    await item.refresh_from_db()
+    assert (item.title, item.status) == ("Lampe cassée", "archived")
+
+
+async def test_a_photo_sent_with_a_wrong_field_is_kept_for_the_next_try(make_client, staff_a, org_a, png):
+    """A volunteer took the photo, then forgot the title: the page says the photo is kept,
+    and correcting the title is enough to record the item with it."""
+    client = await make_client(staff_a)
+    wrong = await client.post(
+        f"/o/{org_a.slug}/items/new",
+        data={"csrf_token": client.csrf_token, "title": "", "initial_quantity": "1"},
+        files={"photo": ("lampe.png", png, "image/png")},
+    )
+    assert wrong.status_code == 400
+    assert "Photo gardée : « lampe.png »." in wrong.text
+    token = re.search(r'name="kept_photo" value="([^"]+)"', wrong.text)
+    assert token is not None
+    assert await Attachment.all().count() == 0  # nothing written yet
+    right = await client.post(
+        f"/o/{org_a.slug}/items/new",
+        data={"csrf_token": client.csrf_token, "title": "Lampe", "initial_quantity": "1", "kept_photo": token.group(1)},
+    )
+    assert right.status_code == 303
+    item = await Item.get(title="Lampe")
+    photo = await Attachment.get(item_id=item.id)
+    assert photo.original_name == "lampe.png"
+    assert (await client.get(f"/photos/{photo.id}")).content == png
+    # the kept photo is used once: sent again, the token is not a photo any more
+    again = await client.post(
+        f"/o/{org_a.slug}/items/new",
+        data={"csrf_token": client.csrf_token, "title": "Lampe 2", "kept_photo": token.group(1)},
+    )
+    assert again.status_code == 303
+    assert await Attachment.all().count() == 1
+
+
+async def test_a_kept_photo_belongs_to_the_person_who_sent_it(make_client, staff_a, staff_b, org_a, org_b, png):
+    """The token of a kept photo is useless to anyone else (and to a made-up token)."""
+    client = await make_client(staff_a)
+    wrong = await client.post(
+        f"/o/{org_a.slug}/items/new",
+        data={"csrf_token": client.csrf_token, "title": ""},
+        files={"photo": ("lampe.png", png, "image/png")},
+    )
+    token = re.search(r'name="kept_photo" value="([^"]+)"', wrong.text)
+    assert token is not None
+    other = await make_client(staff_b)
+    for kept in (token.group(1), "../../etc/passwd", "0" * 32):
+        response = await other.post(
+            f"/o/{org_b.slug}/items/new",
+            data={"csrf_token": other.csrf_token, "title": f"Vol {kept[:4]}", "kept_photo": kept},
+        )
+        assert response.status_code == 303
+    assert await Attachment.all().count() == 0
+
+
+async def test_a_photo_kept_on_the_edit_form_is_added_once_corrected(make_client, staff_a, org_a, png):
+    item = await create_item(staff_a, org_a.id, {"title": "Lampe"})
+    client = await make_client(staff_a)
+    wrong = await client.post(
+        f"/o/{org_a.slug}/items/{item.id}/edit",
+        data={"csrf_token": client.csrf_token, "title": "Lampe", "unit_value": "abc"},
+        files={"photo": ("lampe.png", png, "image/png")},
+    )
+    assert wrong.status_code == 400
+    assert "Photo gardée : « lampe.png »." in wrong.text
+    token = re.search(r'name="kept_photo" value="([^"]+)"', wrong.text)
+    assert token is not None
+    right = await client.post_form(
+        f"/o/{org_a.slug}/items/{item.id}/edit", {"title": "Lampe", "unit_value": "3", "kept_photo": token.group(1)}
+    )
+    assert right.status_code == 303
+    assert await Attachment.filter(item_id=item.id).count() == 1
 
 
 async def test_quick_movement_by_htmx_returns_the_stock_fragment(make_client, staff_a, org_a):
