@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 
 from fabcom.errors import NotFound, ServiceError
 from fabcom.gql.search import item_number, matching_items, sharing_condition
-from fabcom.i18n import N_
+from fabcom.i18n import N_, ngettext
 from fabcom.inventory.models import (
     INCOMING,
     OUT_OF_STOCK,
@@ -759,12 +759,16 @@ async def item_labels(request: Request) -> Response:
     or the ones given by ``ids``."""
     org = await current_org(request, Action.INVENTORY_READ)
     ids = [int(i) for i in request.query_params.getlist("ids") if i.isdigit()][:LABELS_PER_SHEET]
-    sheet, sheets = 1, 1
-    if ids:
+    sheet, sheets, skipped = 1, 1, 0
+    if ids:  # chosen one by one (an item's own « Print the label »): printed whatever its stock
         items = await Item.filter(organization_id=org.id, deleted_at__isnull=True, id__in=ids).order_by("id")
     else:
-        qs = filtered_items(list_params(request), organization_id=org.id)
-        total = await qs.count()
+        listed = filtered_items(list_params(request), organization_id=org.id)
+        # A label goes on a thing on a shelf: what has nothing in stock (« Épuisé ») or has
+        # left the inventory gets none, and the sheet says how many it left out.
+        qs = listed.filter(quantity__gt=0).exclude(status=ItemStatus.ARCHIVED)
+        total, everything = await together(qs.count(), listed.count())
+        skipped = everything - total
         sheets = max(1, -(-total // LABELS_PER_SHEET))
         raw = request.query_params.get("sheet", "1")
         sheet = min(max(int(raw), 1), sheets) if raw.isdigit() and len(raw) < 6 else 1
@@ -781,6 +785,14 @@ async def item_labels(request: Request) -> Response:
             "per_sheet": LABELS_PER_SHEET,
             "sheet": sheet,
             "sheets": sheets,
+            "skipped": ngettext(
+                request.state.locale,
+                "{n} item with no stock or archived is not printed.",
+                "{n} items with no stock or archived are not printed.",
+                skipped,
+            )
+            if skipped
+            else "",
             "sheet_url": lambda n: "?" + urlencode({**params, "sheet": n}),
         },
     )

@@ -467,8 +467,8 @@ async def test_the_stock_history_shows_the_note_of_a_movement(make_client, staff
 
 
 async def test_labels_sheet_has_one_qr_code_per_item(make_client, staff_a, org_a):
-    one = await create_item(staff_a, org_a.id, {"title": "Bureau"})
-    await create_item(staff_a, org_a.id, {"title": "Armoire"})
+    one = await create_item(staff_a, org_a.id, {"title": "Bureau", "initial_quantity": "1"})
+    await create_item(staff_a, org_a.id, {"title": "Armoire", "initial_quantity": "1"})
     client = await make_client(staff_a)
     sheet = await client.get(f"/o/{org_a.slug}/items/labels")
     assert sheet.text.count("<svg") == 2
@@ -487,7 +487,7 @@ async def test_a_long_inventory_prints_by_sheets_that_keep_the_filters(make_clie
 
     monkeypatch.setattr(inventory, "LABELS_PER_SHEET", 2)
     for title in ("Chaise A", "Chaise B", "Chaise C", "Établi"):
-        await create_item(staff_a, org_a.id, {"title": title})
+        await create_item(staff_a, org_a.id, {"title": title, "initial_quantity": "1"})
     client = await make_client(staff_a)
     first = await client.get(f"/o/{org_a.slug}/items/labels?q=chaise&sort=title")
     assert first.text.count("<svg") == 2
@@ -500,6 +500,30 @@ async def test_a_long_inventory_prints_by_sheets_that_keep_the_filters(make_clie
     assert "Planche 2 sur 2" in second.text
     beyond = await client.get(f"/o/{org_a.slug}/items/labels?q=chaise&sort=title&sheet=99")
     assert "Planche 2 sur 2" in beyond.text
+
+
+async def test_the_labels_of_the_list_leave_out_what_is_not_in_stock_and_say_so(make_client, staff_a, org_a):
+    """A label goes on a thing on a shelf: the sold-out chairs (« Épuisé ») and the archived
+    lamp have none to stick it on. The sheet says how many it left out."""
+    await create_item(staff_a, org_a.id, {"title": "Table", "initial_quantity": "2"})
+    await create_item(staff_a, org_a.id, {"title": "Vélo promis", "status": "reserved", "initial_quantity": "1"})
+    chairs = await create_item(staff_a, org_a.id, {"title": "Chaises", "initial_quantity": "2"})
+    await record_movement(staff_a, chairs.id, {"kind": "sale", "quantity": "2"})
+    await create_item(staff_a, org_a.id, {"title": "Carton vide"})  # recorded without stock
+    lamp = await create_item(staff_a, org_a.id, {"title": "Lampe", "initial_quantity": "1"})
+    await update_item(staff_a, lamp.id, {"status": "archived"})
+    client = await make_client(staff_a)
+
+    sheet = await client.get(f"/o/{org_a.slug}/items/labels?sort=title")
+    assert sheet.text.count("<svg") == 2
+    assert re.findall(r"<strong>([^<]+)</strong><br>", sheet.text) == ["Table", "Vélo promis"]
+    assert "2 objets sans stock ou archivés ne sont pas imprimés." in sheet.text
+    archived = await client.get(f"/o/{org_a.slug}/items/labels?status=archived")
+    assert archived.text.count("<svg") == 0
+    assert "1 objet sans stock ou archivé n’est pas imprimé." in archived.text
+    in_stock = await client.get(f"/o/{org_a.slug}/items/labels?status=available")
+    assert in_stock.text.count("<svg") == 1
+    assert "pas imprimé" not in in_stock.text
 
 
 async def test_exports_csv_for_french_excel_xlsx_and_ods(make_client, staff_a, org_a):
