@@ -117,3 +117,35 @@ def test_changing_the_language_asks_before_dropping_a_half_filled_form(server):
         page.get_by_role("button", name="Français").click()
         expect(page.locator("html")).to_have_attribute("lang", "fr")
         browser.close()
+
+
+def test_asking_a_partner_answers_on_the_row_and_keeps_the_search(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 800}).new_page()
+        page.goto(server + "/login")
+        page.get_by_label("Adresse e-mail").fill("marie@recyclerie-du-canal.example")
+        page.get_by_label("Mot de passe").fill("fabcom-demo-2026")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")
+        page.goto(server + ORG + "/network?q=fraiseuse")
+        rows = page.locator("#mirror-results tbody tr")
+        expect(rows).to_have_count(2)
+        # the row by its id: htmx replaces the row element itself
+        row_id = page.locator("#mirror-results tbody tr:has(.origin-local)").first.get_attribute("id")
+        row = page.locator(f"#{row_id}")
+        row.get_by_label("Quantité").fill("999")
+        row.get_by_role("button", name="Demander").click()
+        expect(row.locator("[role=alert]")).to_contain_text("Stock insuffisant")
+        expect(row.get_by_label("Quantité")).to_have_value("999")  # as typed, and focused to correct it
+        expect(row.get_by_label("Quantité")).to_be_focused()
+        expect(page.get_by_label("Rechercher")).to_have_value("fraiseuse")  # the search stays
+        expect(rows).to_have_count(2)
+        row.get_by_label("Quantité").fill("1")
+        row.get_by_role("button", name="Demander").click()
+        expect(row.locator("[role=status]")).to_contain_text("Demande envoyée")
+        expect(rows).to_have_count(2)
+        assert "q=fraiseuse" in page.url
+        browser.close()
