@@ -8,7 +8,10 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import secrets
+import time
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +23,7 @@ from tortoise.transactions import in_transaction
 from fabcom import clock
 from fabcom.audit.services import record, snapshot
 from fabcom.db import Round
-from fabcom.errors import ErrorCode, FieldError, NotFound, PermissionDenied, ValidationFailed
+from fabcom.errors import ErrorCode, FieldError, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from fabcom.federation.sharing import share_item
 from fabcom.i18n import N_
 from fabcom.inventory.models import (
@@ -158,11 +161,27 @@ async def _item_fields(organization_id: int, payload: ItemInput) -> dict[str, An
     return values
 
 
-async def create_item(actor: Principal, organization_id: int, data: dict[str, Any] | ItemCreateInput) -> Item:
-    """Create an item, with its opening stock as a first movement when given."""
+def _archiving_refusal() -> ServiceError:
+    return ValidationFailed.single(
+        ErrorCode.INVALID, N_("To archive an item, use “Remove from the inventory” on its page."), "status"
+    )
+
+
+async def create_item(
+    actor: Principal,
+    organization_id: int,
+    data: dict[str, Any] | ItemCreateInput,
+    *,
+    allow_archived: bool = True,
+) -> Item:
+    """Create an item, with its opening stock as a first movement when given. With
+    ``allow_archived=False`` (the staff's item form) an archived status is refused: taking
+    an item out of the inventory is its own, confirmed action (``delete_item``)."""
     if not actor.can(Action.INVENTORY_WRITE, organization_id):
         raise PermissionDenied()
     payload = parse(ItemCreateInput, data)
+    if not allow_archived and payload.status == ItemStatus.ARCHIVED:
+        raise _archiving_refusal()
     values = await _item_fields(organization_id, payload)
     async with in_transaction():
         item = await Item.create(organization_id=organization_id, created_by_id=actor.user_id, **values)
@@ -194,8 +213,11 @@ async def get_item_for(actor: Principal, item_id: int, action: Action | None = N
     return item
 
 
-async def update_item(actor: Principal, item_id: int, changes: dict[str, Any]) -> Item:
-    """Change some of an item's fields (quantity excepted: that is what movements are for)."""
+async def update_item(actor: Principal, item_id: int, changes: dict[str, Any], *, allow_archived: bool = True) -> Item:
+    """Change some of an item's fields (quantity excepted: that is what movements are for).
+    With ``allow_archived=False`` (the staff's item form) a change to the archived status is
+    refused, as archiving is its own, confirmed action; an item already archived (through
+    the API) may keep that status while its other fields are edited."""
     item = await get_item_for(actor, item_id, Action.INVENTORY_WRITE)
     if "quantity" in changes:
         raise ValidationFailed.single(
@@ -216,6 +238,8 @@ async def update_item(actor: Principal, item_id: int, changes: dict[str, Any]) -
         "attributes": item.attributes,
     }
     payload = parse(ItemInput, {**current, **changes})
+    if not allow_archived and payload.status == ItemStatus.ARCHIVED and item.status != ItemStatus.ARCHIVED:
+        raise _archiving_refusal()
     values = await _item_fields(item.organization_id, payload)  # type: ignore[attr-defined]
     before = snapshot(item)
     async with in_transaction():
@@ -394,14 +418,11 @@ async def record_movement(actor: Principal, item_id: int, data: dict[str, Any] |
 ALLOWED_IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 
 
-async def add_photo(
-    actor: Principal, item_id: int, *, filename: str, content: bytes, uploads_dir: Path, max_bytes: int
-) -> Attachment:
-    """Attach an image to an item. Only real images are kept (checked by decoding them,
-    not by trusting the name or the declared type), under a generated file name."""
+async def _image_format(content: bytes, max_bytes: int) -> str:
+    """The format of an image ``content`` (a key of ALLOWED_IMAGE_FORMATS), checked by
+    decoding it, not by trusting the name or the declared type; refused otherwise."""
     from PIL import Image, UnidentifiedImageError
 
-    item = await get_item_for(actor, item_id, Action.INVENTORY_WRITE)
     if len(content) > max_bytes:
         raise ValidationFailed.single(
             ErrorCode.OUT_OF_RANGE,
@@ -423,6 +444,16 @@ async def add_photo(
         raise ValidationFailed.single(
             ErrorCode.INVALID, N_("Only JPEG, PNG, WebP or GIF images are accepted."), "photo"
         )
+    return image_format
+
+
+async def add_photo(
+    actor: Principal, item_id: int, *, filename: str, content: bytes, uploads_dir: Path, max_bytes: int
+) -> Attachment:
+    """Attach an image to an item. Only real images are kept (checked by decoding them,
+    not by trusting the name or the declared type), under a generated file name."""
+    item = await get_item_for(actor, item_id, Action.INVENTORY_WRITE)
+    image_format = await _image_format(content, max_bytes)
     content_type = ALLOWED_IMAGE_FORMATS[image_format]
     stored_name = f"{secrets.token_hex(16)}.{image_format.lower()}"
     await asyncio.to_thread(uploads_dir.mkdir, parents=True, exist_ok=True)
@@ -453,3 +484,101 @@ async def add_photo(
         path.unlink(missing_ok=True)  # no orphan file when the row was not written
         raise
     return attachment
+
+
+# --- photos kept while a form is corrected ---------------------------------------------------
+#
+# A volunteer photographs a donation, then the form comes back for a missing title: a file
+# input cannot be filled again by the server, so the photo would be lost without a word.
+# The checked image waits instead under uploads/kept/, named by a random token that only
+# its sender can use, until the corrected form comes back (or a day has passed).
+
+KEPT_DIR = "kept"
+KEPT_FOR = dt.timedelta(days=1)
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True, slots=True)
+class KeptPhoto:
+    """A photo waiting for its form: the token the form carries and the name to show."""
+
+    token: str
+    filename: str
+
+
+def _kept_paths(uploads_dir: Path, token: str) -> tuple[Path, Path]:
+    folder = uploads_dir / KEPT_DIR
+    return folder / f"{token}.bin", folder / f"{token}.json"
+
+
+def _forget_old_kept_photos(folder: Path) -> None:
+    """Remove what waited longer than KEPT_FOR (a form never sent back)."""
+    limit = time.time() - KEPT_FOR.total_seconds()  # the files' clock, not the app's (tests move that one)
+    for path in folder.glob("*"):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue  # another process removed it first
+
+
+async def keep_photo(
+    actor: Principal,
+    organization_id: int,
+    *,
+    filename: str,
+    content: bytes,
+    uploads_dir: Path,
+    max_bytes: int,
+) -> KeptPhoto:
+    """Keep a photo sent with a form that came back with errors, so the corrected form
+    does not need it again. The image is checked as ``add_photo`` checks it (a bad file is
+    refused here, with the same message); nothing is written to the database."""
+    if not actor.can(Action.INVENTORY_WRITE, organization_id):
+        raise PermissionDenied()
+    await _image_format(content, max_bytes)
+    token = secrets.token_hex(16)
+    data, meta = _kept_paths(uploads_dir, token)
+    name = Path(filename).name[:200] or "photo"
+    owner = {"user_id": actor.user_id, "organization_id": organization_id, "filename": name}
+
+    def write() -> None:
+        data.parent.mkdir(parents=True, exist_ok=True)
+        _forget_old_kept_photos(data.parent)
+        data.write_bytes(content)
+        meta.write_text(json.dumps(owner), encoding="utf-8")
+
+    await asyncio.to_thread(write)
+    return KeptPhoto(token, name)
+
+
+async def kept_photo(
+    actor: Principal, organization_id: int, token: str, uploads_dir: Path
+) -> tuple[KeptPhoto, bytes] | None:
+    """The photo kept under ``token`` and its content, if ``actor`` kept it for this
+    organization (anyone else's token, an old or a made-up one: None)."""
+    if not _TOKEN.fullmatch(token) or actor.user_id is None:
+        return None
+    data, meta = _kept_paths(uploads_dir, token)
+
+    def read() -> tuple[dict[str, Any], bytes] | None:
+        try:
+            return json.loads(meta.read_text(encoding="utf-8")), data.read_bytes()
+        except (OSError, ValueError):
+            return None
+
+    found = await asyncio.to_thread(read)
+    if found is None:
+        return None
+    owner, content = found
+    if owner.get("user_id") != actor.user_id or owner.get("organization_id") != organization_id:
+        return None
+    return KeptPhoto(token, str(owner.get("filename") or "photo")), content
+
+
+async def drop_kept_photo(token: str, uploads_dir: Path) -> None:
+    """Forget a kept photo once it is attached to its item."""
+    if not _TOKEN.fullmatch(token):
+        return
+    for path in _kept_paths(uploads_dir, token):
+        await asyncio.to_thread(path.unlink, missing_ok=True)

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from fabcom.federation.network import NetworkFilter, partner_ids, search_words
 from fabcom.i18n import fold
-from fabcom.inventory.models import Visibility
+from fabcom.inventory.models import Item, Visibility
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Principal
 from fabcom.projects.models import Project
@@ -56,3 +56,24 @@ async def local_partner_projects(
     if flt.organization:
         queryset = queryset.filter(lead_organization__slug=flt.organization)
     return await queryset.order_by("title", "id").limit(limit).prefetch_related("lead_organization")
+
+
+async def local_partner_item(principal: Principal, organization_id: int, item_id: str | int) -> Item | None:
+    """One item a partner *on this site* shares with ``organization_id``, as a row of the
+    network search shows it, read again after a request for it: whatever its stock now
+    (the row then says what the request did), None once it is no longer shared."""
+    if not str(item_id).isdigit():
+        return None
+    ids = await partner_ids(principal, [organization_id])
+    return (
+        await Item.filter(
+            id=int(item_id),
+            organization_id__in=ids or [0],
+            organization__is_local=True,
+            deleted_at__isnull=True,
+            visibility__in=[Visibility.PARTNERS, Visibility.PUBLIC],
+        )
+        .filter(principal.visibility_filter("inventory"))
+        .prefetch_related("organization", "category")
+        .first()
+    )

@@ -74,3 +74,18 @@ function showError(box, text) {
   line.textContent = text;
   box.replaceChildren(line);
 }
+// Changing the language reloads the page: a half-filled form would be lost without a word.
+// A form sent by POST that the person has typed into asks first (a search or a filter is
+// kept in the address, which the switch carries over).
+document.addEventListener("input", (event) => {
+  const form = event.target.form;
+  if (form && form.method === "post" && !form.classList.contains("lang-switch")) form.dataset.unsaved = "1";
+});
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!form.classList.contains("lang-switch")) {
+    delete form.dataset.unsaved;  // sent: nothing left to lose
+    return;
+  }
+  if (document.querySelector("form[data-unsaved='1']") && !window.confirm(form.dataset.confirmUnsaved)) event.preventDefault();
+});

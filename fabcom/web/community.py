@@ -22,11 +22,13 @@ from fabcom.members.models import Membership, MembershipFee, PaymentMethod
 from fabcom.members.services import invite_member, pending_invitations, record_fee, update_membership
 from fabcom.network.models import ExchangeRequest, Partnership
 from fabcom.network.services import (
+    MODE_FOR_KIND,
     create_exchange_request,
     request_partnership,
     respond_exchange_request,
     respond_partnership,
 )
+from fabcom.network.shared import local_partner_item
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action, known_scopes
 from fabcom.projects.models import Project, Task, TaskStatus
@@ -358,6 +360,9 @@ async def partnership_action(request: Request) -> Response:
 
 @page()
 async def exchange_new(request: Request) -> Response:
+    """Ask a partner for an item. From the network search, the answer goes where the
+    person asked: htmx gets that row back with it (and what was typed), a plain form
+    goes back to the same search with a message naming the item."""
     org = await current_org(request, Action.NETWORK_WRITE)
     form = await request.form()
     data = {
@@ -366,14 +371,42 @@ async def exchange_new(request: Request) -> Response:
         "quantity": _decimal_text(str(form.get("quantity", "1"))) or "1",
         "message": str(form.get("message", "")),
     }
+    from_search = form.get("back") == "network"
+    field = ""
     try:
         await create_exchange_request(request.state.principal, org.id, data)
     except ServiceError as error:
         message, level = error.text(request.state.locale), "error"
+        field = (error.errors[0].field or "") if error.errors else ""
     else:
         message, level = _(request, N_("Request sent.")), "success"
-    back = "federation:network" if form.get("back") == "network" else "web:partners"
-    response = RedirectResponse(request.url_for(back, slug=org.slug).path, status_code=303)
+    if not from_search:
+        response = RedirectResponse(request.url_for("web:partners", slug=org.slug).path, status_code=303)
+        flash(request, response, message, level)
+        return response
+    search = {name: str(form.get(name, "")).strip()[:200] for name in ("q", "category")}
+    item = await local_partner_item(request.state.principal, org.id, data["item_id"])
+    if item is not None:  # the search lists many rows: say which one the answer is about
+        message = _(request, N_("{title}: {answer}"), title=item.title, answer=message)
+    if is_htmx(request):
+        context = {
+            "origin": "local",
+            "row": item,
+            "item_id": data["item_id"] if data["item_id"].isdigit() else "",
+            "asked": {
+                "text": message,
+                "level": level,
+                "field": field,
+                "kind": data["kind"],
+                "quantity": str(form.get("quantity", "1"))[:20],
+            },
+            "sharing_for_kind": {kind.value: mode.value for kind, mode in MODE_FOR_KIND.items()},
+            **search,
+        }
+        return render(request, "_network_search_row.html", context, status_code=400 if level == "error" else 200)
+    url = request.url_for("federation:network", slug=org.slug).path
+    query = urlencode({k: v for k, v in search.items() if v})
+    response = RedirectResponse(url + ("?" + query if query else ""), status_code=303)
     flash(request, response, message, level)
     return response
 

@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 
 from fabcom.errors import NotFound, ServiceError
 from fabcom.gql.search import item_number, matching_items, sharing_condition
-from fabcom.i18n import N_
+from fabcom.i18n import N_, ngettext
 from fabcom.inventory.models import (
     INCOMING,
     OUT_OF_STOCK,
@@ -41,10 +41,14 @@ from fabcom.inventory.models import (
     Visibility,
 )
 from fabcom.inventory.services import (
+    KeptPhoto,
     add_photo,
     create_item,
     delete_item,
+    drop_kept_photo,
     get_item_for,
+    keep_photo,
+    kept_photo,
     record_movement,
     update_item,
 )
@@ -258,21 +262,40 @@ def _cursor_field(sort: str) -> tuple[str, bool]:
     return first.lstrip("-"), first.startswith("-")
 
 
-def encode_cursor(item: Item | ItemRow, sort: str) -> str:
-    """The position just after ``item`` in the list sorted by ``sort``: its sort key and id."""
+def encode_cursor(item: Item | ItemRow, sort: str, rank: int | None = None) -> str:
+    """The position just after ``item`` in the list sorted by ``sort``: its sort key and id,
+    and ``rank``, the item's place in the list (1 for the first), when known. The rank lets
+    a later page say which rows it shows (« Objets 51 à 100 ») without counting anything."""
     name, _desc = _cursor_field(sort)
     value = getattr(item, name)
     text = value.isoformat() if isinstance(value, dt.datetime) else str(value)
-    return base64.urlsafe_b64encode(json.dumps([text, item.id]).encode()).decode().rstrip("=")
+    key: list[Any] = [text, item.id] if rank is None else [text, item.id, rank]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
-def decode_cursor(raw: str, sort: str) -> tuple[Any, int] | None:
-    """The sort key and id of a cursor, or None when it is not one (then: the first page)."""
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """A decoded cursor: the sort key and id of a row, and its rank in the list if the
+    cursor carried one (a cursor from an older link or the benchmark does not)."""
+
+    value: Any
+    id: int
+    rank: int | None
+
+
+def decode_cursor(raw: str, sort: str) -> Cursor | None:
+    """The position a cursor names, or None when it is not one (then: the first page)."""
     name, _desc = _cursor_field(sort)
     try:
-        text, item_id = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        key = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        if not isinstance(key, list) or len(key) not in (2, 3):
+            return None
+        text, item_id, *more = key
         if not isinstance(text, str) or not isinstance(item_id, int) or len(text) > 300:
             return None
+        # A rank that is not a plausible row number is dropped, not trusted: the page is
+        # still the right one, it just does not say where it is.
+        rank = more[0] if more and type(more[0]) is int and 0 < more[0] < 10**9 else None
         if name in ("updated_at", "created_at"):
             value: Any = dt.datetime.fromisoformat(text)
             if value.tzinfo is None:
@@ -285,7 +308,7 @@ def decode_cursor(raw: str, sort: str) -> tuple[Any, int] | None:
             value = text
     except (ValueError, TypeError, ArithmeticError, binascii.Error):
         return None
-    return value, item_id
+    return Cursor(value, item_id, rank)
 
 
 def _beyond(sort: str, value: Any, item_id: int, forward: bool) -> Q:
@@ -297,31 +320,58 @@ def _beyond(sort: str, value: Any, item_id: int, forward: bool) -> Q:
     return Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"id__{op}": item_id})
 
 
-async def keyset_page(
-    qs: QuerySet[Item], sort: str, after: str | None, before: str | None, size: int
-) -> tuple[list[ItemRow], str | None, str | None]:
-    """One page of ``qs`` after the cursor ``after`` (or before ``before``), and the cursors
-    of the next and previous pages (None at either end). Never an OFFSET: a deep page costs
-    what the first one does."""
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of the list: its rows, the cursors of the next and previous pages (None at
+    either end), and the rank of its first row when known (1 on the first page)."""
+
+    items: list[ItemRow]
+    next_cursor: str | None
+    previous_cursor: str | None
+    first: int | None
+
+
+async def keyset_page(qs: QuerySet[Item], sort: str, after: str | None, before: str | None, size: int) -> Page:
+    """One page of ``qs`` after the cursor ``after`` (or before ``before``). Never an
+    OFFSET: a deep page costs what the first one does. The cursors carry the rank of their
+    row, so each page knows where it stands for free."""
     position = decode_cursor(before, sort) if before else None
     if position is not None:  # going back: read backwards from the cursor, then turn the rows around
         reverse = [f"-{f}" if not f.startswith("-") else f[1:] for f in SORTS.get(sort, SORTS["-updated"])]
-        rows = await fetch_rows(qs.filter(_beyond(sort, *position, forward=False)).order_by(*reverse).limit(size + 1))
+        rows = await fetch_rows(
+            qs.filter(_beyond(sort, position.value, position.id, forward=False)).order_by(*reverse).limit(size + 1)
+        )
         has_previous = len(rows) > size
         items = list(reversed(rows[:size]))
-        return (
+        # Back at the start, the first row is the first, whatever rows came or went meanwhile.
+        first = 1 if not has_previous else (position.rank - len(items) if position.rank else None)
+        if first is not None and first < 1:
+            first = None
+        return Page(
             items,
-            encode_cursor(items[-1], sort) if items else None,
-            (encode_cursor(items[0], sort) if items and has_previous else None),
+            encode_cursor(items[-1], sort, _rank(first, len(items))) if items else None,
+            encode_cursor(items[0], sort, first) if items and has_previous else None,
+            first,
         )
     position = decode_cursor(after, sort) if after else None
     if position is not None:
-        qs = qs.filter(_beyond(sort, *position, forward=True))
+        qs = qs.filter(_beyond(sort, position.value, position.id, forward=True))
+        first = position.rank + 1 if position.rank else None
+    else:
+        first = 1
     rows = await fetch_rows(qs.limit(size + 1))
     items = rows[:size]
-    next_cursor = encode_cursor(items[-1], sort) if len(rows) > size else None
-    previous_cursor = encode_cursor(items[0], sort) if position is not None and items else None
-    return items, next_cursor, previous_cursor
+    return Page(
+        items,
+        encode_cursor(items[-1], sort, _rank(first, len(items))) if len(rows) > size else None,
+        encode_cursor(items[0], sort, first) if position is not None and items else None,
+        first,
+    )
+
+
+def _rank(first: int | None, count: int) -> int | None:
+    """The rank of a page's last row, from the rank of its first."""
+    return first + count - 1 if first is not None and count else None
 
 
 @page()
@@ -343,10 +393,10 @@ async def item_list(request: Request) -> Response:
             organization__is_local=True,
             organization_id__in=principal.orgs_where(Action.INVENTORY_READ),
         )
-        org, (items, next_cursor, previous_cursor) = await together(
+        org, rows = await together(
             current_org(request, Action.INVENTORY_READ), keyset_page(qs, sort, after, before, PAGE_SIZE)
         )
-        count = fragment_count(items, first_page=not (after or before), more=next_cursor is not None)
+        count = fragment_count(rows.items, first_page=not (after or before), more=rows.next_cursor is not None)
         form: dict[str, Any] = {}
     else:
         org = await current_org(request, Action.INVENTORY_READ)
@@ -354,7 +404,7 @@ async def item_list(request: Request) -> Response:
         # The page, the count and the filter form's choices go to the database together
         # (pooled connections on PostgreSQL). Counting stops past COUNT_CAP: the index scan
         # ends there.
-        (items, next_cursor, previous_cursor), ids, form = await asyncio.gather(
+        rows, ids, form = await asyncio.gather(
             keyset_page(qs, sort, after, before, PAGE_SIZE),
             qs.limit(COUNT_CAP + 1).values_list("id", flat=True),
             choices(org),
@@ -362,12 +412,16 @@ async def item_list(request: Request) -> Response:
         count = {"total": min(len(ids), COUNT_CAP), "more": len(ids) > COUNT_CAP}
     query = {k: v for k, v in params.items() if v}
     context = {
-        "items": items,
+        "items": rows.items,
         "params": params,
         **count,
+        # Which rows a page reached by its cursor shows (« Objets 51 à 100 »): the cursor
+        # carried the rank, so a fragment says where it is without counting.
+        "first": rows.first,
+        "last": _rank(rows.first, len(rows.items)),
         "query": urlencode(query),
-        "next_query": urlencode({**query, "after": next_cursor}) if next_cursor else "",
-        "previous_query": urlencode({**query, "before": previous_cursor}) if previous_cursor else "",
+        "next_query": urlencode({**query, "after": rows.next_cursor}) if rows.next_cursor else "",
+        "previous_query": urlencode({**query, "before": rows.previous_cursor}) if rows.previous_cursor else "",
         **form,
     }
     return render(request, "item_list.html", context, fragment="_item_results.html")
@@ -376,7 +430,8 @@ async def item_list(request: Request) -> Response:
 def fragment_count(items: list[ItemRow], *, first_page: bool, more: bool) -> dict[str, Any]:
     """What a fragment can say of the number of matches without counting them: the first
     page knows it exactly when there is no next page, and "more than a page" otherwise;
-    a page reached by its cursor says nothing (the full page counts, up to COUNT_CAP)."""
+    a page reached by its cursor gives no total (the full page counts, up to COUNT_CAP)
+    but says which rows it shows, from the rank its cursor carried."""
     if not first_page:
         return {"total": None, "more": False}
     return {"total": len(items), "more": more}
@@ -446,20 +501,69 @@ def item_data(form: Any, create: bool) -> dict[str, Any]:
     return data
 
 
-async def _photo_upload(request: Request, form: Any, item_id: int) -> None:
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """The photo a form brings: a new upload, or one kept from a form sent back."""
+
+    filename: str
+    content: bytes
+    kept: KeptPhoto | None = None
+
+
+async def _form_photo(request: Request, org: Organization, form: Any) -> Photo | None:
+    """The photo sent with ``form``: a new file wins over one kept from the last try."""
+    settings = request.app.state.settings
     upload = form.get("photo")
     if isinstance(upload, UploadFile) and upload.filename:
-        settings = request.app.state.settings
         limit = settings.max_upload_mb * 1_000_000
-        content = await upload.read(limit + 1)
+        return Photo(upload.filename, await upload.read(limit + 1))
+    token = str(form.get("kept_photo", ""))[:64]
+    found = await kept_photo(request.state.principal, org.id, token, settings.uploads_dir) if token else None
+    return Photo(found[0].filename, found[1], found[0]) if found else None
+
+
+async def _attach(request: Request, item_id: int, photo: Photo | None) -> None:
+    if photo is not None:
+        settings = request.app.state.settings
         await add_photo(
             request.state.principal,
             item_id,
-            filename=upload.filename,
-            content=content,
+            filename=photo.filename,
+            content=photo.content,
             uploads_dir=settings.uploads_dir,
-            max_bytes=limit,
+            max_bytes=settings.max_upload_mb * 1_000_000,
         )
+
+
+async def _photo_for_retry(
+    request: Request, org: Organization, photo: Photo | None, errors: dict[str, str]
+) -> tuple[KeptPhoto | None, dict[str, str]]:
+    """The form came back with ``errors``: keep its photo for the next try (a file input
+    cannot be filled again, and a volunteer would not notice the photo had gone), or say
+    why the photo itself cannot be kept."""
+    if photo is None or "photo" in errors:  # no photo, or the photo is what was wrong
+        return None, errors
+    if photo.kept is not None:  # kept last time: still waiting
+        return photo.kept, errors
+    settings = request.app.state.settings
+    try:
+        kept = await keep_photo(
+            request.state.principal,
+            org.id,
+            filename=photo.filename,
+            content=photo.content,
+            uploads_dir=settings.uploads_dir,
+            max_bytes=settings.max_upload_mb * 1_000_000,
+        )
+    except ServiceError as error:  # not an image, too large: said next to the photo field
+        return None, {**errors, **field_errors(error, request.state.locale)}
+    return kept, errors
+
+
+async def _photo_attached(request: Request, photo: Photo | None) -> None:
+    """The item is saved: a kept photo has found its item and waits no longer."""
+    if photo is not None and photo.kept is not None:
+        await drop_kept_photo(photo.kept.token, request.app.state.settings.uploads_dir)
 
 
 @page()
@@ -467,18 +571,23 @@ async def item_create(request: Request) -> Response:
     org = await current_org(request, Action.INVENTORY_WRITE)
     values: dict[str, Any] = {"initial_kind": "donation", "unit": "piece", "condition": "good", "status": "available"}
     errors: dict[str, str] = {}
+    kept: KeptPhoto | None = None
     if request.method == "POST":
         settings = request.app.state.settings
         async with request.form(max_part_size=settings.max_upload_mb * 1_000_000 + 1) as form:
             values = item_data(form, create=True)
+            photo = await _form_photo(request, org, form)
             try:
                 async with in_transaction():  # the item and its photo, or neither
-                    item = await create_item(request.state.principal, org.id, values)
-                    await _photo_upload(request, form, item.id)
+                    # Archiving is its own action (with a confirmation), not a status to pick here.
+                    item = await create_item(request.state.principal, org.id, values, allow_archived=False)
+                    await _attach(request, item.id, photo)
             except ServiceError as error:
                 errors = field_errors(error, request.state.locale)
                 values = as_typed(form, values)
+                kept, errors = await _photo_for_retry(request, org, photo, errors)
             else:
+                await _photo_attached(request, photo)
                 url = request.url_for("web:item_detail", slug=org.slug, item_id=item.id).path
                 response = RedirectResponse(url, status_code=303)
                 flash(request, response, _(request, N_("Item “{title}” recorded."), title=item.title))
@@ -486,7 +595,7 @@ async def item_create(request: Request) -> Response:
     return render(
         request,
         "item_form.html",
-        {"values": values, "errors": errors, "item": None, **await choices(org)},
+        {"values": values, "errors": errors, "item": None, "kept_photo": kept, **await choices(org)},
         status_code=400 if errors else 200,
     )
 
@@ -497,6 +606,7 @@ async def item_edit(request: Request) -> Response:
     item = await org_item(request, org, Action.INVENTORY_WRITE)
     await item.fetch_related("category")
     errors: dict[str, str] = {}
+    kept: KeptPhoto | None = None
     values: dict[str, Any] = {
         "title": item.title,
         "description": item.description,
@@ -515,14 +625,17 @@ async def item_edit(request: Request) -> Response:
         settings = request.app.state.settings
         async with request.form(max_part_size=settings.max_upload_mb * 1_000_000 + 1) as form:
             values = item_data(form, create=False)
+            photo = await _form_photo(request, org, form)
             try:
                 async with in_transaction():
-                    await update_item(request.state.principal, item.id, values)
-                    await _photo_upload(request, form, item.id)
+                    await update_item(request.state.principal, item.id, values, allow_archived=False)
+                    await _attach(request, item.id, photo)
             except ServiceError as error:
                 errors = field_errors(error, request.state.locale)
                 values = as_typed(form, values)
+                kept, errors = await _photo_for_retry(request, org, photo, errors)
             else:
+                await _photo_attached(request, photo)
                 url = request.url_for("web:item_detail", slug=org.slug, item_id=item.id).path
                 response = RedirectResponse(url, status_code=303)
                 flash(request, response, _(request, N_("Changes saved.")))
@@ -530,7 +643,7 @@ async def item_edit(request: Request) -> Response:
     return render(
         request,
         "item_form.html",
-        {"values": values, "errors": errors, "item": item, **await choices(org)},
+        {"values": values, "errors": errors, "item": item, "kept_photo": kept, **await choices(org)},
         status_code=400 if errors else 200,
     )
 
@@ -646,12 +759,16 @@ async def item_labels(request: Request) -> Response:
     or the ones given by ``ids``."""
     org = await current_org(request, Action.INVENTORY_READ)
     ids = [int(i) for i in request.query_params.getlist("ids") if i.isdigit()][:LABELS_PER_SHEET]
-    sheet, sheets = 1, 1
-    if ids:
+    sheet, sheets, skipped = 1, 1, 0
+    if ids:  # chosen one by one (an item's own « Print the label »): printed whatever its stock
         items = await Item.filter(organization_id=org.id, deleted_at__isnull=True, id__in=ids).order_by("id")
     else:
-        qs = filtered_items(list_params(request), organization_id=org.id)
-        total = await qs.count()
+        listed = filtered_items(list_params(request), organization_id=org.id)
+        # A label goes on a thing on a shelf: what has nothing in stock (« Épuisé ») or has
+        # left the inventory gets none, and the sheet says how many it left out.
+        qs = listed.filter(quantity__gt=0).exclude(status=ItemStatus.ARCHIVED)
+        total, everything = await together(qs.count(), listed.count())
+        skipped = everything - total
         sheets = max(1, -(-total // LABELS_PER_SHEET))
         raw = request.query_params.get("sheet", "1")
         sheet = min(max(int(raw), 1), sheets) if raw.isdigit() and len(raw) < 6 else 1
@@ -668,6 +785,14 @@ async def item_labels(request: Request) -> Response:
             "per_sheet": LABELS_PER_SHEET,
             "sheet": sheet,
             "sheets": sheets,
+            "skipped": ngettext(
+                request.state.locale,
+                "{n} item with no stock or archived is not printed.",
+                "{n} items with no stock or archived are not printed.",
+                skipped,
+            )
+            if skipped
+            else "",
             "sheet_url": lambda n: "?" + urlencode({**params, "sheet": n}),
         },
     )

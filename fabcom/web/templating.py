@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from fabcom.i18n import LOCALES, N_, gettext, translations
-from fabcom.inventory.models import shown_status
+from fabcom.inventory.models import OUT_OF_STOCK, ItemStatus, shown_status
 from fabcom.module_system.contributions import module_template_dirs, static_url
 from fabcom.web.security import CONTENT_SECURITY_POLICY
 
@@ -145,6 +145,10 @@ def environment(locale: str) -> Environment:
     env.filters["quantity"] = lambda v, unit: format_quantity(v, unit, locale)
     env.filters["unit_name"] = lambda unit, quantity: unit_name(unit, quantity, locale)
     env.filters["shown_status"] = lambda item: shown_status(item.status, item.quantity)
+    # The statuses as the code names them, so that a template compares with the enum, not
+    # with a string of its own ("out_of_stock" written in three templates drifted apart).
+    env.globals["ItemStatus"] = ItemStatus
+    env.globals["OUT_OF_STOCK"] = OUT_OF_STOCK
     env.globals["UNIT_NAMES"] = {code: one for code, (one, _many) in unit_names(locale).items()}
     env.filters["money"] = lambda v: format_money(v, locale)
     env.filters["date"] = lambda v: format_date(v, locale)

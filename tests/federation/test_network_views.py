@@ -115,7 +115,7 @@ async def test_one_search_shows_partners_here_and_on_other_servers_with_their_or
     )
     await signed_in(client, await load_principal(staff_a.user_id))
     page = await client.get(f"/o/{org_a.slug}/network", params={"q": "chaise"})
-    rows = page.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    rows = page.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
     assert len(rows) == 2
     assert "Chaise en chêne" in rows[0]
     assert "Fablab Bellevue" in rows[0]

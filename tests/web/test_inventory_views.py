@@ -3,8 +3,10 @@ movements, labels and exports."""
 
 from __future__ import annotations
 
+import base64
 import html
 import io
+import json
 import re
 import zipfile
 from decimal import Decimal
@@ -14,7 +16,7 @@ import openpyxl
 import pytest
 
 from fabcom.inventory.models import Attachment, Item, StockMovement
-from fabcom.inventory.services import create_item, delete_item, record_movement
+from fabcom.inventory.services import create_item, delete_item, record_movement, update_item
 from fabcom.members.models import Role
 from fabcom.web import inventory as inventory_views
 
@@ -85,6 +87,8 @@ async def test_item_list_filters_sort_and_pages(make_client, staff_a, org_a):
     assert parse_qs(next_query)["sort"] == ["title"]
     second = await client.htmx_get(f"/o/{org_a.slug}/items?{next_query}")
     assert "Résultats" not in second.text  # nor, on a page reached by its cursor, how many there are
+    assert "Objets 51 à 55" in second.text  # but which rows it shows: the cursor carried their rank
+    assert 'hx-swap="innerHTML show:#results:top"' in first.text  # the new page is shown from its top
     assert "Livre 50" in second.text
     assert "Livre 54" in second.text
     assert "Livre 49" not in second.text
@@ -96,6 +100,10 @@ async def test_item_list_filters_sort_and_pages(make_client, staff_a, org_a):
     assert "Livre 49" in back.text
     assert "Livre 50" not in back.text
     assert 'rel="prev"' not in back.text
+    assert "Objets 1 à 50" in back.text  # back to the start by a cursor: the rows, still no count
+    assert not re.search(r"Objets \d", first.text)  # the first page opened gives the count, not a range
+    full_second = await client.get(f"/o/{org_a.slug}/items?{next_query}")  # without JavaScript
+    assert "Résultats : 55 · Objets 51 à 55" in full_second.text
     lend = await client.htmx_get(f"/o/{org_a.slug}/items?sharing=lend&visibility=partners")
     assert "Résultats : 1" in lend.text
     assert "Perceuse" in lend.text
@@ -127,6 +135,22 @@ async def test_a_bad_cursor_gives_the_first_page(make_client, staff_a, org_a):
         page = await client.htmx_get(f"/o/{org_a.slug}/items?after={cursor}&before={cursor}")
         assert page.status_code == 200
         assert "Chaise" in page.text
+
+
+@pytest.mark.parametrize("rank", [None, -3, 0, True, "51", 10**12])
+async def test_a_cursor_without_a_plausible_rank_pages_but_says_no_range(make_client, staff_a, org_a, rank):
+    """An old link's cursor (no rank) or a forged one still gives the right page; it just
+    does not say which rows they are."""
+    chair = await create_item(staff_a, org_a.id, {"title": "Chaise"})
+    await create_item(staff_a, org_a.id, {"title": "Table"})
+    key = ["Chaise", chair.id] + ([] if rank is None else [rank])
+    cursor = base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+    client = await make_client(staff_a)
+    page = await client.htmx_get(f"/o/{org_a.slug}/items?sort=title&after={cursor}")
+    assert page.status_code == 200
+    assert ">Table</a>" in page.text
+    assert ">Chaise</a>" not in page.text
+    assert not re.search(r"Objets \d", page.text)
 
 
 async def test_more_than_a_thousand_matches_are_counted_as_such(make_client, staff_a, org_a, monkeypatch):
@@ -263,6 +287,129 @@ async def test_edit_item_keeps_quantity_and_saves_fields(make_client, staff_a, o
     assert item.quantity == Decimal("3")
 
 
+def status_options(page: str) -> list[str]:
+    select = re.search(r'<select id="status" name="status"[^>]*>(.*?)</select>', page, re.S)
+    assert select is not None
+    return re.findall(r'<option value="([^"]*)"', select.group(1))
+
+
+async def test_the_item_form_does_not_offer_archived_and_refuses_it(make_client, staff_a, org_a):
+    """Archiving takes an item out of the inventory: it is its own action, with a
+    confirmation (« Retirer de l'inventaire »), not a choice slipped into an edit."""
+    item = await create_item(staff_a, org_a.id, {"title": "Lampe", "initial_quantity": "1"})
+    client = await make_client(staff_a)
+    assert status_options((await client.get(f"/o/{org_a.slug}/items/new")).text) == [
+        "available",
+        "reserved",
+        "unavailable",
+    ]
+    assert status_options((await client.get(f"/o/{org_a.slug}/items/{item.id}/edit")).text) == [
+        "available",
+        "reserved",
+        "unavailable",
+    ]
+
+    refused = await client.post_form(
+        f"/o/{org_a.slug}/items/{item.id}/edit", {"title": "Lampe rouge", "status": "archived", "unit": "piece"}
+    )
+    assert refused.status_code == 400
+    assert "Pour archiver un objet, utilisez « Retirer de l'inventaire » sur sa fiche." in html.unescape(refused.text)
+    await item.refresh_from_db()
+    assert (item.title, item.status, item.deleted_at) == ("Lampe", "available", None)  # nothing changed
+    created = await client.post_form(f"/o/{org_a.slug}/items/new", {"title": "Chaise", "status": "archived"})
+    assert created.status_code == 400
+    assert "Pour archiver un objet, utilisez « Retirer de l'inventaire » sur sa fiche." in html.unescape(created.text)
+    assert not await Item.filter(title="Chaise").exists()
+
+
+async def test_an_item_archived_elsewhere_keeps_its_status_when_edited(make_client, staff_a, org_a):
+    """An item archived through the API shows « Archivé » in its form, so that saving
+    another field does not bring it back into the inventory behind anyone's back."""
+    item = await create_item(staff_a, org_a.id, {"title": "Lampe"})
+    await update_item(staff_a, item.id, {"status": "archived"})
+    client = await make_client(staff_a)
+    form = (await client.get(f"/o/{org_a.slug}/items/{item.id}/edit")).text
+    assert status_options(form) == ["available", "reserved", "unavailable", "archived"]
+    assert '<option value="archived" selected>' in form
+    saved = await client.post_form(
+        f"/o/{org_a.slug}/items/{item.id}/edit", {"title": "Lampe cassée", "status": "archived", "unit": "piece"}
+    )
+    assert saved.status_code == 303
+    await item.refresh_from_db()
+    assert (item.title, item.status) == ("Lampe cassée", "archived")
+
+
+async def test_a_photo_sent_with_a_wrong_field_is_kept_for_the_next_try(make_client, staff_a, org_a, png):
+    """A volunteer took the photo, then forgot the title: the page says the photo is kept,
+    and correcting the title is enough to record the item with it."""
+    client = await make_client(staff_a)
+    wrong = await client.post(
+        f"/o/{org_a.slug}/items/new",
+        data={"csrf_token": client.csrf_token, "title": "", "initial_quantity": "1"},
+        files={"photo": ("lampe.png", png, "image/png")},
+    )
+    assert wrong.status_code == 400
+    assert "Photo gardée : « lampe.png »." in wrong.text
+    token = re.search(r'name="kept_photo" value="([^"]+)"', wrong.text)
+    assert token is not None
+    assert await Attachment.all().count() == 0  # nothing written yet
+    right = await client.post(
+        f"/o/{org_a.slug}/items/new",
+        data={"csrf_token": client.csrf_token, "title": "Lampe", "initial_quantity": "1", "kept_photo": token.group(1)},
+    )
+    assert right.status_code == 303
+    item = await Item.get(title="Lampe")
+    photo = await Attachment.get(item_id=item.id)
+    assert photo.original_name == "lampe.png"
+    assert (await client.get(f"/photos/{photo.id}")).content == png
+    # the kept photo is used once: sent again, the token is not a photo any more
+    again = await client.post(
+        f"/o/{org_a.slug}/items/new",
+        data={"csrf_token": client.csrf_token, "title": "Lampe 2", "kept_photo": token.group(1)},
+    )
+    assert again.status_code == 303
+    assert await Attachment.all().count() == 1
+
+
+async def test_a_kept_photo_belongs_to_the_person_who_sent_it(make_client, staff_a, staff_b, org_a, org_b, png):
+    """The token of a kept photo is useless to anyone else (and to a made-up token)."""
+    client = await make_client(staff_a)
+    wrong = await client.post(
+        f"/o/{org_a.slug}/items/new",
+        data={"csrf_token": client.csrf_token, "title": ""},
+        files={"photo": ("lampe.png", png, "image/png")},
+    )
+    token = re.search(r'name="kept_photo" value="([^"]+)"', wrong.text)
+    assert token is not None
+    other = await make_client(staff_b)
+    for kept in (token.group(1), "../../etc/passwd", "0" * 32):
+        response = await other.post(
+            f"/o/{org_b.slug}/items/new",
+            data={"csrf_token": other.csrf_token, "title": f"Vol {kept[:4]}", "kept_photo": kept},
+        )
+        assert response.status_code == 303
+    assert await Attachment.all().count() == 0
+
+
+async def test_a_photo_kept_on_the_edit_form_is_added_once_corrected(make_client, staff_a, org_a, png):
+    item = await create_item(staff_a, org_a.id, {"title": "Lampe"})
+    client = await make_client(staff_a)
+    wrong = await client.post(
+        f"/o/{org_a.slug}/items/{item.id}/edit",
+        data={"csrf_token": client.csrf_token, "title": "Lampe", "unit_value": "abc"},
+        files={"photo": ("lampe.png", png, "image/png")},
+    )
+    assert wrong.status_code == 400
+    assert "Photo gardée : « lampe.png »." in wrong.text
+    token = re.search(r'name="kept_photo" value="([^"]+)"', wrong.text)
+    assert token is not None
+    right = await client.post_form(
+        f"/o/{org_a.slug}/items/{item.id}/edit", {"title": "Lampe", "unit_value": "3", "kept_photo": token.group(1)}
+    )
+    assert right.status_code == 303
+    assert await Attachment.filter(item_id=item.id).count() == 1
+
+
 async def test_quick_movement_by_htmx_returns_the_stock_fragment(make_client, staff_a, org_a):
     item = await create_item(staff_a, org_a.id, {"title": "Assiette", "initial_quantity": "5"})
     client = await make_client(staff_a)
@@ -320,8 +467,8 @@ async def test_the_stock_history_shows_the_note_of_a_movement(make_client, staff
 
 
 async def test_labels_sheet_has_one_qr_code_per_item(make_client, staff_a, org_a):
-    one = await create_item(staff_a, org_a.id, {"title": "Bureau"})
-    await create_item(staff_a, org_a.id, {"title": "Armoire"})
+    one = await create_item(staff_a, org_a.id, {"title": "Bureau", "initial_quantity": "1"})
+    await create_item(staff_a, org_a.id, {"title": "Armoire", "initial_quantity": "1"})
     client = await make_client(staff_a)
     sheet = await client.get(f"/o/{org_a.slug}/items/labels")
     assert sheet.text.count("<svg") == 2
@@ -340,7 +487,7 @@ async def test_a_long_inventory_prints_by_sheets_that_keep_the_filters(make_clie
 
     monkeypatch.setattr(inventory, "LABELS_PER_SHEET", 2)
     for title in ("Chaise A", "Chaise B", "Chaise C", "Établi"):
-        await create_item(staff_a, org_a.id, {"title": title})
+        await create_item(staff_a, org_a.id, {"title": title, "initial_quantity": "1"})
     client = await make_client(staff_a)
     first = await client.get(f"/o/{org_a.slug}/items/labels?q=chaise&sort=title")
     assert first.text.count("<svg") == 2
@@ -353,6 +500,30 @@ async def test_a_long_inventory_prints_by_sheets_that_keep_the_filters(make_clie
     assert "Planche 2 sur 2" in second.text
     beyond = await client.get(f"/o/{org_a.slug}/items/labels?q=chaise&sort=title&sheet=99")
     assert "Planche 2 sur 2" in beyond.text
+
+
+async def test_the_labels_of_the_list_leave_out_what_is_not_in_stock_and_say_so(make_client, staff_a, org_a):
+    """A label goes on a thing on a shelf: the sold-out chairs (« Épuisé ») and the archived
+    lamp have none to stick it on. The sheet says how many it left out."""
+    await create_item(staff_a, org_a.id, {"title": "Table", "initial_quantity": "2"})
+    await create_item(staff_a, org_a.id, {"title": "Vélo promis", "status": "reserved", "initial_quantity": "1"})
+    chairs = await create_item(staff_a, org_a.id, {"title": "Chaises", "initial_quantity": "2"})
+    await record_movement(staff_a, chairs.id, {"kind": "sale", "quantity": "2"})
+    await create_item(staff_a, org_a.id, {"title": "Carton vide"})  # recorded without stock
+    lamp = await create_item(staff_a, org_a.id, {"title": "Lampe", "initial_quantity": "1"})
+    await update_item(staff_a, lamp.id, {"status": "archived"})
+    client = await make_client(staff_a)
+
+    sheet = await client.get(f"/o/{org_a.slug}/items/labels?sort=title")
+    assert sheet.text.count("<svg") == 2
+    assert re.findall(r"<strong>([^<]+)</strong><br>", sheet.text) == ["Table", "Vélo promis"]
+    assert "2 objets sans stock ou archivés ne sont pas imprimés." in sheet.text
+    archived = await client.get(f"/o/{org_a.slug}/items/labels?status=archived")
+    assert archived.text.count("<svg") == 0
+    assert "1 objet sans stock ou archivé n’est pas imprimé." in archived.text
+    in_stock = await client.get(f"/o/{org_a.slug}/items/labels?status=available")
+    assert in_stock.text.count("<svg") == 1
+    assert "pas imprimé" not in in_stock.text
 
 
 async def test_exports_csv_for_french_excel_xlsx_and_ods(make_client, staff_a, org_a):
@@ -395,13 +566,13 @@ async def test_item_list_rows_show_category_and_location_in_both_forms(make_clie
     for answer in (full, fragment):
         row = re.search(r"<tr>\s*<td><a [^>]*>Roman</a></td>(.*?)</tr>", answer.text, re.S)
         assert row is not None
-        assert "<td>Livres &amp; Multimedia</td>" in row.group(1)
+        assert "<td>Livres &amp; Multimédia</td>" in row.group(1)
         assert "Étagère B" in row.group(1)
         bare = re.search(r"<tr>\s*<td><a [^>]*>Objet nu</a></td>\s*<td></td>", answer.text)
         assert bare is not None
     # and the full page's filter form offers the location and the taxonomy
     assert f'<option value="{shelf.id}">Étagère B</option>' in full.text
-    assert '<option value="books-media">Livres &amp; Multimedia (tout)</option>' in full.text
+    assert '<option value="books-media">Livres &amp; Multimédia (tout)</option>' in full.text
 
 
 async def test_the_filter_form_follows_a_taxonomy_changed_by_another_process(make_client, staff_a, org_a):
@@ -410,7 +581,7 @@ async def test_the_filter_form_follows_a_taxonomy_changed_by_another_process(mak
     client = await make_client(staff_a)
     # given the list page read once (the taxonomy is then kept by this process)
     first = await client.get(f"/o/{org_a.slug}/items")
-    assert "Livres &amp; Multimedia (tout)" in first.text
+    assert "Livres &amp; Multimédia (tout)" in first.text
     # when another process renames a category in the database
     connection = connections.get("default")
     await connection.execute_query(
@@ -420,10 +591,10 @@ async def test_the_filter_form_follows_a_taxonomy_changed_by_another_process(mak
         # then the next page shows the new label
         second = await client.get(f"/o/{org_a.slug}/items")
         assert "Livres et disques (tout)" in second.text
-        assert "Livres &amp; Multimedia" not in second.text
+        assert "Livres &amp; Multimédia" not in second.text
     finally:
         await connection.execute_query(
-            "UPDATE fabcom_category SET label_fr = 'Livres & Multimedia' WHERE code = 'books-media'"
+            "UPDATE fabcom_category SET label_fr = 'Livres & Multimédia' WHERE code = 'books-media'"
         )
 
 
@@ -488,6 +659,17 @@ async def test_the_inventory_sends_as_many_statements_for_fifty_rows_as_for_five
     for statements in (full_of_fifty, fragment_of_fifty):
         assert len([sql for sql in statements if "fabcom_session" in sql]) == 1
     assert len(fragment_of_fifty) == 3, fragment_of_fifty  # who is asking, the organization, the page
+
+    # A later page says which rows it shows (« Objets 51 à 55 ») from its cursor: no statement more.
+    for n in range(50, 55):
+        await create_item(staff_a, org_a.id, {"title": f"Chaise {n}", "initial_quantity": "1"})
+    first_page = await client.htmx_get(url)
+    next_link = re.search(r'href="\?([^"]+)"[^>]*rel="next"', first_page.text)
+    assert next_link is not None
+    sql_statements.clear()
+    later = await client.htmx_get(f"{url}?{html.unescape(next_link.group(1))}")
+    assert "Objets 51 à 55" in later.text
+    assert len(sql_statements) == 3, list(sql_statements)
 
 
 async def test_an_available_item_with_nothing_in_stock_says_out_of_stock_and_is_filtered_so(

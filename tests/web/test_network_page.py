@@ -10,7 +10,7 @@ from fabcom.federation.mirror_models import MirrorItem, MirrorProject
 from fabcom.i18n import fold
 from fabcom.inventory.models import Item
 from fabcom.members.models import Role
-from fabcom.network.models import Partnership, PartnershipStatus
+from fabcom.network.models import ExchangeRequest, Partnership, PartnershipStatus
 from fabcom.projects.models import Project
 
 
@@ -161,5 +161,49 @@ async def test_the_network_search_lists_only_what_partners_can_hand_over(make_cl
     client = await make_client(staff_a)
 
     page = await client.get(f"/o/{org_a.slug}/network", params={"q": "chaise"}, headers={"HX-Request": "true"})
-    rows = page.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    rows = page.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr")[1:]
     assert [re.search(r"<td>([^<]+)<br>", row).group(1) for row in rows] == ["Chaise en stock", "Chaise lointaine"]
+
+
+async def _shared_chair(make_org, org_a) -> Item:
+    near = await make_org("atelier-voisin", name="Atelier voisin")
+    await Partnership.create(organization=org_a, partner=near, status=PartnershipStatus.ACCEPTED)
+    return await Item.create(
+        organization=near, title="Chaise en chêne", quantity=2, visibility="partners", sharing_modes=["give"]
+    )
+
+
+async def test_asking_from_the_search_answers_on_the_row_and_keeps_the_search(make_client, make_org, staff_a, org_a):
+    """« Demander » on one row of a search: the answer (sent, or what is wrong) comes on
+    that row, with what was typed, and the search and its other rows stay as they were."""
+    chair = await _shared_chair(make_org, org_a)
+    client = await make_client(staff_a)
+    page = await client.get(f"/o/{org_a.slug}/network", params={"q": "chaise"})
+    assert f'hx-post="/o/{org_a.slug}/exchanges/new" hx-target="#net-item-local-{chair.id}"' in page.text
+    asked = {"item_id": str(chair.id), "kind": "receive", "back": "network", "q": "chaise"}
+    htmx = {"HX-Request": "true", "X-CSRF-Token": client.csrf_token}
+
+    refused = await client.post(f"/o/{org_a.slug}/exchanges/new", data={**asked, "quantity": "5"}, headers=htmx)
+    assert refused.status_code == 400
+    assert refused.text.startswith(f'<tr id="net-item-local-{chair.id}"')  # that row only
+    assert "Chaise en chêne — Stock insuffisant : il n’en reste que 2." in refused.text
+    assert 'value="5"' in refused.text  # as typed
+    assert 'aria-invalid="true"' in refused.text
+    assert await ExchangeRequest.all().count() == 0
+
+    sent = await client.post(f"/o/{org_a.slug}/exchanges/new", data={**asked, "quantity": "1"}, headers=htmx)
+    assert sent.status_code == 200
+    assert sent.text.startswith(f'<tr id="net-item-local-{chair.id}"')
+    assert "Chaise en chêne — Demande envoyée." in sent.text
+    assert await ExchangeRequest.filter(item_id=chair.id, quantity=1).count() == 1
+
+
+async def test_asking_without_javascript_comes_back_to_the_same_search(make_client, make_org, staff_a, org_a):
+    chair = await _shared_chair(make_org, org_a)
+    client = await make_client(staff_a)
+    data = {"item_id": str(chair.id), "kind": "receive", "quantity": "5", "back": "network", "q": "chaise"}
+    refused = await client.post_form(f"/o/{org_a.slug}/exchanges/new", {**data, "category": "furniture"})
+    assert refused.status_code == 303
+    assert refused.headers["location"] == f"/o/{org_a.slug}/network?q=chaise&category=furniture"
+    page = await client.get(refused.headers["location"])
+    assert "Chaise en chêne — Stock insuffisant : il n’en reste que 2." in page.text  # which row it is about
