@@ -31,7 +31,7 @@ from fabcom.jobs.registry import cron, job
 from fabcom.members.models import Role
 from fabcom.module_system.contributions import static_url
 from fabcom.module_system.hooks import call_async, hookimpl, hookspec, plugin_manager
-from fabcom.module_system.manifest import Module
+from fabcom.module_system.manifest import Module, Permission
 from fabcom.module_system.registry import active_registry, build_registry
 from fabcom.module_system.services import (
     call_for_organization,
@@ -118,6 +118,7 @@ __all__ = [
     "NotFound",
     "Order",
     "Organization",
+    "Permission",
     "PermissionDenied",
     "Principal",
     "PublicError",

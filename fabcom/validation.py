@@ -24,11 +24,15 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class InputError(ValueError):
-    """Raised by input validators: a message id marked with ``N_`` and its parameters."""
+    """Raised by input validators: a message id marked with ``N_`` and its parameters.
+    A check of several fields (a model validator) names the one to correct with
+    ``field``, so that the form shows the message next to it and the API's payload
+    says which (``None``: the input as a whole)."""
 
-    def __init__(self, message: str, **params: Any) -> None:
+    def __init__(self, message: str, *, field: str | None = None, **params: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
         self.params = params
 
 
@@ -112,6 +116,8 @@ def _translate(detail: ErrorDetails) -> FieldError:
         return FieldError(ErrorCode.INVALID, N_("Unknown field."), field)
     if kind == "value_error" and isinstance(ctx.get("error"), InputError):
         error: InputError = ctx["error"]
+        if error.field is not None:
+            field = ".".join(str(p) for p in (*detail["loc"], error.field))
         return FieldError(ErrorCode.INVALID, error.message, field, error.params)
     return FieldError(ErrorCode.INVALID, N_("This value is not valid."), field)
 

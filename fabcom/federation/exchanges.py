@@ -84,7 +84,8 @@ async def request_mirrored_item(
 ) -> FederatedExchange:
     """Ask a partner site for one of the items it shares with us: the agreement is sent
     to the owner only; its staff answer on their own site."""
-    from fabcom.network.services import are_partners
+    from fabcom.inventory.services import fraction_refusal
+    from fabcom.network.services import are_partners, return_date_refusal
 
     if not actor.can(Action.NETWORK_WRITE, organization_id):
         raise PermissionDenied()
@@ -103,8 +104,10 @@ async def request_mirrored_item(
             "quantity",
             available=mirror.quantity,
         )
-    if payload.kind == "borrow" and payload.due_back_on and payload.due_back_on < clock.today():
-        raise ValidationFailed.single(ErrorCode.INVALID, N_("The return date cannot be in the past."), "due_back_on")
+    if refusal := fraction_refusal(mirror.unit, payload.quantity):
+        raise ValidationFailed([refusal])
+    if refusal := return_date_refusal(payload.kind, payload.due_back_on):
+        raise ValidationFailed([refusal])
     agreement_uri = vocab.new_agreement_id()
     actor_uri = vocab.actor_id(local.slug)
     offer = vocab.activity(

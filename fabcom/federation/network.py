@@ -127,3 +127,13 @@ async def local_partner_items(
     if flt.organization:
         queryset = queryset.filter(organization__slug=flt.organization)
     return await queryset.order_by("title", "id").limit(limit).prefetch_related("organization", "category")
+
+
+async def partner_mirror_item(principal: Principal, organization_id: int, item_id: str | int) -> MirrorItem | None:
+    """One item a partner *on another server* shares with ``organization_id``, as a row of
+    the network search shows it, read again after a request for it (whatever its stock now),
+    None when it is not, or no longer, shared with it."""
+    if not str(item_id).isdigit():
+        return None
+    queryset = await network_queryset(principal, None, [organization_id])
+    return await queryset.filter(id=int(item_id)).prefetch_related("organization").first()

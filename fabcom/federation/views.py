@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -20,6 +21,7 @@ from fabcom.federation.network import (
     local_partner_items,
     network_items,
     network_projects_queryset,
+    partner_mirror_item,
 )
 from fabcom.federation.vocab import CONTEXT_DOCUMENT
 from fabcom.i18n import N_
@@ -27,7 +29,7 @@ from fabcom.inventory.models import Category
 from fabcom.network.shared import by_title, local_partner_projects
 from fabcom.permissions import Action
 from fabcom.web.pages import confirm_page, confirmed, current_org, page
-from fabcom.web.templating import _, flash, render
+from fabcom.web.templating import _, flash, is_htmx, render
 
 SHARING_FOR_KIND = {"borrow": "lend", "receive": "give", "buy": "sell"}
 
@@ -91,6 +93,9 @@ def _decimal_text(value: str) -> str:
 
 @page()
 async def network_request(request: Request) -> Response:
+    """Ask a partner on another server for one of its items. As for a partner on this site
+    (``exchange_new``), the answer goes where the person asked: htmx gets that row back with
+    it and what was typed, a plain form the same search with a message naming the item."""
     org = await current_org(request, Action.NETWORK_WRITE)
     form = await request.form()
     data = {
@@ -99,15 +104,41 @@ async def network_request(request: Request) -> Response:
         "quantity": _decimal_text(str(form.get("quantity", "1"))) or "1",
         "message": str(form.get("message", "")),
     }
+    field = ""
     try:
         await request_mirrored_item(request.state.principal, org.id, data)
     except NotFound:
         message, level = _(request, N_("This item is no longer shared with you.")), "error"
     except ServiceError as error:
         message, level = error.text(request.state.locale), "error"
+        field = (error.errors[0].field or "") if error.errors else ""
     else:
         message, level = _(request, N_("Request sent to the partner.")), "success"
-    response = RedirectResponse(request.url_for("federation:network", slug=org.slug).path, status_code=303)
+    search = {name: str(form.get(name, "")).strip()[:200] for name in ("q", "category")}
+    mirror = await partner_mirror_item(request.state.principal, org.id, data["mirror_item_id"])
+    if mirror is not None:  # the search lists many rows: say which one the answer is about
+        message = _(request, N_("{title}: {answer}"), title=mirror.title, answer=message)
+    if is_htmx(request):
+        categories = await Category.all()
+        context = {
+            "origin": "remote",
+            "row": mirror,
+            "item_id": data["mirror_item_id"] if data["mirror_item_id"].isdigit() else "",
+            "asked": {
+                "text": message,
+                "level": level,
+                "field": field,
+                "kind": data["kind"],
+                "quantity": str(form.get("quantity", "1"))[:20],
+            },
+            "category_names": {c.code: c.label(request.state.locale) for c in categories},
+            "sharing_for_kind": SHARING_FOR_KIND,
+            **search,
+        }
+        return render(request, "_network_search_row.html", context, status_code=400 if level == "error" else 200)
+    url = request.url_for("federation:network", slug=org.slug).path
+    query = urlencode({k: v for k, v in search.items() if v})
+    response = RedirectResponse(url + ("?" + query if query else ""), status_code=303)
     flash(request, response, message, level)
     return response
 

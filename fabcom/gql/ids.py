@@ -44,7 +44,9 @@ def encode_cursor(key: tuple[Any, int]) -> str:
 
 def decode_cursor(cursor: str, kind: str) -> tuple[Any, int]:
     """The sort key a cursor points after; ``kind`` is "int", "str" or "datetime"."""
-    error = PublicError(N_("Invalid cursor: {value}."), value=repr(cursor[:100]))
+    # The usual slip: a cursor reused after changing the list's orderBy (its key is another field's).
+    message = N_("Invalid cursor: {value}. A cursor works only with the orderBy of the page that gave it.")
+    error = PublicError(message, value=repr(cursor[:100]))
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))

@@ -39,6 +39,7 @@ from fabcom.gql.types import (
     TaskStatus,
     Unit,
     Visibility,
+    described_enum,
 )
 from fabcom.i18n import N_
 from fabcom.inventory import services as inventory
@@ -299,13 +300,25 @@ class ExchangeRequestCreateInput:
     due_back_on: dt.date | None = strawberry.field(default=strawberry.UNSET, description="Return date of a loan.")
 
 
-@strawberry.enum(description="How to move an exchange request on.")
 class ExchangeAction(StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"
     CANCEL = "cancel"
     HAND_OVER = "hand_over"
     RETURN = "return"
+
+
+described_enum(
+    ExchangeAction,
+    "How to move an exchange request on.",
+    {
+        "ACCEPT": "Owner: agree to a PENDING request.",
+        "DECLINE": "Owner: refuse a PENDING or ACCEPTED request.",
+        "CANCEL": "Requester: withdraw a PENDING or ACCEPTED request.",
+        "HAND_OVER": "Owner: the item went to the requester (moves both stocks).",
+        "RETURN": "Owner: a lent item came back (BORROW only).",
+    },
+)
 
 
 @strawberry.input(description="Answer or move on an exchange request.")

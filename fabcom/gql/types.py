@@ -31,8 +31,101 @@ from fabcom.orgs import models as orgs
 from fabcom.projects import models as projects
 
 
-def _enum(cls: type[StrEnum], description: str) -> Any:
-    return strawberry.enum(cls, name=cls.__name__, description=description)
+def described_enum(cls: type[StrEnum], description: str, values: dict[str, str] | None = None) -> Any:
+    """The model's enum as a GraphQL enum; ``values`` describes its values by name, for
+    those whose meaning is not in their name (which add stock, who may take an action)."""
+    wrapped = strawberry.enum(cls, name=cls.__name__, description=description)
+    for value in wrapped.__strawberry_definition__.values:  # type: ignore[attr-defined]  # set by strawberry.enum
+        value.description = (values or {}).get(value.name)
+    return wrapped
+
+
+ADDS_STOCK = "Adds stock."
+REMOVES_STOCK = "Removes stock."
+VALUE_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "ErrorCode": {
+        "REQUIRED": "The field must be given.",
+        "INVALID": "The value is not one fabcom accepts here (format, unknown name, a rule of the object).",
+        "TOO_SHORT": "The text is shorter than allowed.",
+        "TOO_LONG": "The text is longer than allowed.",
+        "OUT_OF_RANGE": "The number or date is outside the allowed range.",
+        "NOT_FOUND": "No such object, or one you may not see (answered alike).",
+        "PERMISSION_DENIED": "You may see the object but not do this to it (your role, or your side of a request).",
+        "ALREADY_EXISTS": "Such an object exists already (a partnership, a membership).",
+        "INSUFFICIENT_STOCK": "Not that many left: the message says how many.",
+        "INVALID_STATE": "The object's state does not allow this any more (a request already answered).",
+        "CONFLICT": "It clashes with another object (a booking over the same time).",
+        "NOT_PARTNER": "Only accepted partner organizations may do this.",
+        "RATE_LIMITED": "Too many attempts: wait and retry.",
+        "INSUFFICIENT_SCOPE": "The token lacks the scope this needs: the message names it.",
+    },
+    "MovementKind": {
+        "DONATION": ADDS_STOCK + " Given to the organization.",
+        "PURCHASE": ADDS_STOCK + " Bought.",
+        "COLLECTION": ADDS_STOCK + " Collected (a pick-up, a drop-off point).",
+        "PRODUCTION": ADDS_STOCK + " Made or repaired on site.",
+        "TRANSFER_IN": ADDS_STOCK + " Received from another organization (an exchange handed over).",
+        "RETURN": ADDS_STOCK + " A loan came back.",
+        "SALE": REMOVES_STOCK + " Sold.",
+        "GIFT": REMOVES_STOCK + " Given away.",
+        "LOAN": REMOVES_STOCK + " Lent; a RETURN brings it back.",
+        "RECYCLING": REMOVES_STOCK + " Sent to recycling.",
+        "DISPOSAL": REMOVES_STOCK + " Thrown away.",
+        "TRANSFER_OUT": REMOVES_STOCK + " Handed over to another organization.",
+        "ADJUSTMENT": "Adds stock, or removes it with `decrease: true`: an inventory count that corrects the ledger.",
+    },
+    "ItemStatus": {
+        "AVAILABLE": "Offered, while there is stock (`inStock` tells whether any is left).",
+        "RESERVED": "Kept for someone: not offered to others.",
+        "UNAVAILABLE": "Not offered for now (under repair, in use).",
+        "ARCHIVED": "No longer in the inventory; no stock may leave it.",
+    },
+    "Visibility": {
+        "PRIVATE": "Only the organization's own members.",
+        "PARTNERS": "The organization's members and its accepted partners (here and on other servers).",
+        "PUBLIC": "Anyone, without logging in.",
+    },
+    "SharingMode": {
+        "GIVE": "Partners may ask to receive it (ExchangeKind RECEIVE).",
+        "LEND": "Partners may ask to borrow it (BORROW), and bring it back.",
+        "SELL": "Partners may ask to buy it (BUY).",
+        "USE_ON_SITE": "It is used where it is (a machine, a room): it is not handed over.",
+    },
+    "Unit": {
+        "PIECE": "Counted in whole pieces.",
+        "KG": "Weighed, in kilograms (decimals allowed).",
+        "M": "Measured in metres (decimals allowed).",
+        "M2": "Measured in square metres (decimals allowed).",
+        "L": "Measured in litres (decimals allowed).",
+        "SET": "Counted in whole sets (a tea set, a box of tools).",
+    },
+    "Role": {
+        "OWNER": "Everything an admin does; only owners make someone an owner.",
+        "ADMIN": "Everything but making owners: members and their roles, fees, settings, tokens, webhooks.",
+        "STAFF": "The daily work: inventory (deleting included), projects, partners and their requests.",
+        "VOLUNTEER": "Helps: reads and updates the inventory and projects, reads the network; no members.",
+        "MEMBER": "A member of the association: reads projects, manages nothing.",
+    },
+    "PartnershipStatus": {
+        "REQUESTED": "Asked, waiting for the other organization's answer.",
+        "ACCEPTED": "Both organizations share what they show partners.",
+        "REFUSED": "The other organization said no.",
+        "BLOCKED": "Ended: nothing is shared any more.",
+    },
+    "ExchangeKind": {
+        "BORROW": "To borrow the item and bring it back (a LEND item); `dueBackOn` is the return date.",
+        "RECEIVE": "To receive it for good (a GIVE item).",
+        "BUY": "To buy it (a SELL item).",
+    },
+    "ExchangeStatus": {
+        "PENDING": "Asked; the owner may ACCEPT or DECLINE, the requester may CANCEL.",
+        "ACCEPTED": "The owner agreed; the owner HAND_OVERs the item, either side may still DECLINE or CANCEL.",
+        "DECLINED": "The owner said no. Final.",
+        "HANDED_OVER": "The item left the owner's stock for the requester's. A loan then waits for its RETURN.",
+        "RETURNED": "A lent item came back to its owner. Final.",
+        "CANCELLED": "The requester withdrew. Final.",
+    },
+}
 
 
 if TYPE_CHECKING:  # at run time each is the model's enum itself, decorated by Strawberry
@@ -52,23 +145,41 @@ if TYPE_CHECKING:  # at run time each is the model's enum itself, decorated by S
     ExchangeKind = network.ExchangeKind
     ExchangeStatus = network.ExchangeStatus
 else:
-    ErrorCode = _enum(ErrorCodeEnum, "Stable codes of mutation errors, to branch on.")
-    Unit = _enum(inventory.Unit, "The unit an item's quantity is counted in.")
-    Condition = _enum(inventory.Condition, "The state of an item.")
-    ItemStatus = _enum(
-        inventory.ItemStatus, "Whether staff offer an item, as they set it; whether any is left is its quantity."
+    ErrorCode = described_enum(
+        ErrorCodeEnum, "Stable codes of mutation errors, to branch on.", VALUE_DESCRIPTIONS["ErrorCode"]
     )
-    Visibility = _enum(inventory.Visibility, "Who sees an object: its organization, its partners too, or anyone.")
-    SharingMode = _enum(inventory.SharingMode, "How an item may be shared with others.")
-    MovementKind = _enum(inventory.MovementKind, "Why stock came in or went out.")
-    OrganizationKind = _enum(orgs.OrganizationKind, "The kind of structure.")
-    ProjectStatus = _enum(projects.ProjectStatus, "Where a project stands.")
-    TaskStatus = _enum(projects.TaskStatus, "Where a task stands.")
-    NeedKind = _enum(projects.NeedKind, "What a project needs: items or a skill.")
-    Role = _enum(members.Role, "A member's role in an organization.")
-    PartnershipStatus = _enum(network.PartnershipStatus, "Where a partnership request stands.")
-    ExchangeKind = _enum(network.ExchangeKind, "What a partner asks to do with an item.")
-    ExchangeStatus = _enum(network.ExchangeStatus, "Where an exchange request stands.")
+    Unit = described_enum(inventory.Unit, "The unit an item's quantity is counted in.", VALUE_DESCRIPTIONS["Unit"])
+    Condition = described_enum(inventory.Condition, "The state of an item.")
+    ItemStatus = described_enum(
+        inventory.ItemStatus,
+        "Whether staff offer an item, as they set it; whether any is left is its quantity.",
+        VALUE_DESCRIPTIONS["ItemStatus"],
+    )
+    Visibility = described_enum(
+        inventory.Visibility,
+        "Who sees an object: its organization, its partners too, or anyone.",
+        VALUE_DESCRIPTIONS["Visibility"],
+    )
+    SharingMode = described_enum(
+        inventory.SharingMode, "How an item may be shared with others.", VALUE_DESCRIPTIONS["SharingMode"]
+    )
+    MovementKind = described_enum(
+        inventory.MovementKind, "Why stock came in or went out.", VALUE_DESCRIPTIONS["MovementKind"]
+    )
+    OrganizationKind = described_enum(orgs.OrganizationKind, "The kind of structure.")
+    ProjectStatus = described_enum(projects.ProjectStatus, "Where a project stands.")
+    TaskStatus = described_enum(projects.TaskStatus, "Where a task stands.")
+    NeedKind = described_enum(projects.NeedKind, "What a project needs: items or a skill.")
+    Role = described_enum(members.Role, "A member's role in an organization.", VALUE_DESCRIPTIONS["Role"])
+    PartnershipStatus = described_enum(
+        network.PartnershipStatus, "Where a partnership request stands.", VALUE_DESCRIPTIONS["PartnershipStatus"]
+    )
+    ExchangeKind = described_enum(
+        network.ExchangeKind, "What a partner asks to do with an item.", VALUE_DESCRIPTIONS["ExchangeKind"]
+    )
+    ExchangeStatus = described_enum(
+        network.ExchangeStatus, "Where an exchange request stands.", VALUE_DESCRIPTIONS["ExchangeStatus"]
+    )
 
 
 @strawberry.type(description="A page of a list, Relay-style, with the size of the whole list.")

@@ -182,6 +182,8 @@ async def create_item(
     payload = parse(ItemCreateInput, data)
     if not allow_archived and payload.status == ItemStatus.ARCHIVED:
         raise _archiving_refusal()
+    if refusal := fraction_refusal(payload.unit, payload.initial_quantity, "initial_quantity"):
+        raise ValidationFailed([refusal])
     values = await _item_fields(organization_id, payload)
     async with in_transaction():
         item = await Item.create(organization_id=organization_id, created_by_id=actor.user_id, **values)
@@ -385,6 +387,18 @@ def archived_refusal(item: Item, field: str = "kind") -> FieldError | None:
     return None
 
 
+COUNTED_UNITS = frozenset({Unit.PIECE, Unit.SET})
+
+
+def fraction_refusal(unit: str, quantity: Decimal, field: str = "quantity") -> FieldError | None:
+    """Why ``quantity`` cannot move an item counted in pieces or sets, or None: half a chair
+    is a slip of the keyboard (or of a script), and would leave stock nobody can hand over.
+    Adjustments are exempt, to put right a count that went wrong."""
+    if unit in COUNTED_UNITS and quantity != quantity.to_integral_value():
+        return FieldError(ErrorCode.INVALID, N_("This item is counted in whole units: enter a whole number."), field)
+    return None
+
+
 async def record_movement(actor: Principal, item_id: int, data: dict[str, Any] | MovementInput) -> StockMovement:
     """Record stock coming in or going out. Refused, with nothing written, when it would
     take the quantity below zero, or take stock out of an archived item."""
@@ -395,6 +409,8 @@ async def record_movement(actor: Principal, item_id: int, data: dict[str, Any] |
             ErrorCode.INVALID, N_("Only an adjustment can be marked as a decrease."), "decrease"
         )
     if payload.kind in OUTGOING and (refusal := archived_refusal(item)):
+        raise ValidationFailed([refusal])
+    if payload.kind != MovementKind.ADJUSTMENT and (refusal := fraction_refusal(item.unit, payload.quantity)):
         raise ValidationFailed([refusal])
     async with in_transaction():
         movement = await _apply_movement(

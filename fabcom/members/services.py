@@ -34,7 +34,7 @@ class MembershipInput(Input):
     @model_validator(mode="after")
     def _dates_in_order(self) -> MembershipInput:
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            raise InputError(N_("The end date must come after the start date."))
+            raise InputError(N_("The end date must come after the start date."), field="valid_until")
         return self
 
 
@@ -101,7 +101,7 @@ class MembershipChangeInput(Input):
     @model_validator(mode="after")
     def _dates_in_order(self) -> MembershipChangeInput:
         if self.valid_until and self.valid_until < self.valid_from:
-            raise InputError(N_("The end date must come after the start date."))
+            raise InputError(N_("The end date must come after the start date."), field="valid_until")
         return self
 
 
@@ -149,7 +149,7 @@ class FeeInput(Input):
     @model_validator(mode="after")
     def _period_in_order(self) -> FeeInput:
         if self.period_end < self.period_start:
-            raise InputError(N_("The end date must come after the start date."))
+            raise InputError(N_("The end date must come after the start date."), field="period_end")
         return self
 
 

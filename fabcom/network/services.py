@@ -12,12 +12,12 @@ from tortoise.transactions import in_transaction
 
 from fabcom import clock
 from fabcom.audit.services import record, snapshot
-from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
+from fabcom.errors import ErrorCode, FieldError, NotFound, PermissionDenied, ValidationFailed
 from fabcom.federation import partnerships as federation_partnerships
 from fabcom.federation.exchanges import exchange_request_changed
 from fabcom.i18n import N_
 from fabcom.inventory.models import Item, ItemStatus, MovementKind, SharingMode, Visibility
-from fabcom.inventory.services import _apply_movement, _weight_of, get_item_for
+from fabcom.inventory.services import _apply_movement, _weight_of, fraction_refusal, get_item_for
 from fabcom.module_system.hooks import call_async, plugin_manager
 from fabcom.network.models import ExchangeKind, ExchangeRequest, ExchangeStatus, Partnership, PartnershipStatus
 from fabcom.orgs.models import Organization
@@ -165,6 +165,18 @@ class ExchangeRequestInput(Input):
     due_back_on: dt.date | None = None
 
 
+def return_date_refusal(kind: str, due_back_on: dt.date | None) -> FieldError | None:
+    """Why ``due_back_on`` does not fit the request, or None: only a loan comes back, and
+    not before today. (A gift or a sale with a return date would promise what never happens.)"""
+    if due_back_on is None:
+        return None
+    if kind != ExchangeKind.BORROW:
+        return FieldError(ErrorCode.INVALID, N_("Only a loan has a return date."), "due_back_on")
+    if due_back_on < clock.today():
+        return FieldError(ErrorCode.INVALID, N_("The return date cannot be in the past."), "due_back_on")
+    return None
+
+
 async def create_exchange_request(
     actor: Principal, requester_organization_id: int, data: dict[str, Any] | ExchangeRequestInput
 ) -> ExchangeRequest:
@@ -193,8 +205,10 @@ async def create_exchange_request(
             "quantity",
             available=item.quantity,
         )
-    if payload.kind == ExchangeKind.BORROW and payload.due_back_on and payload.due_back_on < clock.today():
-        raise ValidationFailed.single(ErrorCode.INVALID, N_("The return date cannot be in the past."), "due_back_on")
+    if refusal := fraction_refusal(item.unit, payload.quantity):
+        raise ValidationFailed([refusal])
+    if refusal := return_date_refusal(payload.kind, payload.due_back_on):
+        raise ValidationFailed([refusal])
     async with in_transaction():
         request = await ExchangeRequest.create(
             item_id=item.id,

@@ -37,7 +37,7 @@ class ProjectInput(Input):
     @model_validator(mode="after")
     def _dates_in_order(self) -> ProjectInput:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise InputError(N_("The end date must come after the start date."))
+            raise InputError(N_("The end date must come after the start date."), field="ends_on")
         return self
 
 
@@ -206,9 +206,9 @@ class NeedInput(Input):
     @model_validator(mode="after")
     def _what_is_needed(self) -> NeedInput:
         if self.kind == NeedKind.ITEM and not self.category_code:
-            raise InputError(N_("Say which category of items is needed."))
+            raise InputError(N_("Say which category of items is needed."), field="category_code")
         if self.kind == NeedKind.SKILL and not self.skill:
-            raise InputError(N_("Say which skill is needed."))
+            raise InputError(N_("Say which skill is needed."), field="skill")
         return self
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
-from fabcom.api import N_, Module
+from fabcom.module_system.manifest import N_, Module  # light: discovery loads no ORM
 
 
 class RessourcerieSettings(BaseSettings):

@@ -280,6 +280,11 @@ async def test_projects_and_tasks(api, org_a, staff_a, token_for):
         token=token,
     )
     project_id = created.data["projectCreate"]["project"]["id"]
+    backwards = await api(
+        'mutation { projectCreate(input: {organizationSlug: "recyclerie-a", title: "Hier", startsOn: "2026-06-01", endsOn: "2026-05-01"}) { project { id } errors { field code } } }',
+        token=token,
+    )
+    assert backwards.data["projectCreate"] == {"project": None, "errors": [{"field": "endsOn", "code": "INVALID"}]}
     task = await api(
         'mutation($p: ID!) { taskCreate(input: {projectId: $p, title: "Trier"}) { task { id status } errors { code } } }',
         {"p": project_id},

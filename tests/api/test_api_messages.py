@@ -86,8 +86,8 @@ MALFORMED = {
     "cursor": (
         'query { items(first: 5, after: "nope") { totalCount } }',
         None,
-        "Invalid cursor: 'nope'.",
-        "Curseur invalide : 'nope'.",
+        "Invalid cursor: 'nope'. A cursor works only with the orderBy of the page that gave it.",
+        "Curseur invalide : 'nope'. Un curseur ne vaut que pour l’orderBy de la page qui l’a donné.",
     ),
 }
 

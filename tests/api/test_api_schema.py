@@ -154,3 +154,14 @@ def test_the_partner_guides_scope_table_names_every_scoped_field_and_its_scopes(
             if scopes and not all(f"`{scope}`" in row for scope in scopes):
                 missing.append((name, scopes))
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ErrorCode", "MovementKind", "ItemStatus", "Visibility", "SharingMode", "Unit", "Role", "ExchangeKind",
+     "ExchangeStatus", "ExchangeAction", "PartnershipStatus"],
+)  # fmt: skip
+def test_every_value_whose_meaning_is_not_in_its_name_is_described(name):
+    """What a partner asks the schema: which movements add stock, who may take an action."""
+    enum = full_schema()._schema.type_map[name]
+    assert {value: bool(v.description) for value, v in enum.values.items()} == dict.fromkeys(enum.values, True)

@@ -287,3 +287,43 @@ async def test_graphql_network_items_by_partner_slug_named_as_in_item_filter(cli
     )
     assert both.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "organizationSlug" in both.json()["errors"][0]["message"]
+
+
+async def test_asking_a_partner_on_another_server_answers_on_its_row_and_keeps_the_search(
+    client, org_a, staff_a, network
+):
+    csrf = await signed_in(client, staff_a)
+    mirror = await MirrorItem.get(title="Chaise en chêne")
+    foreign = await MirrorItem.get(title="Chaise de C")
+    url = f"/o/{org_a.slug}/network/request"
+    ask = {"mirror_item_id": str(mirror.id), "kind": "receive", "q": "chaise", "csrf_token": csrf}
+
+    # too many: the error comes on that row, with what was typed, and nothing is sent
+    refused = await client.post(url, data={**ask, "quantity": "9"}, headers={"HX-Request": "true"})
+    assert refused.status_code == 400
+    assert refused.text.startswith(f'<tr id="net-item-remote-{mirror.id}">')
+    assert "Chaise en chêne — Stock insuffisant" in refused.text
+    assert 'value="9" inputmode="decimal" size="4" aria-invalid="true"' in refused.text
+    assert '<input type="hidden" name="q" value="chaise">' in refused.text
+    assert await FederatedExchange.all().count() == 0
+
+    # granted: the same row says so
+    sent = await client.post(url, data={**ask, "quantity": "2"}, headers={"HX-Request": "true"})
+    assert sent.status_code == 200
+    assert "Chaise en chêne — Demande envoyée au partenaire." in sent.text
+    assert await FederatedExchange.all().count() == 1
+
+    # an item of a server that is no partner: its row says so, without naming it
+    other = await client.post(
+        url, data={**ask, "mirror_item_id": str(foreign.id), "quantity": "1"}, headers={"HX-Request": "true"}
+    )
+    assert other.status_code == 400
+    assert f'<tr id="net-item-remote-{foreign.id}">' in other.text
+    assert "Cet objet n’est plus partagé avec vous." in other.text
+    assert "Chaise de C" not in other.text
+    assert await FederatedExchange.all().count() == 1
+
+    # without JavaScript, the same search comes back with the answer
+    plain = await client.post(url, data={**ask, "quantity": "9"})
+    assert plain.status_code == 303
+    assert plain.headers["location"] == f"/o/{org_a.slug}/network?q=chaise"

@@ -156,3 +156,25 @@ async def test_no_stock_leaves_an_archived_item_but_some_may_come_back(org_a, st
     await record_movement(staff_a, lamp.id, {"kind": "return", "quantity": "1"})
     await lamp.refresh_from_db()
     assert (lamp.quantity, await ledger_total(lamp.id)) == (Decimal("3"), Decimal("3"))
+
+
+async def test_pieces_and_sets_move_by_whole_numbers_only(org_a, staff_a):
+    # a chair is counted: half of one is a slip, refused before anything is written
+    with pytest.raises(ValidationFailed) as opening:
+        await create_item(staff_a, org_a.id, {"title": "Chaise", "initial_quantity": "2.5"})
+    assert (opening.value.errors[0].field, opening.value.errors[0].code) == ("initial_quantity", ErrorCode.INVALID)
+    assert await Item.all().count() == 0
+    item = await create_item(staff_a, org_a.id, {"title": "Service à thé", "unit": "set", "initial_quantity": "3"})
+    for kind in ("sale", "donation"):
+        with pytest.raises(ValidationFailed) as slip:
+            await record_movement(staff_a, item.id, {"kind": kind, "quantity": "0.5"})
+        assert slip.value.errors[0].field == "quantity"
+        assert slip.value.text("en") == "This item is counted in whole units: enter a whole number."
+    await item.refresh_from_db()
+    assert item.quantity == Decimal(3)
+    assert await StockMovement.filter(item_id=item.id).count() == 1
+    # "2.000" is a whole number; an adjustment may still put a wrong count right
+    await record_movement(staff_a, item.id, {"kind": "sale", "quantity": "2.000"})
+    await record_movement(staff_a, item.id, {"kind": "adjustment", "quantity": "0.5"})
+    await item.refresh_from_db()
+    assert item.quantity == Decimal("1.5")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
+from fabcom import clock
 from fabcom.errors import ErrorCode, NotFound, PermissionDenied, ValidationFailed
 from fabcom.inventory.models import Item, StockMovement
 from fabcom.inventory.services import create_item
@@ -180,3 +182,32 @@ async def test_handing_over_more_than_is_left_is_refused_and_changes_nothing(org
     assert (await ExchangeRequest.get(id=second.id)).status == "accepted"
     assert (await Item.get(id=item.id)).quantity == Decimal("2")
     assert await Item.filter(organization_id=org_b.id).count() == 1
+
+
+async def test_a_request_asks_whole_pieces_and_only_a_loan_has_a_return_date(org_a, org_b, staff_a, staff_b):
+    staff_a, staff_b = await partners(org_a, org_b, staff_a, staff_b)
+    later, earlier = str(clock.today() + dt.timedelta(days=30)), str(clock.today() - dt.timedelta(days=1))
+    bowl = await create_item(
+        staff_a,
+        org_a.id,
+        {"title": "Saladier", "unit": "set", "visibility": "partners", "sharing_modes": ["give", "lend"],
+         "initial_quantity": "2"},
+    )  # fmt: skip
+    refusals = [
+        (
+            {"kind": "receive", "quantity": "0.5"},
+            "quantity",
+            "This item is counted in whole units: enter a whole number.",
+        ),
+        ({"kind": "receive", "due_back_on": later}, "due_back_on", "Only a loan has a return date."),
+        ({"kind": "borrow", "due_back_on": earlier}, "due_back_on", "The return date cannot be in the past."),
+    ]
+    for data, field, message in refusals:
+        with pytest.raises(ValidationFailed) as refused:
+            await create_exchange_request(staff_b, org_b.id, {"item_id": bowl.id, **data})
+        assert (refused.value.errors[0].field, refused.value.text("en")) == (field, message)
+    assert await ExchangeRequest.all().count() == 0
+    loan = await create_exchange_request(
+        staff_b, org_b.id, {"item_id": bowl.id, "kind": "borrow", "quantity": "1", "due_back_on": later}
+    )
+    assert str(loan.due_back_on) == later

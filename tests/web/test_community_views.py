@@ -76,6 +76,20 @@ async def test_members_fee_recording_who_is_due_and_export(make_client, make_mem
     )
     assert bad.status_code == 400
     assert 'value="-5"' in bad.text
+    backwards = await client.post_form(
+        f"/o/{org_a.slug}/members",
+        {
+            "membership_id": str(membership.id),
+            "amount": "15",
+            "period_start": "2026-12-31",
+            "period_end": "2026-01-01",
+            "method": "cash",
+        },
+    )
+    assert backwards.status_code == 400
+    # said next to the end of the period, the date to correct
+    assert 'aria-describedby="period_end-error"' in backwards.text
+    assert "La date de fin doit suivre la date de début." in backwards.text
     assert await MembershipFee.all().count() == 0
     today = clock.today()
     ok = await client.post_form(

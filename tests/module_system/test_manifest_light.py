@@ -15,31 +15,34 @@ from fabcom.members.models import Role
 from fabcom.module_system.manifest import ManifestError, Module, Permission, Scope
 from fabcom.permissions import Principal
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 READ = Scope("shop:read", "Read the shop", "See the shop.")
 
 # Print the loaded modules that are the ORM or database models, after importing what
 # discovery imports: the registry and the module's manifest (its package's __init__).
 PROBE = """
+import importlib
 import sys
 import fabcom.module_system.registry
-import modules.bookings
+package = importlib.import_module("modules." + sys.argv[1])
 heavy = sorted(
     name for name in sys.modules
     if name.split(".")[0] in ("tortoise", "strawberry") or name == "fabcom.db" or name.endswith(".models")
 )
 print(heavy)
-print(modules.bookings.module.slug)
+print(package.module.slug)
 """
 
 
-def test_reading_the_manifest_imports_no_orm():
-    # when a fresh interpreter imports the registry and the bookings manifest
-    run = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, check=False)
+@pytest.mark.parametrize("slug", ["bookings", "ressourcerie"])
+def test_reading_the_manifest_imports_no_orm(slug):
+    # when a fresh interpreter imports the registry and a first-party module's manifest
+    command = [sys.executable, "-c", PROBE, slug]
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
 
     # then it read the manifest without importing Tortoise, Strawberry or any models
     assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines() == ["[]", "bookings"]
+    assert run.stdout.splitlines() == ["[]", slug]
 
 
 def test_a_permission_is_checked_when_the_manifest_is_read():
