@@ -21,7 +21,7 @@ class RessourcerieSettings(BaseSettings):
 module = Module(
     slug="ressourcerie",
     name="Ressourcerie",
-    version="0.2.0",
+    version="0.3.0",
     description=N_("Weigh intakes and outflows, run the shop till, report re-use and recovery rates."),
     requires=">=0.1.0.dev0,<0.2",
     permissions=("ressourcerie.weigh", "ressourcerie.sell", "ressourcerie.report"),

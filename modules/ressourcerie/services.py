@@ -6,12 +6,13 @@ writing anything, writes in one transaction and records an audit entry."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
@@ -84,7 +85,10 @@ async def ensure_collection_modes(organization_id: int) -> None:
         await CollectionMode.create(organization_id=organization_id, code=code, label_fr=label_fr, label_en=label_en)
 
 
-async def _categories(codes: list[str], field: str) -> dict[str, Category]:
+async def _categories(codes: list[str], field: str, *, streams: bool = False) -> dict[str, Category]:
+    """The categories of ``codes``; with ``streams``, each must be a stream: a category
+    without sub-categories (C_01…C_28 in the shared taxonomy, which carry the REP channels
+    reports and eco-organismes count by). « Électroménager » is three streams, not one."""
     found = {c.code: c for c in await Category.filter(code__in=codes)}
     errors = [
         FieldError(
@@ -93,9 +97,42 @@ async def _categories(codes: list[str], field: str) -> dict[str, Category]:
         for n, code in enumerate(codes)
         if code not in found
     ]
+    if streams and not errors:
+        children: dict[int, list[Category]] = {}
+        for child in await Category.filter(parent_id__in=[c.id for c in found.values()]).order_by("code"):
+            children.setdefault(child.parent_id, []).append(child)  # type: ignore[attr-defined]
+        errors = [
+            stream_refusal(found[code], children[found[code].id], f"{field}.{n}.category_code")
+            for n, code in enumerate(codes)
+            if found[code].id in children
+        ]
     if errors:
         raise ValidationFailed(errors)
     return found
+
+
+def stream_refusal(category: Category, children: list[Category], field: str) -> FieldError:
+    """A line on a category that has sub-categories: say which to weigh on instead. The
+    labels are given in both languages (a service does not know who will read the
+    message): each translation names its own."""
+    return FieldError(
+        ErrorCode.INVALID,
+        N_("{category_en} has sub-categories: weigh on one of them ({streams_en})."),
+        field,
+        {
+            "category_fr": category.label_fr,
+            "category_en": category.label_en,
+            "streams_fr": ", ".join(f"{c.code} {c.label_fr}" for c in children),
+            "streams_en": ", ".join(f"{c.code} {c.label_en}" for c in children),
+        },
+    )
+
+
+def _line_count(lines: Any, most: int) -> Any:
+    """From 1 to ``most`` lines, said with the limits (the generic "not valid" says nothing)."""
+    if isinstance(lines, list | tuple) and not 1 <= len(lines) <= most:
+        raise InputError(N_("Give between 1 and {most} lines."), most=most)
+    return lines
 
 
 # --- tares --------------------------------------------------------------------------
@@ -137,7 +174,12 @@ class IntakeInput(Input):
     donor_organization_id: int | None = None
     collection_point: str = Field(default="", max_length=200)
     note: str = Field(default="", max_length=500)
-    lines: list[IntakeLineInput] = Field(min_length=1, max_length=100)
+    lines: list[IntakeLineInput]
+
+    @field_validator("lines", mode="before")
+    @classmethod
+    def _count(cls, lines: Any) -> Any:
+        return _line_count(lines, 100)
 
     @model_validator(mode="after")
     def _donor(self) -> IntakeInput:
@@ -152,9 +194,13 @@ class IntakeInput(Input):
         return self
 
 
-async def record_intake(actor: Principal, organization_id: int, data: dict[str, Any] | IntakeInput) -> Intake:
+async def record_intake(
+    actor: Principal, organization_id: int, data: dict[str, Any] | IntakeInput, *, streams_only: bool = True
+) -> Intake:
     """Record an arrival and its weighings. Net = gross − tare. Refused as a whole —
-    nothing written — if one line is wrong."""
+    nothing written — if one line is wrong. Each line is weighed on a stream (a category
+    without sub-categories); ``streams_only=False`` is for the intake of a lot handed over
+    by a partner, which keeps the category of the partner's item, whatever it is."""
     _require(actor, Action.INVENTORY_WRITE, organization_id)
     payload = parse(IntakeInput, data)
     await ensure_collection_modes(organization_id)
@@ -163,7 +209,7 @@ async def record_intake(actor: Principal, organization_id: int, data: dict[str, 
         raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown collection mode."), "mode_code")
     if payload.donor_organization_id and not await Organization.exists(id=payload.donor_organization_id):
         raise ValidationFailed.single(ErrorCode.INVALID, N_("Unknown organization."), "donor_organization_id")
-    categories = await _categories([line.category_code for line in payload.lines], "lines")
+    categories = await _categories([line.category_code for line in payload.lines], "lines", streams=streams_only)
     tares = {t.id: t for t in await Tare.filter(organization_id=organization_id, active=True)}
     limit = settings().max_line_kg
     errors: list[FieldError] = []
@@ -282,7 +328,12 @@ class OutflowInput(Input):
     buyer: str = Field(default="", max_length=200)
     partner_organization_id: int | None = None
     note: str = Field(default="", max_length=500)
-    lines: list[OutflowLineInput] = Field(min_length=1, max_length=100)
+    lines: list[OutflowLineInput]
+
+    @field_validator("lines", mode="before")
+    @classmethod
+    def _count(cls, lines: Any) -> Any:
+        return _line_count(lines, 100)
 
     @model_validator(mode="after")
     def _partner(self) -> OutflowInput:
@@ -295,14 +346,28 @@ class OutflowInput(Input):
         return self
 
 
-async def _create_outflow(actor: Principal, organization_id: int, payload: OutflowInput) -> Outflow:
-    categories = await _categories([line.category_code for line in payload.lines], "lines")
+async def _create_outflow(
+    actor: Principal,
+    organization_id: int,
+    payload: OutflowInput,
+    *,
+    streams: bool = True,
+    positions: list[int] | None = None,
+) -> Outflow:
+    """``streams``: each line on a category without sub-categories (see ``_categories``);
+    ``positions``: where each line stands in what the caller gave (a sale's lots among its
+    items), for the refusals to name the right line."""
+    where = positions or list(range(len(payload.lines)))
+    try:
+        categories = await _categories([line.category_code for line in payload.lines], "lines", streams=streams)
+    except ValidationFailed as exc:
+        raise ValidationFailed([_renumbered(error, where) for error in exc.errors]) from None
     limit = settings().max_line_kg
     errors = [
         FieldError(
             ErrorCode.OUT_OF_RANGE,
             N_("{weight} kg on one line is more than the {limit} kg allowed: check the weight."),
-            f"lines.{n}.weight_kg",
+            f"lines.{where[n]}.weight_kg",
             {"weight": line.weight_kg, "limit": limit},
         )
         for n, line in enumerate(payload.lines)
@@ -329,6 +394,15 @@ async def _create_outflow(actor: Principal, organization_id: int, payload: Outfl
         actor, "ressourcerie.outflow.record", outflow, organization_id=organization_id, after=snapshot(outflow)
     )
     return outflow
+
+
+def _renumbered(error: FieldError, positions: list[int]) -> FieldError:
+    """``lines.N.…`` of the N-th line given to ``_create_outflow`` as the caller's own position."""
+    parts = (error.field or "").split(".")
+    if len(parts) > 2 and parts[0] == "lines" and parts[1].isdigit():
+        parts[1] = str(positions[int(parts[1])])
+        return dataclasses.replace(error, field=".".join(parts))
+    return error
 
 
 async def record_outflow(actor: Principal, organization_id: int, data: dict[str, Any] | OutflowInput) -> Outflow:
@@ -359,7 +433,13 @@ class SaleLineInput(Input):
 
 class SaleInput(Input):
     payment_mode: PaymentMode
-    lines: list[SaleLineInput] = Field(min_length=1, max_length=200)
+    lines: list[SaleLineInput]
+
+    @field_validator("lines", mode="before")
+    @classmethod
+    def _count(cls, lines: Any) -> Any:
+        return _line_count(lines, 200)
+
     # Entering the paper receipts of a day without network: a past time, else now.
     occurred_at: dt.datetime | None = None
 
@@ -426,6 +506,7 @@ async def record_sale(actor: Principal, organization_id: int, data: dict[str, An
                         for line in lots
                     ],
                 ),
+                positions=[n for n, line in enumerate(payload.lines) if line.item_id is None],
             )
         sale = await Sale.create(
             organization_id=organization_id,
@@ -673,6 +754,8 @@ async def record_lot_handed_over(
         return None
     owner_id: int = item.organization_id  # type: ignore[attr-defined]
     note = f"exchange request {exchange_request_id}: {item.title}"[:500]
+    # The item's category, whatever it is: the lot is handed over already, and a lot
+    # offered on a parent category (« Électroménager ») is still weighed out.
     outflow = await _create_outflow(
         actor,
         owner_id,
@@ -682,6 +765,7 @@ async def record_lot_handed_over(
             note=note,
             lines=[OutflowLineInput(category_code=category.code, weight_kg=weight_kg)],
         ),
+        streams=False,
     )
     partner = await Organization.get(id=partner_id)
     if partner.is_local and (partner.kind == "ressourcerie" or await CollectionMode.exists(organization_id=partner_id)):
@@ -696,6 +780,7 @@ async def record_lot_handed_over(
                 "note": note,
                 "lines": [{"category_code": category.code, "gross_kg": weight_kg}],
             },
+            streams_only=False,
         )
     return outflow
 
@@ -730,6 +815,7 @@ async def record_lot_received(
                     "note": note,
                     "lines": [{"category_code": category.code, "gross_kg": weight_kg}],
                 },
+                streams_only=False,
             )
     except ServiceError as error:
         log.warning("no intake for %s received by organization %s: %s", exchange.item_uri, organization_id, error)

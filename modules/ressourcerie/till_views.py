@@ -153,6 +153,11 @@ async def _add_item(org_id: int, item_id: str, values: dict[str, str], cart: lis
     return CartLine("item", Decimal(amount), item=item)
 
 
+def _payment_mode(values: dict[str, str]) -> str | None:
+    mode = values.get("payment_mode")
+    return mode if mode in PAYMENT_MODES else None
+
+
 def _errors(exc: ServiceError, locale: str) -> dict[str, str]:
     errors = field_errors(exc, locale)
     # Errors of the sale's lines ("lines.2.item_id") are shown above the lines.
@@ -199,6 +204,17 @@ async def till(request: Request) -> Response:
                 if 0 <= index < len(cart):
                     cart.pop(index)
                 values = {"payment_mode": values.get("payment_mode", "")}
+            elif action == "payment":
+                # The payment mode chosen alone (its radio posts it): kept with the sale,
+                # and the page left as it is; without htmx it comes back with what was typed.
+                await save_till_draft(
+                    principal,
+                    org.id,
+                    {"lines": [line.token for line in cart], "payment_mode": _payment_mode(values)},
+                )
+                if request.headers.get("hx-request") == "true":
+                    return Response(status_code=204)
+                values.pop("action", None)
             elif action == "cancel":
                 await discard_till_draft(principal, org.id)
                 cart, values = [], {}
@@ -220,14 +236,9 @@ async def till(request: Request) -> Response:
             else:
                 cart.append(await _add_lot(values, request.state.locale))
                 values = {"payment_mode": values.get("payment_mode", "")}
-            if action != "cancel":
+            if action not in ("cancel", "payment"):
                 await save_till_draft(
-                    principal,
-                    org.id,
-                    {
-                        "lines": [line.token for line in cart],
-                        "payment_mode": mode if (mode := values.get("payment_mode")) in PAYMENT_MODES else None,
-                    },
+                    principal, org.id, {"lines": [line.token for line in cart], "payment_mode": _payment_mode(values)}
                 )
         except ServiceError as exc:
             errors = _errors(exc, request.state.locale)

@@ -16,8 +16,8 @@ from fabcom.auth.services import create_api_token
 from fabcom.inventory.models import Item
 from fabcom.inventory.services import create_item
 from fabcom.permissions import SCOPES, system_principal
-from modules.ressourcerie.models import Intake, Outflow, Sale
-from modules.ressourcerie.services import add_tare
+from modules.ressourcerie.models import CollectionMode, Intake, Outflow, Sale, Tare
+from modules.ressourcerie.services import add_tare, ensure_collection_modes
 
 EXAMPLE = (Path(__file__).resolve().parents[3] / "graphql" / "examples" / "ressourcerie_day.graphql").read_text()
 INTAKE = """
@@ -125,7 +125,7 @@ async def test_a_day_recorded_through_the_api_and_its_report(gql, org_a, org_b, 
     report = (
         await gql(
             EXAMPLE,
-            {"site": org_a.slug, "period": f"{today - dt.timedelta(days=1)}/{today + dt.timedelta(days=1)}"},
+            {"organization": org_a.slug, "period": f"{today - dt.timedelta(days=1)}/{today + dt.timedelta(days=1)}"},
             principal=staff_a,
         )
     )["ressourcerieReport"]
@@ -362,3 +362,328 @@ async def test_a_refused_period_is_answered_in_the_callers_language_from_a_messa
     assert refused.value.message_id.startswith("Give a period as a year (2026)")
     assert refused.value.message == refused.value.message_id  # English, whoever asked
     assert refused.value.text("fr").startswith("Indiquez la période par une année (2026)")
+
+
+async def raw(client, query, variables=None, *, principal=None, scopes=None, locale="fr"):
+    """The whole answer (``data`` and top-level ``errors``) to a token of ``principal``."""
+    headers = {"Accept-Language": locale}
+    if principal is not None:
+        _token, secret = await create_api_token(
+            system_principal(), principal.user_id, {"name": "raw", "scopes": list(scopes or SCOPES)}
+        )
+        headers["Authorization"] = f"Bearer {secret}"
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+    assert response.status_code == 200
+    return response.json()
+
+
+VALUES = """query($org: String!) {
+  ressourcerieCollectionModes(organizationSlug: $org) { code label labelFr labelEn }
+  ressourcerieContainers(organizationSlug: $org) { id name weightKg }
+}"""
+
+
+async def test_the_valid_collection_modes_and_containers_can_be_listed(gql, client, org_a, staff_a, staff_b):
+    """A partner's tool lists the values ``modeCode`` and ``containerId`` take, for the
+    site it records on; another organization sees none, as for a site that does not exist."""
+    # given a site that has recorded nothing yet, with one container and one put away
+    crate = await add_tare(staff_a, org_a.id, {"name": "Caisse", "weight_kg": "2.5"})
+    old = await add_tare(staff_a, org_a.id, {"name": "Vieux bac", "weight_kg": "9"})
+    await Tare.filter(id=old.id).update(active=False)
+
+    # when its staff's token asks, in English
+    found = await gql(VALUES, {"org": org_a.slug}, principal=staff_a)
+
+    # then the sector's usual modes, in the site's order, and its container in use
+    modes = found["ressourcerieCollectionModes"]
+    assert [m["code"] for m in modes] == [
+        "apport_volontaire",
+        "collecte_domicile",
+        "decheterie",
+        "pied_immeuble",
+        "entreprise",
+        "brocante",
+        "autre",
+    ]
+    assert modes[0] == {
+        "code": "apport_volontaire",
+        "label": "Drop-off",
+        "labelFr": "Apport volontaire",
+        "labelEn": "Drop-off",
+    }
+    assert found["ressourcerieContainers"] == [
+        {"id": global_id("RessourcerieContainer", crate.id), "name": "Caisse", "weightKg": "2.500"}
+    ]
+    assert await CollectionMode.filter(organization_id=org_a.id).count() == 0  # a read writes nothing
+
+    # a mode the site put away is no longer offered (and is refused)
+    await ensure_collection_modes(org_a.id)
+    await CollectionMode.filter(organization_id=org_a.id, code="brocante").update(active=False)
+    again = await gql(VALUES, {"org": org_a.slug}, principal=staff_a, locale="fr")
+    assert "brocante" not in [m["code"] for m in again["ressourcerieCollectionModes"]]
+    assert again["ressourcerieCollectionModes"][0]["label"] == "Apport volontaire"
+
+    # another organization's token, an unknown site: nothing
+    for principal, slug in ((staff_b, org_a.slug), (staff_a, "nowhere")):
+        seen = await gql(VALUES, {"org": slug}, principal=principal)
+        assert seen == {"ressourcerieCollectionModes": [], "ressourcerieContainers": []}
+
+    # a token without inventory:read is told which scope it lacks
+    for field in ("ressourcerieCollectionModes", "ressourcerieContainers"):
+        body = await raw(
+            client,
+            "query($org: String!) { " + field + "(organizationSlug: $org) { __typename } }",
+            {"org": org_a.slug},
+            principal=staff_a,
+            scopes=["inventory:write"],
+        )
+        assert [(e["extensions"]["code"], e["path"]) for e in body["errors"]] == [("INSUFFICIENT_SCOPE", [field])]
+
+
+async def test_an_intake_names_its_container_by_global_id_or_by_its_former_raw_id(gql, org_a, staff_a):
+    crate = await add_tare(staff_a, org_a.id, {"name": "Caisse", "weight_kg": "2.5"})
+    container = global_id("RessourcerieContainer", crate.id)
+
+    def intake(*lines):
+        return {"input": {"organizationSlug": org_a.slug, "modeCode": "decheterie", "lines": list(lines)}}
+
+    # the global id, the former raw id, or both when they agree
+    for line in (
+        {"categoryCode": "C_22", "grossKg": "10", "containerId": container},
+        {"categoryCode": "C_22", "grossKg": "10", "tareId": crate.id},
+        {"categoryCode": "C_22", "grossKg": "10", "tareId": crate.id, "containerId": container},
+    ):
+        done = (await gql(INTAKE, intake(line), principal=staff_a))["ressourcerieIntakeRecord"]
+        assert done["errors"] == []
+        assert [Decimal(line["netKg"]) for line in done["intake"]["lines"]] == [Decimal("7.5")]
+
+    # refusals name the field the client gave
+    refused = {}
+    for name, line in {
+        "not a container": {"containerId": global_id("Item", crate.id)},
+        "malformed": {"containerId": "nonsense"},
+        "unknown": {"containerId": global_id("RessourcerieContainer", crate.id + 100)},
+        "disagree": {"containerId": container, "tareId": crate.id + 100},
+        "too heavy": {"containerId": container, "grossKg": "2"},
+    }.items():
+        answer = await gql(
+            INTAKE,
+            intake({"categoryCode": "C_16", "grossKg": "5", **line}),
+            principal=staff_a,
+            locale="fr",
+        )
+        assert answer["ressourcerieIntakeRecord"]["intake"] is None
+        refused[name] = [(e["field"], e["code"], e["message"]) for e in answer["ressourcerieIntakeRecord"]["errors"]]
+    unknown = [("lines.0.containerId", "INVALID", "Contenant inconnu.")]
+    assert refused == {
+        "not a container": unknown,
+        "malformed": unknown,
+        "unknown": unknown,
+        "disagree": [("lines.0.containerId", "INVALID", "Donnez seulement containerId (tareId est son ancien nom).")],
+        "too heavy": [("lines.0.containerId", "INVALID", "Le contenant (2,5 kg) pèse autant que la pesée, ou plus.")],
+    }
+    assert await Intake.all().count() == 3
+
+
+async def test_lines_are_asked_for_with_their_limits(gql, org_a, staff_a):
+    """An empty list of lines says how many are expected, on ``lines``."""
+    answers = {}
+    for query, name, extra in (
+        (INTAKE, "ressourcerieIntakeRecord", {"modeCode": "decheterie"}),
+        (OUTFLOW, "ressourcerieOutflowRecord", {"destination": "WASTE"}),
+        (SALE, "ressourcerieSaleRecord", {"paymentMode": "CASH"}),
+    ):
+        variables = {"input": {"organizationSlug": org_a.slug, "lines": [], **extra}}
+        answer = (await gql(query, variables, principal=staff_a, locale="fr"))[name]
+        answers[name] = [(e["field"], e["code"], e["message"]) for e in answer["errors"]]
+    assert answers == {
+        "ressourcerieIntakeRecord": [("lines", "INVALID", "Donnez entre 1 et 100 lignes.")],
+        "ressourcerieOutflowRecord": [("lines", "INVALID", "Donnez entre 1 et 100 lignes.")],
+        "ressourcerieSaleRecord": [("lines", "INVALID", "Donnez entre 1 et 200 lignes.")],
+    }
+    assert (await Intake.all().count(), await Outflow.all().count(), await Sale.all().count()) == (0, 0, 0)
+
+
+async def test_a_line_on_a_category_that_has_sub_categories_is_refused(gql, org_a, staff_a):
+    """Streams are the taxonomy's sub-categories (C_01…C_28, with their REP channel):
+    « Électroménager » holds three, which a line must choose from."""
+    answer = await gql(
+        INTAKE,
+        {
+            "input": {
+                "organizationSlug": org_a.slug,
+                "modeCode": "decheterie",
+                "lines": [{"categoryCode": "C_03", "grossKg": "4"}, {"categoryCode": "appliances", "grossKg": "30"}],
+            }
+        },
+        principal=staff_a,
+        locale="fr",
+    )
+    assert answer["ressourcerieIntakeRecord"] == {
+        "intake": None,
+        "errors": [
+            {
+                "field": "lines.1.categoryCode",
+                "code": "INVALID",
+                "message": "Électroménager a des sous-catégories : pesez sur l’une d’elles"
+                " (C_01 Gros électroménager (froid), C_02 Gros électroménager (hors froid), C_03 Petit électroménager).",
+            }
+        ],
+    }
+    outflow = await gql(
+        OUTFLOW,
+        {
+            "input": {
+                "organizationSlug": org_a.slug,
+                "destination": "RECYCLING",
+                "lines": [{"categoryCode": "furniture-decoration", "weightKg": "4"}],
+            }
+        },
+        principal=staff_a,
+        locale="en",
+    )
+    assert [(e["field"], e["code"]) for e in outflow["ressourcerieOutflowRecord"]["errors"]] == [
+        ("lines.0.categoryCode", "INVALID")
+    ]
+    assert outflow["ressourcerieOutflowRecord"]["errors"][0]["message"].startswith(
+        "Furniture and decoration has sub-categories: weigh on one of them (C_15 Furniture, C_16 Decoration,"
+    )
+    assert (await Intake.all().count(), await Outflow.all().count()) == (0, 0)
+
+
+async def test_an_outflow_of_unknown_destination_is_listed_marked_with_its_code(gql, client, org_a, staff_a):
+    """An outflow imported from a newer fabcom (« compost »): the list answers it, marked
+    UNKNOWN with the code as stored, and every other row as usual."""
+    from tortoise import connections
+
+    for destination in ("waste", "recycling"):
+        await gql(
+            OUTFLOW,
+            {
+                "input": {
+                    "organizationSlug": org_a.slug,
+                    "destination": destination.upper(),
+                    "lines": [{"categoryCode": "C_22", "weightKg": "3"}],
+                }
+            },
+            principal=staff_a,
+        )
+    first = await Outflow.filter(organization_id=org_a.id).order_by("id").first()
+    assert first is not None
+    await connections.get("default").execute_query(
+        "UPDATE ressourcerie_outflow SET destination = 'compost' WHERE id = $1"
+        if connections.get("default").capabilities.dialect == "postgres"
+        else "UPDATE ressourcerie_outflow SET destination = 'compost' WHERE id = ?",
+        [first.id],
+    )
+    query = """query($org: String!) {
+      ressourcerieOutflows(organizationSlug: $org, first: 10) {
+        totalCount edges { node { destination destinationCode weightKg lines { categoryCode weightKg } } }
+      }
+    }"""
+    listed = (await gql(query, {"org": org_a.slug}, principal=staff_a))["ressourcerieOutflows"]
+    assert listed["totalCount"] == 2
+    assert [e["node"] for e in listed["edges"]] == [
+        {
+            "destination": "RECYCLING",
+            "destinationCode": "recycling",
+            "weightKg": "3.000",
+            "lines": [{"categoryCode": "C_22", "weightKg": "3.000"}],
+        },
+        {
+            "destination": "UNKNOWN",
+            "destinationCode": "compost",
+            "weightKg": "3.000",
+            "lines": [{"categoryCode": "C_22", "weightKg": "3.000"}],
+        },
+    ]
+    # UNKNOWN is for reading only
+    refused = await gql(
+        OUTFLOW,
+        {
+            "input": {
+                "organizationSlug": org_a.slug,
+                "destination": "UNKNOWN",
+                "lines": [{"categoryCode": "C_22", "weightKg": "3"}],
+            }
+        },
+        principal=staff_a,
+        locale="fr",
+    )
+    assert [(e["field"], e["code"]) for e in refused["ressourcerieOutflowRecord"]["errors"]] == [
+        ("destination", "INVALID")
+    ]
+    assert await Outflow.all().count() == 2
+
+
+async def test_the_report_says_a_period_it_refuses_at_the_top_level_and_its_description_says_so(client, org_a, staff_a):
+    from modules.ressourcerie.schema import Query
+
+    description = Query.__strawberry_definition__.get_field("ressourcerie_report").description  # type: ignore[attr-defined]
+    assert "null for a site you may not read" in description
+    assert "cannot be read" not in description.split(";")[0]
+    assert "top-level error" in description
+    # more than five years: said, not a masked internal error
+    body = await raw(
+        client,
+        'query($org: String!) { ressourcerieReport(period: "2015-01-01/2026-12-31", organizationSlug: $org) { kgIn } }',
+        {"org": org_a.slug},
+        principal=staff_a,
+    )
+    assert body["data"] == {"ressourcerieReport": None}
+    assert [(e["extensions"]["code"], e["message"]) for e in body["errors"]] == [
+        ("OUT_OF_RANGE", "Choisissez une période de cinq ans au plus, sa fin après son début.")
+    ]
+
+
+async def test_the_example_runs_as_pasted_with_the_variables_it_shows(gql, org_a, staff_a):
+    import json
+    import re
+
+    shown = re.search(r"^# variables: (\{.*\})$", EXAMPLE, re.MULTILINE)
+    assert shown is not None
+    variables = {**json.loads(shown.group(1)), "organization": org_a.slug}
+    found = await gql(EXAMPLE, variables, principal=staff_a)
+    assert found["ressourcerieReport"]["kgIn"] == "0.000"
+    assert found["ressourcerieIntakes"]["totalCount"] == 0
+
+
+async def test_sites_are_named_by_organization_slug_and_the_former_site_slug_still_works(client, org_a, staff_a):
+    intakes = "query($o: String, $s: String) { ressourcerieIntakes(organizationSlug: $o, siteSlug: $s, first: 5) { totalCount } }"
+    mutation = "mutation($input: RessourcerieOutflowRecordInput!) { ressourcerieOutflowRecord(input: $input) { outflow { weightKg } errors { field code message } } }"
+    line = [{"categoryCode": "C_16", "weightKg": "5"}]
+    answers = {}
+    for name, names in {
+        "new": {"o": org_a.slug},
+        "former": {"s": org_a.slug},
+        "both, the same": {"o": org_a.slug, "s": org_a.slug},
+        "both, different": {"o": org_a.slug, "s": "fablab-b"},
+        "neither": {},
+    }.items():
+        listed = await raw(client, intakes, names, principal=staff_a)
+        given = {"organizationSlug": names.get("o"), "siteSlug": names.get("s")}
+        recorded = await raw(
+            client,
+            mutation,
+            {"input": {**{k: v for k, v in given.items() if v}, "destination": "WASTE", "lines": line}},
+            principal=staff_a,
+        )
+        answers[name] = (
+            [(e["extensions"]["code"], e["message"]) for e in listed.get("errors", [])]
+            or listed["data"]["ressourcerieIntakes"]["totalCount"],
+            [(e["field"], e["code"], e["message"]) for e in recorded["data"]["ressourcerieOutflowRecord"]["errors"]],
+        )
+    assert answers == {
+        "new": (0, []),
+        "former": (0, []),
+        "both, the same": (0, []),
+        "both, different": (
+            [("BAD_USER_INPUT", "Donnez seulement organizationSlug (siteSlug est son ancien nom).")],
+            [("organizationSlug", "INVALID", "Donnez seulement organizationSlug (siteSlug est son ancien nom).")],
+        ),
+        "neither": (
+            [("BAD_USER_INPUT", "Donnez organizationSlug : l’identifiant du site (organisation).")],
+            [("organizationSlug", "REQUIRED", "Ce champ est obligatoire.")],
+        ),
+    }
+    assert await Outflow.filter(organization_id=org_a.id).count() == 3

@@ -173,3 +173,21 @@ async def test_the_undo_button_lasts_as_long_as_the_site_allows_undoing(client, 
     assert 'name="undo"' in (await client.post(url, data=weighing, headers=headers)).text
     module_env("FABCOM_RESSOURCERIE_UNDO_SECONDS", "0")
     assert 'name="undo"' not in (await client.post(url, data=weighing, headers=headers)).text
+
+
+async def test_the_weighing_station_refuses_a_category_that_has_sub_categories(client, login, org_a, staff_a):
+    """As the API does: « appliances » (or its label) names three streams, the volunteer picks one."""
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/weighing"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    for typed in ("appliances", "Électroménager", "electromenager"):
+        answer = await client.post(
+            url, data={"mode_code": "apport_volontaire", "category": typed, "weight": "5"}, headers=headers
+        )
+        assert answer.status_code == 400, typed
+        assert (
+            "Électroménager a des sous-catégories : pesez sur l’une d’elles (C_01 Gros électroménager (froid),"
+            in answer.text.replace("&#39;", "’")
+        ), typed
+        assert re.findall(r'<input id="(\w+)"[^>]*\bautofocus', answer.text) == ["category"], typed
+    assert await IntakeLine.all().count() == 0

@@ -355,3 +355,40 @@ async def test_the_sale_in_progress_survives_a_reload_until_it_is_validated_or_c
     after = await client.get(url)
     assert tokens(after.text) == []
     assert "Vente en cours reprise" not in after.text
+
+
+async def test_changing_the_payment_mode_alone_is_kept_with_the_sale_in_progress(client, login, org_a, staff_a):
+    """The cashier picks « Carte » and the tablet goes to sleep before Validate: the sale
+    comes back with the card chosen. The radio posts the change on its own and the page
+    is left as it is (no swap: the cursor stays on the radio, typed fields are kept)."""
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    one = await client.post(url, data={"category": "vêt", "weight": "2", "price": "4"}, headers=headers)
+    assert re.search(r'value="cash" checked', one.text)
+    radio = re.search(r'<input type="radio"[^>]*name="payment_mode" value="card"[^>]*>', one.text)
+    assert radio is not None
+    assert 'hx-trigger="change"' in radio.group(0)
+    assert 'hx-swap="none"' in radio.group(0)
+
+    chosen = await client.post(
+        url,
+        data={"line": tokens(one.text), "payment_mode": "card", "action": "payment", "category": "chau"},
+        headers=headers,
+    )
+    assert (chosen.status_code, chosen.text) == (204, "")
+    reloaded = await client.get(url)
+    assert tokens(reloaded.text) == ["lot:C_22:2:4"]
+    assert re.search(r'value="card" checked', reloaded.text)
+
+    # without htmx, the page comes back with the choice and what was typed
+    plain = await client.post(
+        url,
+        data={"line": tokens(one.text), "payment_mode": "cheque", "action": "payment", "category": "chau"},
+        headers={"X-CSRF-Token": headers["X-CSRF-Token"]},
+    )
+    assert plain.status_code == 200
+    assert re.search(r'value="cheque" checked', plain.text)
+    assert 'value="chau"' in plain.text
+    assert re.search(r'value="cheque" checked', (await client.get(url)).text)
+    assert await Sale.all().count() == 0

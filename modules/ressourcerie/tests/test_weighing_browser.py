@@ -128,7 +128,14 @@ def test_a_sale_at_the_till_by_keyboard(server):
         expect(page.locator(".till-sale tbody")).to_contain_text("Chaise en bois")
 
         _tab_to(page, "payment_mode=cash")
-        page.keyboard.press("ArrowRight")  # card
+        with page.expect_response(lambda r: r.request.method == "POST" and r.status == 204):
+            page.keyboard.press("ArrowRight")  # card: kept with the sale in progress at once
+        expect(page.locator('input[name="payment_mode"][value="card"]')).to_be_focused()  # nothing swapped
+        # the phone goes to sleep again before Validate: the card is still chosen
+        page.reload()
+        expect(page.locator('input[name="payment_mode"][value="card"]')).to_be_checked()
+        expect(page.locator(".till-sale tbody tr")).to_have_count(3)
+        _tab_to(page, "payment_mode=card")
         _tab_to(page, "action=validate")
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")  # the receipt's header
