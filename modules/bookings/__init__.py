@@ -25,7 +25,7 @@ class BookingsSettings(BaseSettings):
 module = Module(
     slug="bookings",
     name=N_("Bookings"),
-    version="0.4.0",
+    version="0.5.0",
     description=N_("Book machines, desks and rooms; lend items with due dates, deposits and a waiting list."),
     requires=">=0.1.0.dev0,<0.2",
     permissions=(MANAGE,),

@@ -6,15 +6,18 @@ and so do the root fields the issue does not name (``bookingsPartnerMembers``)."
 # No ``from __future__ import annotations``: Strawberry would parse each string
 # annotation at start-up (see fabcom/gql/types.py).
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
+from tortoise.functions import Count
 
 from fabcom.api import (
     N_,
@@ -35,6 +38,12 @@ from fabcom.api import (
     reads,
     run_mutation,
 )
+
+# Not (yet) in fabcom.api: what a nested connection read in bulk for a page needs (cursors,
+# a page's shape, whether totalCount is asked), as ``connect`` does it for one parent.
+from fabcom.gql.ids import decode_cursor, encode_cursor
+from fabcom.gql.pagination import Page, check_window
+from fabcom.gql.types import connection, wants_total
 from modules.bookings import services
 from modules.bookings.models import Booking, BookingState
 
@@ -107,10 +116,9 @@ class BookingsBooking(relay.Node):
         of an organization that switched bookings off; null for the others."""
         principal = _principal(info)
         pks = [int(node_id) for node_id in node_ids]
-        staff_of = [org for org in principal.roles if services.manages_bookings(principal, org, "bookings:read")]
-        rows = await Booking.filter(
-            Q(user_id=principal.user_id or 0) | Q(organization_id__in=staff_of or [0]), id__in=pks
-        ).exclude(organization_id__in=await _switched_off(info))
+        rows = await Booking.filter(services.seen_by(principal), id__in=pks).exclude(
+            organization_id__in=await _switched_off(info)
+        )
         found = {row.id: _booking(row, principal.user_id) for row in rows}
         return [found.get(pk) for pk in pks]
 
@@ -153,11 +161,12 @@ def _principal(info: Info) -> Any:
 
 
 async def _switched_off(info: Info) -> set[int]:
-    """The organizations that switched bookings off, read once per request."""
+    """The organizations that switched bookings off, read once per request: the first
+    resolver to ask starts the query, those of the rest of the page await the same one."""
     cache = info.context.cache
     if "bookings.off" not in cache:
-        cache["bookings.off"] = await disabled_organizations("bookings")
-    return cache["bookings.off"]
+        cache["bookings.off"] = asyncio.ensure_future(disabled_organizations("bookings"))
+    return await cache["bookings.off"]  # type: ignore[no-any-return]
 
 
 def _booking(row: Booking, user_id: int | None) -> BookingsBooking:
@@ -175,9 +184,102 @@ def _booking(row: Booking, user_id: int | None) -> BookingsBooking:
     )
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The arguments of one ``Item.bookings`` selection, the same for every item of a page."""
+
+    first: int | None
+    after: str | None
+    last: int | None
+    before: str | None
+    count: bool
+
+
+def _item_bookings_loader(info: Info, window: _Window) -> DataLoader[int, Page]:
+    """``BookingsBookingsByItemLoader``: the pages of bookings of a page of items, for one
+    set of arguments, in a fixed number of statements however many items."""
+    key = ("bookings.by_item", window)
+    cache = info.context.cache
+    if key not in cache:
+
+        async def load(item_ids: list[int]) -> list[Page]:
+            pages = await _pages_by_item(_principal(info), await _switched_off(info), item_ids, window)
+            return [pages[item_id] for item_id in item_ids]
+
+        cache[key] = DataLoader(load_fn=load)
+    return cache[key]  # type: ignore[no-any-return]
+
+
+async def _pages_by_item(principal: Any, off: set[int], item_ids: list[int], window: _Window) -> dict[int, Page]:
+    """Each item's page of the bookings ``principal`` sees, soonest first, cut as a keyset
+    page (``SOONEST``) would cut it for that item alone: one statement ranks the bookings
+    of every item (``ROW_NUMBER`` per item, the cursor applied) and keeps the page's rows
+    of each, one reads them, one counts them per item when ``totalCount`` is asked."""
+    forward = window.first is not None
+    size = window.first if forward else window.last
+    assert size is not None
+    seen = Booking.filter(services.seen_by(principal), item_id__in=item_ids).exclude(organization_id__in=off)
+    totals: dict[int, int] = {}
+    if window.count:
+        counted = seen.annotate(n=Count("id")).group_by("item_id").values("item_id", "n")
+        totals = {row["item_id"]: row["n"] for row in await counted}
+    cursor = window.after if forward else window.before
+    if cursor is not None:
+        start, pk = decode_cursor(cursor, SOONEST.kind)
+        op = "gt" if forward else "lt"
+        seen = seen.filter(Q(**{f"starts_at__{op}": start}) | Q(starts_at=start, **{f"id__{op}": pk}))
+    ids = await _first_of_each_item(seen, forward, size + 1)
+    rows: dict[int, list[Booking]] = {item_id: [] for item_id in item_ids}
+    ordering = ("starts_at", "id") if forward else ("-starts_at", "-id")
+    for row in await Booking.filter(id__in=ids or [0]).order_by(*ordering):
+        rows[row.item_id].append(row)  # type: ignore[attr-defined]
+    pages = {}
+    for item_id, found in rows.items():
+        more = len(found) > size
+        found = found[:size]
+        if not forward:
+            found.reverse()
+        pages[item_id] = Page(
+            rows=found,
+            cursors=[encode_cursor((row.starts_at, row.id)) for row in found],
+            has_next_page=more if forward else window.before is not None,
+            has_previous_page=window.after is not None if forward else more,
+            total_count=totals.get(item_id, 0) if window.count else -1,
+        )
+    return pages
+
+
+async def _first_of_each_item(query: Any, forward: bool, keep: int) -> list[int]:
+    """The ids of the first ``keep`` bookings of each item in ``query`` (soonest first,
+    or latest first when paging backwards), in one statement. Tortoise has no window
+    functions: the ranked query is Tortoise's, wrapped in the outer ``SELECT`` here (as
+    ``fabcom.statements`` reads a query's SQL and parameters); ``keep`` is an int."""
+    table = Booking._meta.db_table
+    direction = "ASC" if forward else "DESC"
+    ranked = query.annotate(
+        position=RawSQL(
+            f'ROW_NUMBER() OVER (PARTITION BY "{table}"."item_id"'
+            f' ORDER BY "{table}"."starts_at" {direction}, "{table}"."id" {direction})'
+        )
+    ).values("id", "position")
+    ranked._choose_db_if_not_chosen()
+    ranked._make_query()
+    sql, params = ranked.query.get_parameterized_sql()
+    outer = f'SELECT "id" FROM ({sql}) "ranked" WHERE "position" <= {int(keep)}'  # noqa: S608 - Tortoise's parameterized SQL, an int
+    found = await ranked._db.execute_query_dict(outer, params)
+    return [row["id"] for row in found]
+
+
 @strawberry.type
 class Query:
-    @strawberry.field(description="The caller's bookings, soonest first.", extensions=[RequiresScope("bookings:read")])
+    @strawberry.field(
+        description=(
+            "The bookings you may see, soonest first: your own and, in each organization whose bookings you "
+            "manage (owners, admins, staff, volunteers), every booking of its resources; none of an organization "
+            "that switched bookings off."
+        ),
+        extensions=[RequiresScope("bookings:read")],
+    )
     async def bookings(
         self,
         info: Info,
@@ -185,11 +287,27 @@ class Query:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        mine: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="True: only the bookings you made; false: only the others' (your staff's view); null: both."
+            ),
+        ] = None,
+        organization_slug: Annotated[
+            str | None,
+            strawberry.argument(description="Only the bookings of this organization's resources (none if unknown)."),
+        ] = None,
     ) -> Connection[BookingsBooking]:
         principal = _principal(info)
-        rows = Booking.filter(user_id=principal.user_id or 0).exclude(
-            organization_id__in=await disabled_organizations("bookings")
-        )
+        rows = Booking.filter(services.seen_by(principal)).exclude(organization_id__in=await _switched_off(info))
+        me = principal.user_id or 0
+        if mine is True:
+            rows = rows.filter(user_id=me)
+        elif mine is False:  # a partner's member's booking has no user: not the caller's
+            rows = rows.filter(Q(user_id__isnull=True) | Q(user_id__not=me))
+        if organization_slug is not None:
+            org = await find_organization(organization_slug[:100], local_only=True)
+            rows = rows.filter(organization_id=org.id if org is not None else 0)
         return await connect(  # type: ignore[no-any-return]
             info, rows, first, after, last, before, order=SOONEST, node=lambda row: _booking(row, principal.user_id)
         )
@@ -295,8 +413,11 @@ class ItemBookings:
     """Fields added to the core ``Item`` type; ``self`` is the item's row."""
 
     @strawberry.field(
-        description="The item's bookings the caller may see, soonest first: all for its staff, else the caller's own.",
-        metadata=reads("id", "organization_id"),
+        description=(
+            "The item's bookings the caller may see, soonest first: all for its staff, else the caller's own. "
+            "Read in bulk for a page of items."
+        ),
+        metadata=reads("id"),
         extensions=[RequiresScope("bookings:read")],
     )
     async def bookings(
@@ -307,18 +428,20 @@ class ItemBookings:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[BookingsBooking]:
+        check_window(first, last)
         principal = _principal(info)
-        query = Booking.filter(item_id=self.id)  # type: ignore[attr-defined]
-        if self.organization_id in await _switched_off(info):  # type: ignore[attr-defined]
-            query = query.filter(id=0)
-        elif not services.manages_bookings(principal, self.organization_id, "bookings:read"):  # type: ignore[attr-defined]
-            query = query.filter(user_id=principal.user_id or 0)
-        return await connect(  # type: ignore[no-any-return]
-            info, query, first, after, last, before, order=SOONEST, node=lambda row: _booking(row, principal.user_id)
-        )
+        window = _Window(first, after, last, before, wants_total(info))
+        page = await _item_bookings_loader(info, window).load(self.id)  # type: ignore[attr-defined]
+        return connection(page, node=lambda row: _booking(row, principal.user_id))  # type: ignore[no-any-return]
 
     @strawberry.field(
-        description="The item's free periods between two times (at most two months).",
+        description=(
+            "The item's free periods between `from` and `to`, soonest first: an empty list when it is bookable but "
+            "taken all along; null when the item cannot be booked (it was not made bookable, or its organization "
+            "switched bookings off), so that a page of a catalogue answers for every item. A time without its time "
+            "zone, an end before the start or more than two months are refused with an error (`INVALID`, "
+            "`OUT_OF_RANGE`)."
+        ),
         metadata=reads("id", "organization_id"),
     )
     async def availability(
@@ -326,14 +449,15 @@ class ItemBookings:
         info: Info,
         from_: Annotated[dt.datetime, strawberry.argument(name="from", description="Start of the period asked about.")],
         to: Annotated[dt.datetime, strawberry.argument(description="End of the period asked about.")],
-    ) -> list[BookingsPeriod]:
-        if self.organization_id in await _switched_off(info):  # type: ignore[attr-defined]
-            raise PublicError(N_("Bookings are switched off for this organization."), "MODULE_DISABLED")
+    ) -> list[BookingsPeriod] | None:
         try:
+            if self.organization_id in await _switched_off(info):  # type: ignore[attr-defined]
+                services.check_availability_window(from_, to)  # a bad window is refused all the same
+                return None
             periods = await services.availability(_principal(info), self.id, from_, to)  # type: ignore[attr-defined]
         except ServiceError as exc:
             raise _public(exc) from None
-        return [BookingsPeriod(start=start, end=end) for start, end in periods]
+        return None if periods is None else [BookingsPeriod(start=start, end=end) for start, end in periods]
 
 
 types = [BookingsBooking, BookingsPeriod, BookingsPartnerMember]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from tortoise.expressions import F, Q, Subquery
 
 from fabcom.api import (
@@ -190,11 +190,14 @@ class BookingInput(Input):
             raise InputError(N_("Give the time with its time zone."))
         return value
 
-    @model_validator(mode="after")
-    def _order(self) -> BookingInput:
-        if self.ends_at <= self.starts_at:
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+        # A field validator rather than the model's: the refusal then names ``ends_at``.
+        starts_at = info.data.get("starts_at")
+        if starts_at is not None and value.tzinfo is not None and value <= starts_at:
             raise InputError(N_("The end must come after the start."))
-        return self
+        return value
 
 
 def _may_book(actor: Principal, rule: BookingRule) -> bool:
@@ -311,8 +314,9 @@ async def _insert(
         ):
             raise _not_recognised()
         if await Booking.filter(_overlapping(rule, payload.starts_at, payload.ends_at)).exists():
+            # Where there is a waiting list to offer (a resource's page), the page says so.
             raise ValidationFailed.single(
-                ErrorCode.CONFLICT, N_("This slot is already booked. You can join the waiting list."), "starts_at"
+                ErrorCode.CONFLICT, N_("This slot is already booked: choose another time."), "starts_at"
             )
         booking = await Booking.create(
             rule_id=rule.id,
@@ -347,6 +351,14 @@ def manages_bookings(actor: Principal, organization_id: int, scope: str = "booki
     ``scope`` of what it does: ``bookings:read`` to see every booking, ``bookings:write``
     to change them. The one rule every page, resolver and service of the module asks."""
     return actor.can(MANAGE, organization_id, scope=scope)
+
+
+def seen_by(actor: Principal) -> Q:
+    """The bookings ``actor`` may see: their own and, in each organization whose bookings
+    they manage (``manages_bookings`` with ``bookings:read``), every booking of its
+    resources. The API's lists and ``node`` ask this one rule."""
+    managed = [org_id for org_id in actor.roles if manages_bookings(actor, org_id, "bookings:read")]
+    return Q(user_id=actor.user_id or 0) | Q(organization_id__in=managed or [0])
 
 
 def manages_partner_bookings(actor: Principal, organization_id: int, scope: str = "bookings:write") -> bool:
@@ -406,16 +418,41 @@ async def recognised_member_for(
     return member
 
 
-async def create_partner_booking(actor: Principal, data: dict[str, Any] | PartnerBookingInput) -> Booking:
+async def _desk_resource(actor: Principal, organization_id: int, item_id: int) -> Item:
+    """The item a desk's form names, if it is one of the desk's organization's (one answer
+    for another organization's item and a missing one)."""
+    refusal = ValidationFailed.single(
+        ErrorCode.NOT_FOUND, N_("Choose one of this organization's resources."), "item_id"
+    )
+    try:
+        item = await get_item_for(actor, item_id)
+    except NotFound:
+        raise refusal from None
+    if item.organization_id != organization_id:  # type: ignore[attr-defined]
+        raise refusal
+    return item
+
+
+async def create_partner_booking(
+    actor: Principal, data: dict[str, Any] | PartnerBookingInput, *, organization_id: int | None = None
+) -> Booking:
     """The staff book a resource (or lend an item) for a recognised member of a partner
     organization, who has no account here: a ``MirrorMember`` that ``recognised_members``
     answers for the resource's organization (accepted partner, consent given) with a
     membership valid on the booking's dates. The resource's rule must let partners'
     members book; the period rules, other modules' rules and the overlap check (with its
     concurrency guarantee) are those of ``create_booking``. The booking is confirmed at
-    once (the staff made it). Refused — nothing written — otherwise."""
+    once (the staff made it). Refused — nothing written — otherwise. ``organization_id``:
+    the organization whose desk asks; a resource of another one is refused on ``item_id``
+    (someone on the staff of two organizations books each one's resources from its own desk)."""
     payload = parse(PartnerBookingInput, data)
-    item = await get_item_for(actor, payload.item_id)
+    if organization_id is None:
+        item = await get_item_for(actor, payload.item_id)
+    else:
+        # Who asks comes first: someone who may not book at this desk learns nothing of the items.
+        if not actor.is_authenticated or not manages_partner_bookings(actor, organization_id):
+            raise PermissionDenied(N_("Only the organization's staff may book for a partner's member."))
+        item = await _desk_resource(actor, organization_id, payload.item_id)
     rule = await _rule_for(item.id)
     if not actor.is_authenticated or not manages_partner_bookings(actor, rule.organization_id):  # type: ignore[attr-defined]
         raise PermissionDenied(N_("Only the organization's staff may book for a partner's member."))
@@ -468,9 +505,8 @@ async def change_booking(actor: Principal, booking_id: int, action: str) -> Book
     if who == "staff" and not is_staff:
         raise PermissionDenied()
     if booking.state not in sources:
-        raise ValidationFailed.single(
-            ErrorCode.INVALID_STATE, N_("This booking can no longer be changed that way."), "action"
-        )
+        # About the booking as a whole: no field (the API's inputs have no ``action``).
+        raise ValidationFailed.single(ErrorCode.INVALID_STATE, N_("This booking can no longer be changed that way."))
     before = snapshot(booking)
     async with in_transaction():
         await Booking.filter(id=booking.id).update(state=target, updated_at=clock.now())
@@ -521,11 +557,9 @@ async def mark_overdue(now: dt.datetime | None = None) -> int:
     )
 
 
-async def availability(
-    actor: Principal, item_id: int, starts_at: dt.datetime, ends_at: dt.datetime
-) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The free periods of an item between two times: its opening hours (or all the
-    time, when it has none) minus its bookings and their buffers."""
+def check_availability_window(starts_at: dt.datetime, ends_at: dt.datetime) -> None:
+    """Refuse a window ``availability`` does not answer: a time without its zone, an end
+    before the start, more than two months."""
     for name, moment in (("from", starts_at), ("to", ends_at)):
         if moment.tzinfo is None:
             raise ValidationFailed.single(ErrorCode.INVALID, N_("Give the time with its time zone."), name)
@@ -533,8 +567,21 @@ async def availability(
         raise ValidationFailed.single(ErrorCode.INVALID, N_("The end must come after the start."), "to")
     if ends_at - starts_at > dt.timedelta(days=62):
         raise ValidationFailed.single(ErrorCode.OUT_OF_RANGE, N_("Ask for at most two months at a time."), "to")
+
+
+async def availability(
+    actor: Principal, item_id: int, starts_at: dt.datetime, ends_at: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]] | None:
+    """The free periods of an item between two times: its opening hours (or all the
+    time, when it has none) minus its bookings and their buffers; empty when it is all
+    taken. None when the item cannot be booked (no rule, or its organization switched
+    bookings off): a question about any item, which a catalogue asks of a whole page.
+    A bad window (``check_availability_window``) is refused all the same."""
+    check_availability_window(starts_at, ends_at)
     item = await get_item_for(actor, item_id)
-    rule = await _rule_for(item.id)
+    rule = await BookingRule.get_or_none(item_id=item.id)
+    if rule is None or not await module_enabled("bookings", rule.organization_id):  # type: ignore[attr-defined]
+        return None
     zone = ZoneInfo(rule.timezone)
     if rule.opening_hours:
         windows: list[tuple[dt.datetime, dt.datetime]] = []

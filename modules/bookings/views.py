@@ -144,6 +144,7 @@ async def desk(request: Request) -> Response:
                             }
                         ),
                     },
+                    organization_id=org.id,
                 )
                 message = _(request, N_("Booked for the partner's member."))
             elif form.get("make_bookable"):
@@ -270,8 +271,10 @@ async def resource(request: Request) -> Response:
             # The form's fields are the day and the times: show each message beside its field.
             errors = {FORM_FIELDS.get(k, k): v for k, v in field_errors(exc, request.state.locale).items()}
             taken = any(e.code == ErrorCode.CONFLICT for e in exc.errors)
+            if taken:  # this page has a waiting list to offer (the API and partners' members do not)
+                errors["start"] = _(request, N_("This slot is already booked. You can join the waiting list."))
     start = clock.now()
-    free = await availability(principal, item_id, start, start + dt.timedelta(days=7))
+    free = await availability(principal, item_id, start, start + dt.timedelta(days=7)) or []
     bookings = await Booking.filter(item_id=item_id, state__in=HOLDING_STATES, ends_at__gte=start).order_by("starts_at")
     return render(
         request,

@@ -60,7 +60,7 @@ async def test_overlaps_and_buffers_are_refused_and_write_nothing(laser, staff_a
         with pytest.raises(ValidationFailed) as refused:
             await create_booking(staff_a, {"item_id": laser.id, **period(start, 30)})
         assert refused.value.errors[0].code == ErrorCode.CONFLICT
-        assert refused.value.text("fr") == "Ce créneau est déjà réservé. Vous pouvez rejoindre la liste d’attente."
+        assert refused.value.text("fr") == "Ce créneau est déjà réservé : choisissez un autre horaire."
     # after the buffer it is free again
     await create_booking(staff_a, {"item_id": laser.id, **period(next_day_at(11, 30), 30)})
     assert await Booking.all().count() == 2

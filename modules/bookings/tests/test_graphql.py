@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from fabcom.api import global_id
+from fabcom.api import global_id, set_module_enabled
 from fabcom.auth.services import create_api_token
+from fabcom.gql.schema import full_schema
 from fabcom.inventory.services import create_item
 from fabcom.members.models import Role
 from fabcom.permissions import known_scopes, system_principal
@@ -100,7 +101,7 @@ async def test_an_overlapping_booking_is_refused_in_the_payload(gql, desk, staff
     assert again["data"]["bookingCreate"]["booking"] is None
     assert [e["code"] for e in again["data"]["bookingCreate"]["errors"]] == ["CONFLICT"]
     assert again["data"]["bookingCreate"]["errors"][0]["message"] == (
-        "Ce créneau est déjà réservé. Vous pouvez rejoindre la liste d’attente."
+        "Ce créneau est déjà réservé : choisissez un autre horaire."
     )
     assert await Booking.all().count() == 1
 
@@ -188,3 +189,159 @@ async def test_availability_refuses_a_time_without_zone_or_backwards_with_a_reas
         query, {"id": item, "from": "9999-12-30T00:00:00Z", "to": "9999-12-31T00:00:00Z"}, principal=staff_a
     )
     assert "the year must be between 1900 and 2999" in far["errors"][0]["message"]
+
+
+# --- what a partner's walk through the API found -------------------------------------------------
+
+PAGE_AVAILABILITY = (
+    "query($from: DateTime!, $to: DateTime!) { items(first: 5, orderBy: {field: ID, direction: ASC}) {"
+    " edges { node { title availability(from: $from, to: $to) { start end } } } } }"
+)
+
+
+async def test_a_page_of_items_answers_availability_null_for_those_that_cannot_be_booked(
+    gql, desk, org_a, org_b, staff_a, staff_b
+):
+    # given, besides the bookable desk, an item that is not bookable and a bookable item of an
+    # organization that then switched bookings off
+    await create_item(staff_a, org_a.id, {"title": "Chaise", "visibility": "public"})
+    drill = await create_item(staff_b, org_b.id, {"title": "Perceuse", "visibility": "public"})
+    await make_bookable(staff_b, drill.id, {"slot_minutes": 30})
+    await set_module_enabled(system_principal(), org_b.id, {"module": "bookings", "enabled": False})
+
+    # when a partner asks a catalogue page with the availability of each item
+    answer = await gql(PAGE_AVAILABILITY, {"from": at(8), "to": at(12)}, principal=staff_a, locale="fr")
+
+    # then the page is answered, with no error: periods for the desk, null for the others
+    assert "errors" not in answer, answer
+    nodes = {e["node"]["title"]: e["node"]["availability"] for e in answer["data"]["items"]["edges"]}
+    assert nodes == {
+        "Bureau partagé": [{"start": nodes["Bureau partagé"][0]["start"], "end": nodes["Bureau partagé"][0]["end"]}],
+        "Chaise": None,
+        "Perceuse": None,
+    }
+    assert dt.datetime.fromisoformat(nodes["Bureau partagé"][0]["start"]) == dt.datetime.fromisoformat(at(8))
+
+
+async def test_a_fully_booked_item_answers_an_empty_list_not_null(gql, desk, staff_a):
+    await gql(
+        CREATE,
+        {"input": {"itemId": global_id("Item", desk.id), "startsAt": at(9), "endsAt": at(10)}},
+        principal=staff_a,
+    )
+    answer = await gql(PAGE_AVAILABILITY, {"from": at(9), "to": at(10)}, principal=staff_a)
+    assert answer["data"]["items"]["edges"] == [{"node": {"title": "Bureau partagé", "availability": []}}]
+
+
+async def test_bad_availability_arguments_are_still_errors_on_an_item_that_cannot_be_booked(gql, org_a, staff_a):
+    # given only an item that is not bookable
+    await create_item(staff_a, org_a.id, {"title": "Chaise", "visibility": "public"})
+
+    # when the window is backwards, naive or too long, it is refused with its reason
+    backwards = await gql(PAGE_AVAILABILITY, {"from": at(12), "to": at(8)}, principal=staff_a, locale="fr")
+    naive = await gql(
+        PAGE_AVAILABILITY, {"from": "2026-12-10T00:00:00", "to": "2026-12-12T00:00:00"}, principal=staff_a, locale="fr"
+    )
+    too_long = await gql(
+        PAGE_AVAILABILITY, {"from": "2026-12-01T00:00:00Z", "to": "2027-03-01T00:00:00Z"}, principal=staff_a
+    )
+
+    assert [(e["message"], e["extensions"]["code"], e["path"]) for e in backwards["errors"]] == [
+        ("La fin doit suivre le début.", "INVALID", ["items", "edges", 0, "node", "availability"])
+    ]
+    assert [e["message"] for e in naive["errors"]] == ["Indiquez l’heure avec son fuseau horaire."]
+    assert [(e["message"], e["extensions"]["code"]) for e in too_long["errors"]] == [
+        ("Ask for at most two months at a time.", "OUT_OF_RANGE")
+    ]
+    # the rest of the page is still answered
+    assert backwards["data"]["items"]["edges"] == [{"node": {"title": "Chaise", "availability": None}}]
+
+
+async def test_cancelling_a_cancelled_booking_is_refused_for_the_request_as_a_whole(gql, desk, staff_a):
+    created = await gql(
+        CREATE,
+        {"input": {"itemId": global_id("Item", desk.id), "startsAt": at(9), "endsAt": at(10)}},
+        principal=staff_a,
+    )
+    booking_id = created["data"]["bookingCreate"]["booking"]["id"]
+    assert (await gql(CANCEL, {"id": booking_id}, principal=staff_a))["data"]["bookingCancel"]["errors"] == []
+
+    again = await gql(CANCEL, {"id": booking_id}, principal=staff_a, locale="fr")
+
+    assert again["data"]["bookingCancel"] == {
+        "booking": None,
+        "errors": [
+            {
+                "field": None,
+                "code": "INVALID_STATE",
+                "message": "Cette réservation ne peut plus être modifiée ainsi.",
+            }
+        ],
+    }
+
+
+async def test_an_end_before_the_start_is_refused_on_ends_at(gql, desk, staff_a):
+    answer = await gql(
+        CREATE,
+        {"input": {"itemId": global_id("Item", desk.id), "startsAt": at(10), "endsAt": at(9)}},
+        principal=staff_a,
+        locale="fr",
+    )
+    assert answer["data"]["bookingCreate"] == {
+        "booking": None,
+        "errors": [{"field": "endsAt", "code": "INVALID", "message": "La fin doit suivre le début."}],
+    }
+    assert await Booking.all().count() == 0
+
+
+async def test_every_refusal_of_the_booking_mutations_names_one_of_their_input_fields(gql, desk, staff_a):
+    """A payload error's ``field`` is an input field of its mutation (camelCase) or null."""
+    item_id = global_id("Item", desk.id)
+    created = await gql(CREATE, {"input": {"itemId": item_id, "startsAt": at(9), "endsAt": at(10)}}, principal=staff_a)
+    booking_id = created["data"]["bookingCreate"]["booking"]["id"]
+    past = (dt.datetime.now(PARIS) - dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    creates = [
+        {"itemId": item_id, "startsAt": at(9), "endsAt": at(10)},  # taken
+        {"itemId": item_id, "startsAt": at(10), "endsAt": at(9)},  # backwards
+        {"itemId": item_id, "startsAt": at(9), "endsAt": at(9).replace(":00:00", ":10:00")},  # not whole slots
+        {"itemId": item_id, "startsAt": past.isoformat(), "endsAt": (past + dt.timedelta(hours=1)).isoformat()},
+        {"itemId": item_id, "startsAt": at(11), "endsAt": at(12), "note": "x" * 501},
+        {"itemId": "bm90IGFuIGlk", "startsAt": at(11), "endsAt": at(12)},
+        {"itemId": item_id, "startsAt": at(11), "endsAt": at(12), "partnerMemberId": "bm90IGFuIGlk"},
+    ]
+    cancels = [booking_id, global_id("BookingsBooking", 999_999), "bm90IGFuIGlk"]
+
+    fields = {"bookingCreate": set(), "bookingCancel": set()}
+    for values in creates:
+        answer = await gql(CREATE, {"input": values}, principal=staff_a)
+        assert answer["data"]["bookingCreate"]["errors"], values
+        fields["bookingCreate"] |= {e["field"] for e in answer["data"]["bookingCreate"]["errors"]}
+    await gql(CANCEL, {"id": booking_id}, principal=staff_a)  # then cancelling it again is refused
+    for value in cancels:
+        answer = await gql(CANCEL, {"id": value}, principal=staff_a)
+        assert answer["data"]["bookingCancel"]["errors"], value
+        fields["bookingCancel"] |= {e["field"] for e in answer["data"]["bookingCancel"]["errors"]}
+
+    inputs = full_schema()._schema.type_map
+    assert fields["bookingCreate"] <= {None, *inputs["BookingsBookingCreateInput"].fields}
+    assert fields["bookingCancel"] <= {None, *inputs["BookingsBookingCancelInput"].fields}
+    assert fields["bookingCreate"] >= {"startsAt", "endsAt", "note", "itemId"}
+
+
+async def test_a_taken_slot_is_refused_without_offering_a_waiting_list_the_api_does_not_have(gql, desk, staff_a):
+    values = {"input": {"itemId": global_id("Item", desk.id), "startsAt": at(9), "endsAt": at(10)}}
+    await gql(CREATE, values, principal=staff_a)
+
+    french = await gql(CREATE, values, principal=staff_a, locale="fr")
+    english = await gql(CREATE, values, principal=staff_a, locale="en")
+
+    assert french["data"]["bookingCreate"]["errors"] == [
+        {
+            "field": "startsAt",
+            "code": "CONFLICT",
+            "message": "Ce créneau est déjà réservé : choisissez un autre horaire.",
+        }
+    ]
+    assert english["data"]["bookingCreate"]["errors"][0]["message"] == (
+        "This slot is already booked: choose another time."
+    )

@@ -146,7 +146,7 @@ def test_the_staff_book_a_machine_for_a_partners_member(server):
         section.get_by_label("Fin").fill("15:30")
         section.get_by_role("button", name="Réserver pour ce membre").click()
         expect(page.get_by_role("alert").first).to_have_text(
-            "Ce créneau est déjà réservé. Vous pouvez rejoindre la liste d’attente."
+            "Ce créneau est déjà réservé : choisissez un autre horaire."  # partners' members have no waiting list
         )
         expect(section.get_by_label("Début")).to_have_value("14:30")
         audit(page, "desk (refused)")

@@ -576,6 +576,87 @@ async def test_desk_refusals_keep_the_form_and_write_nothing(client, login, lase
     assert await Booking.all().count() == 0
 
 
+async def test_a_desk_books_only_its_own_organizations_resources(laser, camille, org_a, org_b, make_member):
+    # given a person on the staff of both organizations, and org_b's machine open to partners' members
+    both = await make_member(org_a, org_b, role=Role.STAFF)
+    lathe = await create_item(both, org_b.id, {"title": "Tour à bois", "visibility": "partners"})
+    await make_bookable(both, lathe.id, {"slot_minutes": 30, "partner_members_allowed": True})
+
+    # when they book it for Camille from org_a's desk, it is refused on the item
+    error = await refused(
+        create_partner_booking(
+            both,
+            {"item_id": lathe.id, "partner_member_id": camille.id, **period(tomorrow_at(10), 60)},
+            organization_id=org_a.id,
+        )
+    )
+    assert [(e.code, e.field, e.text("fr")) for e in error.errors] == [
+        (ErrorCode.NOT_FOUND, "item_id", "Choisissez une ressource de cette structure.")
+    ]
+    assert await Booking.all().count() == 0
+    # and org_a's own resource is booked from its desk
+    await create_partner_booking(
+        both,
+        {"item_id": laser.id, "partner_member_id": camille.id, **period(tomorrow_at(10), 60)},
+        organization_id=org_a.id,
+    )
+    assert await Booking.all().count() == 1
+
+
+async def test_desk_refuses_another_organizations_resource_next_to_the_field(
+    client, login, laser, camille, org_a, org_b, partner, make_member
+):
+    # given a person on the staff of both organizations, and org_b's machine open to partners'
+    # members (org_b is a partner of Camille's fablab too)
+    both = await make_member(org_a, org_b, role=Role.STAFF)
+    await Partnership.create(organization=org_b, partner=partner, status=PartnershipStatus.ACCEPTED)
+    lathe = await create_item(both, org_b.id, {"title": "Tour à bois", "visibility": "partners"})
+    await make_bookable(both, lathe.id, {"slot_minutes": 30, "partner_members_allowed": True})
+    await login(client, both)
+    token = await csrf_token(client, org_a)
+    day = (dt.datetime.now(PARIS) + dt.timedelta(days=2)).date()
+
+    # when they book org_b's machine from org_a's desk
+    refused_page = await client.post(
+        f"/m/bookings/o/{org_a.slug}/", data=desk_form(lathe, camille.id, day), headers={"X-CSRF-Token": token}
+    )
+
+    # then it is refused beside the resource, and nothing is written
+    assert refused_page.status_code == 400
+    assert (
+        '<p class="field-error" id="pm_item_id-error">Choisissez une ressource de cette structure.</p>'
+        in refused_page.text
+    )
+    assert 'value="Atelier"' in refused_page.text
+    assert await Booking.all().count() == 0
+    # while from org_b's own desk the same booking is made
+    token = await csrf_token(client, org_b)
+    booked = await client.post(
+        f"/m/bookings/o/{org_b.slug}/", data=desk_form(lathe, camille.id, day), headers={"X-CSRF-Token": token}
+    )
+    assert booked.status_code == 303
+    assert [(b.item_id, b.partner_member_id) for b in await Booking.all()] == [(lathe.id, camille.id)]
+
+
+async def test_desk_a_taken_slot_offers_no_waiting_list_to_a_partners_member(
+    client, login, laser, camille, staff_a, org_a
+):
+    await login(client, staff_a)
+    day = (dt.datetime.now(PARIS) + dt.timedelta(days=2)).date()
+    token = await csrf_token(client, org_a)
+    form = desk_form(laser, camille.id, day)
+    assert (
+        await client.post(f"/m/bookings/o/{org_a.slug}/", data=form, headers={"X-CSRF-Token": token})
+    ).status_code == 303
+
+    again = await client.post(f"/m/bookings/o/{org_a.slug}/", data=form, headers={"X-CSRF-Token": token})
+
+    assert again.status_code == 400
+    assert "Ce créneau est déjà réservé : choisissez un autre horaire." in again.text
+    assert "liste d’attente" not in again.text
+    assert await Booking.all().count() == 1
+
+
 async def test_desk_without_javascript_the_search_button_shows_the_matches(
     client, login, laser, camille, staff_a, org_a
 ):

@@ -59,16 +59,21 @@ async def test_a_refusal_is_answered_in_each_callers_language(client, desk, staf
     assert (english["message"], english["extensions"]["code"]) == ("The end must come after the start.", "INVALID")
 
 
-async def test_switched_off_is_answered_in_each_callers_language(client, desk, org_a, staff_a):
+async def test_switched_off_is_answered_null_like_any_item_that_cannot_be_booked(client, desk, org_a, staff_a):
     await set_module_enabled(system_principal(), org_a.id, {"module": "bookings", "enabled": False})
-    variables = {"id": global_id("Item", desk.id), "from": at(8), "to": at(12)}
-    french = await ask(client, staff_a, "fr", variables)
-    english = await ask(client, staff_a, "en", variables)
-    assert (french["message"], french["extensions"]["code"]) == (
-        "Les réservations sont désactivées pour cette organisation.",
-        "MODULE_DISABLED",
+    _token, secret = await create_api_token(
+        system_principal(), staff_a.user_id, {"name": "t", "scopes": [s.code for s in known_scopes()]}
     )
-    assert english["message"] == "Bookings are switched off for this organization."
+    variables = {"id": global_id("Item", desk.id), "from": at(8), "to": at(12)}
+    response = await client.post(
+        "/graphql", json={"query": AVAILABILITY, "variables": variables}, headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.json()["data"] == {"node": {"availability": None}}
+    assert "errors" not in response.json()
+    # and a bad window is refused all the same, in the caller's language
+    backwards = {**variables, "from": at(12), "to": at(8)}
+    french = await ask(client, staff_a, "fr", backwards)
+    assert (french["message"], french["extensions"]["code"]) == ("La fin doit suivre le début.", "INVALID")
 
 
 async def test_the_error_keeps_the_message_id_whatever_the_request_locale(db, desk, staff_a):
