@@ -62,7 +62,7 @@ async def test_the_last_owner_cannot_be_demoted(org_a, owner_a):
     [
         ({"user_id": 999999}, "user_id"),
         ({"role": "boss"}, "role"),
-        ({"valid_from": "2026-05-01", "valid_until": "2026-01-01"}, None),
+        ({"valid_from": "2026-05-01", "valid_until": "2026-01-01"}, "valid_until"),
         ({"valid_from": "le 1er mai"}, "valid_from"),
     ],
 )

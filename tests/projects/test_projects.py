@@ -47,7 +47,7 @@ async def test_a_project_with_partners_tasks_needs_and_participants(org_a, org_b
         ({"title": ""}, "title"),
         ({"title": "X", "status": "abandoned"}, "status"),
         ({"title": "X", "licence": "all rights; reserved"}, "licence"),
-        ({"title": "X", "starts_on": "2026-09-01", "ends_on": "2026-01-01"}, None),
+        ({"title": "X", "starts_on": "2026-09-01", "ends_on": "2026-01-01"}, "ends_on"),
     ],
 )
 async def test_bad_projects_are_refused(org_a, staff_a, data, field):
