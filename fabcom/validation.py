@@ -90,6 +90,12 @@ def _translate(detail: ErrorDetails) -> FieldError:
         return FieldError(ErrorCode.INVALID, N_("This value is not in the expected format."), field)
     if kind == "string_too_long":
         return FieldError(ErrorCode.TOO_LONG, N_("At most {max} characters."), field, {"max": ctx.get("max_length")})
+    if kind == "too_short":  # a list (lines, scopes, events) with fewer entries than it needs
+        return FieldError(
+            ErrorCode.TOO_SHORT, N_("Give at least {min} of them."), field, {"min": ctx.get("min_length")}
+        )
+    if kind == "too_long":
+        return FieldError(ErrorCode.TOO_LONG, N_("Give at most {max} of them."), field, {"max": ctx.get("max_length")})
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         limit = next(iter(ctx.values()), "")
         messages = {

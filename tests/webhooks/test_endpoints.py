@@ -59,7 +59,7 @@ async def test_a_private_address_is_accepted_when_the_admin_setting_allows_it(or
             "url",
             "Enter an absolute http:// or https:// address.",
         ),
-        ({"url": "https://example.org/x", "events": []}, "events", "This value is not valid."),
+        ({"url": "https://example.org/x", "events": []}, "events", "Give at least 1 of them."),
         ({"url": "https://example.org/x", "events": ["item.eaten"]}, "events.0", None),
     ],
 )
