@@ -97,6 +97,17 @@ async def request_mirrored_item(
     owner = await Organization.get(id=mirror.organization_id)  # type: ignore[attr-defined]
     if MODE_FOR_KIND[payload.kind] not in (mirror.sharing_modes or []):
         raise ValidationFailed.single(ErrorCode.INVALID, N_("This item is not offered that way."), "kind")
+    if await FederatedExchange.exists(
+        local_organization_id=organization_id,
+        mirror_item_id=mirror.id,
+        direction=ExchangeDirection.OUTGOING,
+        status__in=("pending", "accepted"),
+    ):  # a second click on « Ask » would send the partner the same offer twice
+        raise ValidationFailed.single(
+            ErrorCode.ALREADY_EXISTS,
+            N_("Your organization has already asked for this item."),
+            "mirror_item_id",
+        )
     if mirror.status != "available" or payload.quantity > mirror.quantity:
         raise ValidationFailed.single(
             ErrorCode.INSUFFICIENT_STOCK,

@@ -26,12 +26,14 @@ from fabcom.federation.network import (
 from fabcom.federation.vocab import CONTEXT_DOCUMENT
 from fabcom.i18n import N_
 from fabcom.inventory.models import Category
+from fabcom.network.services import open_request_item_ids
 from fabcom.network.shared import by_title, local_partner_projects
 from fabcom.permissions import Action
 from fabcom.web.pages import confirm_page, confirmed, current_org, page
 from fabcom.web.templating import _, flash, is_htmx, render
 
 SHARING_FOR_KIND = {"borrow": "lend", "receive": "give", "buy": "sell"}
+OPEN_REMOTE_STATUSES = ("pending", "accepted")
 
 
 async def context_document(request: Request) -> Response:
@@ -60,6 +62,11 @@ async def network_search(request: Request) -> Response:
     exchanges = await FederatedExchange.filter(
         local_organization_id=org.id, direction=ExchangeDirection.OUTGOING
     ).prefetch_related("remote_organization")
+    # Rows already asked for and still open say so instead of offering « Ask » again.
+    already_asked = {
+        "local": await open_request_item_ids(org.id, [item.id for item in local]),
+        "remote": {e.mirror_item_id for e in exchanges if e.status in OPEN_REMOTE_STATUSES},  # type: ignore[attr-defined]
+    }
     all_categories = await Category.all().order_by("position")
     categories = [c for c in all_categories if c.parent_id is None]  # type: ignore[attr-defined]
     projects = (
@@ -80,6 +87,7 @@ async def network_search(request: Request) -> Response:
         "remote_exchanges": exchanges[:50],
         "projects": by_title(local_projects, projects),
         "sharing_for_kind": SHARING_FOR_KIND,
+        "already_asked": already_asked,
     }
     return render(request, "network_search.html", context, fragment="_network_search_results.html")
 
@@ -133,6 +141,7 @@ async def network_request(request: Request) -> Response:
             },
             "category_names": {c.code: c.label(request.state.locale) for c in categories},
             "sharing_for_kind": SHARING_FOR_KIND,
+            "already_asked": {"remote": {mirror.id} if mirror is not None and level == "success" else set()},
             **search,
         }
         return render(request, "_network_search_row.html", context, status_code=400 if level == "error" else 200)

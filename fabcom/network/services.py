@@ -165,6 +165,18 @@ class ExchangeRequestInput(Input):
     due_back_on: dt.date | None = None
 
 
+OPEN_STATUSES = (ExchangeStatus.PENDING, ExchangeStatus.ACCEPTED)
+
+
+async def open_request_item_ids(requester_organization_id: int, item_ids: list[int]) -> set[int]:
+    """Which of ``item_ids`` the organization has asked for and not yet received, been
+    refused or given up (pending or accepted requests): the ones not to ask for again."""
+    rows = await ExchangeRequest.filter(
+        requester_organization_id=requester_organization_id, item_id__in=item_ids, status__in=OPEN_STATUSES
+    ).values("item_id")
+    return {row["item_id"] for row in rows}
+
+
 def return_date_refusal(kind: str, due_back_on: dt.date | None) -> FieldError | None:
     """Why ``due_back_on`` does not fit the request, or None: only a loan comes back, and
     not before today. (A gift or a sale with a return date would promise what never happens.)"""
@@ -198,6 +210,13 @@ async def create_exchange_request(
         raise NotFound("item")
     if MODE_FOR_KIND[payload.kind].value not in item.sharing_modes:
         raise ValidationFailed.single(ErrorCode.INVALID, N_("This item is not offered that way."), "kind")
+    if item.id in await open_request_item_ids(requester_organization_id, [item.id]):
+        # A second click on « Ask » (or a reload) would send the owner the same request twice.
+        raise ValidationFailed.single(
+            ErrorCode.ALREADY_EXISTS,
+            N_("Your organization has already asked for this item."),
+            "item_id",
+        )
     if item.status != ItemStatus.AVAILABLE or payload.quantity > item.quantity:
         raise ValidationFailed.single(
             ErrorCode.INSUFFICIENT_STOCK,

@@ -10,6 +10,11 @@ if (here) {
   const offset = here.getBoundingClientRect().left - list.getBoundingClientRect().left;
   list.scrollLeft += offset - (list.clientWidth - here.offsetWidth) / 2;
 }
+// A form sent back whole with an error (no htmx): the focus goes to the first wrong field,
+// which scrolls it into view, rather than leaving the message below the fold while the
+// page looks unchanged. A field the page itself focuses (autofocus) keeps the focus.
+const firstWrong = document.querySelector("main [aria-invalid=true]");
+if (firstWrong && !document.querySelector("main [autofocus]")) firstWrong.focus();
 // The browser scrolls a focused link into view only when it is wholly hidden: a keyboard
 // user tabbing along the menu sees each entry whole.
 document.addEventListener("focusin", (event) => {

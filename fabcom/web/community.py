@@ -401,6 +401,7 @@ async def exchange_new(request: Request) -> Response:
                 "quantity": str(form.get("quantity", "1"))[:20],
             },
             "sharing_for_kind": {kind.value: mode.value for kind, mode in MODE_FOR_KIND.items()},
+            "already_asked": {"local": {item.id} if item is not None and level == "success" else set()},
             **search,
         }
         return render(request, "_network_search_row.html", context, status_code=400 if level == "error" else 200)

@@ -136,6 +136,12 @@ def test_asking_a_partner_answers_on_the_row_and_keeps_the_search(server):
         # the row by its id: htmx replaces the row element itself
         row_id = page.locator("#mirror-results tbody tr:has(.origin-local)").first.get_attribute("id")
         row = page.locator(f"#{row_id}")
+        # on a phone the row is a card: its « Ask » button is on the screen, not off to the right
+        button = row.get_by_role("button", name="Demander").bounding_box()
+        assert button is not None
+        assert button["x"] >= 0
+        assert button["x"] + button["width"] <= 360
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
         row.get_by_label("Quantité").fill("999")
         row.get_by_role("button", name="Demander").click()
         expect(row.locator("[role=alert]")).to_contain_text("Stock insuffisant")
@@ -146,6 +152,25 @@ def test_asking_a_partner_answers_on_the_row_and_keeps_the_search(server):
         row.get_by_label("Quantité").fill("1")
         row.get_by_role("button", name="Demander").click()
         expect(row.locator("[role=status]")).to_contain_text("Demande envoyée")
+        expect(row).to_contain_text("Déjà demandé")  # no second request by a second click
+        expect(row.get_by_role("button", name="Demander")).to_have_count(0)
         expect(rows).to_have_count(2)
         assert "q=fraiseuse" in page.url
+        browser.close()
+
+
+def test_a_form_sent_back_with_a_mistake_puts_the_focus_on_the_wrong_field(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page = logged_in(pw, server, {"width": 1280, "height": 800})
+        page.goto(server + ORG + "/items/new")
+        page.get_by_label("Titre").fill("Chaise")
+        page.get_by_label("Valeur d’une unité (€)").fill("douze")
+        page.get_by_role("button", name="Enregistrer").click()
+        expect(page.locator(".flash-error")).to_be_visible()
+        # the field far down the form has the focus, so the browser scrolled to it
+        wrong = page.get_by_label("Valeur d’une unité (€)")
+        expect(wrong).to_be_focused()
+        expect(wrong).to_be_in_viewport()
         browser.close()

@@ -92,7 +92,7 @@ def test_a_staff_member_records_finds_edits_labels_exports_and_the_other_org_see
         audit(page, "item_create")
         page.get_by_label("Titre").fill("Fauteuil crapaud velours")
         page.get_by_label("Quantité reçue").fill("1")
-        page.get_by_label("Valeur d'une unité (€)").fill("45,00")
+        page.get_by_label("Valeur d’une unité (€)").fill("45,00")
         page.get_by_label("Donné par (facultatif)").fill("Mme Martin")
         page.get_by_label("Ajouter une photo (JPEG, PNG, WebP ou GIF)").set_input_files(str(_photo(tmp_path)))
         page.get_by_role("button", name="Enregistrer", exact=True).click()

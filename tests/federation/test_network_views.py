@@ -307,10 +307,20 @@ async def test_asking_a_partner_on_another_server_answers_on_its_row_and_keeps_t
     assert '<input type="hidden" name="q" value="chaise">' in refused.text
     assert await FederatedExchange.all().count() == 0
 
-    # granted: the same row says so
+    # granted: the same row says so, and offers no second request
     sent = await client.post(url, data={**ask, "quantity": "2"}, headers={"HX-Request": "true"})
     assert sent.status_code == 200
     assert "Chaise en chêne — Demande envoyée au partenaire." in sent.text
+    assert "Déjà demandé" in sent.text
+    assert 'name="mirror_item_id"' not in sent.text
+    assert await FederatedExchange.all().count() == 1
+    page = await client.get(f"/o/{org_a.slug}/network", params={"q": "chaise"})
+    row = page.text.split(f'<tr id="net-item-remote-{mirror.id}">')[1].split("</tr>")[0]
+    assert "Déjà demandé" in row
+    assert "<form" not in row
+    again = await client.post(url, data={**ask, "quantity": "1"}, headers={"HX-Request": "true"})
+    assert again.status_code == 400
+    assert "Votre structure a déjà demandé cet objet." in again.text
     assert await FederatedExchange.all().count() == 1
 
     # an item of a server that is no partner: its row says so, without naming it

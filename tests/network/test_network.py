@@ -164,15 +164,22 @@ async def test_exchange_requests_are_refused_when_they_should_be(org_a, org_b, s
     assert await ExchangeRequest.all().count() == 0
 
 
-async def test_handing_over_more_than_is_left_is_refused_and_changes_nothing(org_a, org_b, staff_a, staff_b):
+async def test_handing_over_more_than_is_left_is_refused_and_changes_nothing(
+    org_a, org_b, staff_a, staff_b, make_org, make_member
+):
+    # two partners each ask for 8 of the 10 kg
+    org_c = await make_org()
+    staff_c = await make_member(org_c, role=Role.STAFF)
+    await partners(org_a, org_c, staff_a, staff_c)
     staff_a, staff_b = await partners(org_a, org_b, staff_a, staff_b)
+    staff_c = await load_principal(staff_c.user_id)
     item = await create_item(
         staff_a,
         org_a.id,
         {"title": "Tissu", "unit": "kg", "visibility": "partners", "sharing_modes": ["give"], "initial_quantity": "10"},
     )
     first = await create_exchange_request(staff_b, org_b.id, {"item_id": item.id, "kind": "receive", "quantity": "8"})
-    second = await create_exchange_request(staff_b, org_b.id, {"item_id": item.id, "kind": "receive", "quantity": "8"})
+    second = await create_exchange_request(staff_c, org_c.id, {"item_id": item.id, "kind": "receive", "quantity": "8"})
     for request in (first, second):
         await respond_exchange_request(staff_a, request.id, "accept")
     await respond_exchange_request(staff_a, first.id, "hand_over")
@@ -211,3 +218,24 @@ async def test_a_request_asks_whole_pieces_and_only_a_loan_has_a_return_date(org
         staff_b, org_b.id, {"item_id": bowl.id, "kind": "borrow", "quantity": "1", "due_back_on": later}
     )
     assert str(loan.due_back_on) == later
+
+
+async def test_an_item_already_asked_for_cannot_be_asked_again_until_the_request_closes(org_a, org_b, staff_a, staff_b):
+    staff_a, staff_b = await partners(org_a, org_b, staff_a, staff_b)
+    chairs = await create_item(
+        staff_a,
+        org_a.id,
+        {"title": "Chaises", "visibility": "partners", "sharing_modes": ["give"], "initial_quantity": "6"},
+    )
+    first = await create_exchange_request(staff_b, org_b.id, {"item_id": chairs.id, "kind": "receive"})
+    with pytest.raises(ValidationFailed) as twice:
+        await create_exchange_request(staff_b, org_b.id, {"item_id": chairs.id, "kind": "receive", "quantity": "2"})
+    assert (twice.value.errors[0].code, twice.value.text("en")) == (
+        ErrorCode.ALREADY_EXISTS,
+        "Your organization has already asked for this item.",
+    )
+    assert await ExchangeRequest.all().count() == 1
+    # once declined, it may be asked for again
+    await respond_exchange_request(staff_a, first.id, "decline")
+    await create_exchange_request(staff_b, org_b.id, {"item_id": chairs.id, "kind": "receive"})
+    assert await ExchangeRequest.all().count() == 2

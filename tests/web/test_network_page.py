@@ -196,6 +196,13 @@ async def test_asking_from_the_search_answers_on_the_row_and_keeps_the_search(ma
     assert sent.text.startswith(f'<tr id="net-item-local-{chair.id}"')
     assert "Chaise en chêne — Demande envoyée." in sent.text
     assert await ExchangeRequest.filter(item_id=chair.id, quantity=1).count() == 1
+    # the row, then the search again, say it was asked for, with no second « Ask »
+    assert "Déjà demandé" in sent.text
+    assert "<form" not in sent.text
+    again = await client.get(f"/o/{org_a.slug}/network", params={"q": "chaise"})
+    row = again.text.split(f'<tr id="net-item-local-{chair.id}">')[1].split("</tr>")[0]
+    assert "Déjà demandé" in row
+    assert "<form" not in row
 
 
 async def test_asking_without_javascript_comes_back_to_the_same_search(make_client, make_org, staff_a, org_a):
