@@ -92,5 +92,11 @@ document.addEventListener("submit", (event) => {
     delete form.dataset.unsaved;  // sent: nothing left to lose
     return;
   }
-  if (document.querySelector("form[data-unsaved='1']") && !window.confirm(form.dataset.confirmUnsaved)) event.preventDefault();
+  if (document.querySelector("form[data-unsaved='1']") && !window.confirm(form.dataset.confirmUnsaved)) {
+    event.preventDefault();
+    return;
+  }
+  // The address as it is now: a search typed since the page was drawn (htmx pushed it to
+  // the address) comes back in the other language too.
+  form.elements.next.value = location.pathname + location.search;
 });

@@ -174,3 +174,18 @@ def test_a_form_sent_back_with_a_mistake_puts_the_focus_on_the_wrong_field(serve
         expect(wrong).to_be_focused()
         expect(wrong).to_be_in_viewport()
         browser.close()
+
+
+def test_changing_the_language_keeps_the_search_typed_since_the_page_opened(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser, page = logged_in(pw, server, {"width": 1280, "height": 900})
+        page.goto(server + ORG + "/items")
+        page.get_by_label("Rechercher").fill("chaise")
+        expect(page).to_have_url(re.compile(r"q=chaise"))  # htmx put the search in the address
+        page.get_by_role("button", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page).to_have_url(re.compile(r"q=chaise"))
+        expect(page.get_by_label("Search")).to_have_value("chaise")
+        browser.close()
