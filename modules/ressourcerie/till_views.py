@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel import dates as babel_dates
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -394,5 +395,9 @@ async def closing(request: Request) -> Response:
         "can_close": principal.can(Action.INVENTORY_DELETE, org.id),
         "confirming": confirming and done is None,
         "cash_counted": counted_value,
+        # The day is in the title: the receipts' table gives their time only (it fits a phone).
+        "time": lambda moment: babel_dates.format_time(
+            moment, format="short", tzinfo=babel_dates.get_timezone("Europe/Paris"), locale=request.state.locale
+        ),
     }
     return render(request, "ressourcerie/closing.html", context, status_code=status)
