@@ -4,8 +4,6 @@ the core exchange requests, and its hand-over records the outflow here."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -16,11 +14,10 @@ from modules.ressourcerie.lookup import resolve_category
 from modules.ressourcerie.services import LOT_ATTRIBUTE, offer_lot
 
 
-def _number(text: str) -> Decimal | str:
-    try:
-        return Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        return text  # the service refuses it with a translated message
+def _number(text: str) -> str:
+    # The decimal comma read; anything else (« 1e3 », « douze ») the service refuses with a
+    # translated message, as it refuses every number not written plainly.
+    return text.strip().replace(",", ".")
 
 
 @page()
@@ -37,7 +34,7 @@ async def lots(request: Request) -> Response:
         form = await request.form()
         values = {k: str(v) for k, v in form.items()}
         try:
-            category = await resolve_category(values.get("category", ""), request.state.locale)
+            category = await resolve_category(values.get("category", ""), request.state.locale, verb="choose")
             item = await offer_lot(
                 principal,
                 org.id,

@@ -12,7 +12,7 @@ import logging
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
@@ -601,6 +601,28 @@ class ClosingInput(Input):
     cash_float: Euros | None = None
     cash_counted: Euros | None = None
 
+    @field_validator("day")
+    @classmethod
+    def _not_ahead(cls, day: dt.date) -> dt.date:
+        # Tomorrow is allowed: a site a few time zones east of the server's clock.
+        if day > clock.today() + dt.timedelta(days=1):
+            raise InputError(N_("A day in the future cannot be closed."))
+        return day
+
+    @field_validator("cash_float", "cash_counted", mode="before")
+    @classmethod
+    def _not_negative(cls, value: Any, info: ValidationInfo) -> Any:
+        # Said in the counter's words rather than « Must be at least 0 ».
+        try:
+            negative = value is not None and value != "" and Decimal(value) < 0
+        except (ArithmeticError, TypeError, ValueError):
+            return value  # not a number: the usual message says so
+        if negative and info.field_name == "cash_float":
+            raise InputError(N_("The starting float cannot be negative."))
+        if negative:
+            raise InputError(N_("The cash counted cannot be negative."))
+        return value
+
 
 def cash_expected(cash_sales: Decimal, cash_float: Decimal | None) -> Decimal:
     """The cash that should be in the drawer: the float plus the day's cash sales."""
@@ -611,9 +633,7 @@ async def close_till(actor: Principal, organization_id: int, data: dict[str, Any
     """Close a day's till: totals per payment mode, and the difference between the cash
     counted and the cash expected (the starting float plus the cash sales)."""
     _require(actor, Action.INVENTORY_DELETE, organization_id)
-    payload = parse(ClosingInput, data)
-    if payload.day > clock.today() + dt.timedelta(days=1):
-        raise ValidationFailed.single(ErrorCode.INVALID, N_("A day in the future cannot be closed."), "day")
+    payload = parse(ClosingInput, data)  # a day in the future is refused there
     if await CashClosing.exists(organization_id=organization_id, day=payload.day):
         raise ValidationFailed.single(ErrorCode.ALREADY_EXISTS, N_("This day's till is already closed."), "day")
     start, end = local_day_bounds(payload.day)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel import dates as babel_dates
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -46,11 +47,13 @@ from modules.ressourcerie.services import (
     cash_expected,
     close_till,
     discard_till_draft,
+    local_day,
     local_day_bounds,
     record_sale,
     save_till_draft,
     settings,
 )
+from modules.ressourcerie.typed import shown_number, typed_number
 
 MAX_LINES = 200
 
@@ -79,16 +82,6 @@ class CartLine:
         return {"category_code": self.category.code, "weight_kg": self.weight_kg, "amount": self.amount}
 
 
-def _decimal(text: str, field: str) -> Decimal:
-    try:
-        value = Decimal(text.strip().replace(",", ".").replace("€", "").strip())
-    except InvalidOperation:
-        raise ValidationFailed.single(ErrorCode.INVALID, N_("Enter a valid number."), field) from None
-    if not value.is_finite():
-        raise ValidationFailed.single(ErrorCode.INVALID, N_("Enter a valid number."), field)
-    return value
-
-
 async def _cart(org_id: int, tokens: list[str]) -> list[CartLine]:
     """The sale's lines from the page's hidden fields; anything unreadable is dropped
     (the page only ever writes well-formed tokens)."""
@@ -112,9 +105,9 @@ async def _cart(org_id: int, tokens: list[str]) -> list[CartLine]:
 
 
 async def _add_lot(values: dict[str, str], locale: str) -> CartLine:
-    category = await resolve_category(values.get("category", ""), locale)
-    weight = _decimal(values.get("weight", ""), "weight")
-    amount = _decimal(values.get("price", "") or "", "price") if values.get("price", "").strip() else None
+    category = await resolve_category(values.get("category", ""), locale, verb="choose")
+    weight = typed_number(values.get("weight", ""), "weight")
+    amount = typed_number(values.get("price", "") or "", "price") if values.get("price", "").strip() else None
     if amount is None:
         raise ValidationFailed.single(ErrorCode.REQUIRED, N_("Give the price of the lot."), "price")
     limit = settings().max_line_kg
@@ -147,7 +140,7 @@ async def _add_item(org_id: int, item_id: str, values: dict[str, str], cart: lis
             ErrorCode.INSUFFICIENT_STOCK, N_("{title} is already sold or out of stock."), "search", title=item.title
         )
     price = values.get("price", "").strip()
-    amount = _decimal(price, "price") if price else item.unit_value
+    amount = typed_number(price, "price") if price else item.unit_value
     if amount is None:
         raise ValidationFailed.single(ErrorCode.REQUIRED, N_("This item has no price: type it, then add it."), "price")
     return CartLine("item", Decimal(amount), item=item)
@@ -182,6 +175,11 @@ async def till(request: Request) -> Response:
     cart: list[CartLine] = []
     status = 200
     restored = False
+    confirm_cancel = False
+    notice = ""
+    # A closed day's totals are final (record_sale refuses it): said as soon as the page
+    # opens, not after a whole sale has been rung up.
+    closed = await CashClosing.exists(organization_id=org.id, day=local_day(clock.now()))
     if request.method == "GET":
         draft = await TillDraft.get_or_none(organization_id=org.id, user_id=principal.user_id)
         if draft is not None:
@@ -196,10 +194,15 @@ async def till(request: Request) -> Response:
         cart = await _cart(org.id, tokens)
         action = values.get("action", "add")
         try:
+            removing = values.get("remove", "").isdigit()
+            if closed and (values.get("add_item") or (action in ("add", "validate") and not removing)):
+                raise ValidationFailed.single(
+                    ErrorCode.INVALID, N_("Today's till is closed: no more sales can be recorded today."), None
+                )
             if values.get("add_item"):
                 cart.append(await _add_item(org.id, values["add_item"], values, cart))
                 values = {"payment_mode": values.get("payment_mode", ""), "focus": "search"}  # the next item
-            elif values.get("remove", "").isdigit():
+            elif removing:
                 index = int(values["remove"])
                 if 0 <= index < len(cart):
                     cart.pop(index)
@@ -216,8 +219,14 @@ async def till(request: Request) -> Response:
                     return Response(status_code=204)
                 values.pop("action", None)
             elif action == "cancel":
+                # A sale of several lines is not emptied by one click next to Validate: asked once more.
+                confirm_cancel = bool(cart)
+            elif action == "cancel_confirmed":
                 await discard_till_draft(principal, org.id)
                 cart, values = [], {}
+                notice = _(request, N_("Sale cancelled."))
+            elif action == "back":
+                pass  # the sale as it was
             elif action == "validate":
                 if not cart:
                     raise ValidationFailed.single(ErrorCode.REQUIRED, N_("Add at least one line to the sale."), None)
@@ -236,7 +245,7 @@ async def till(request: Request) -> Response:
             else:
                 cart.append(await _add_lot(values, request.state.locale))
                 values = {"payment_mode": values.get("payment_mode", "")}
-            if action not in ("cancel", "payment"):
+            if action not in ("cancel", "cancel_confirmed", "back", "payment"):
                 await save_till_draft(
                     principal, org.id, {"lines": [line.token for line in cart], "payment_mode": _payment_mode(values)}
                 )
@@ -246,6 +255,9 @@ async def till(request: Request) -> Response:
     context = {
         "cart": cart,
         "restored": restored,
+        "closed": closed,
+        "confirm_cancel": confirm_cancel,
+        "notice": notice,
         "total": sum((line.amount for line in cart), Decimal(0)),
         "modes": PAYMENT_MODES,
         "errors": errors,
@@ -329,7 +341,7 @@ async def closing(request: Request) -> Response:
         values = {k: str(v) for k, v in form.items()}
         try:
             amounts = {
-                name: _decimal(text, name) if (text := values.get(name, "").strip()) else None
+                name: typed_number(text, name) if (text := values.get(name, "").strip()) else None
                 for name in ("cash_float", "cash_counted")
             }
             float_value, counted_value = amounts["cash_float"], amounts["cash_counted"]
@@ -367,7 +379,7 @@ async def closing(request: Request) -> Response:
         # Most sites start each day with the same float: the last one is offered again.
         last = await CashClosing.filter(organization_id=org.id, cash_float__isnull=False).order_by("-day").first()
         if last is not None:
-            values["cash_float"] = str(last.cash_float)
+            values["cash_float"] = shown_number(last.cash_float, request.state.locale)
     context = {
         "day": day,
         "done": done,
@@ -383,5 +395,9 @@ async def closing(request: Request) -> Response:
         "can_close": principal.can(Action.INVENTORY_DELETE, org.id),
         "confirming": confirming and done is None,
         "cash_counted": counted_value,
+        # The day is in the title: the receipts' table gives their time only (it fits a phone).
+        "time": lambda moment: babel_dates.format_time(
+            moment, format="short", tzinfo=babel_dates.get_timezone("Europe/Paris"), locale=request.state.locale
+        ),
     }
     return render(request, "ressourcerie/closing.html", context, status_code=status)

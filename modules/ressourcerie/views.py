@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from fabcom.api import (
-    N_,
     Action,
     Category,
-    ErrorCode,
     PermissionDenied,
     ServiceError,
-    ValidationFailed,
     call_for_organization,
     clock,
     plugin_manager,
@@ -32,6 +29,7 @@ from modules.ressourcerie.services import (
     settings,
     undo_intake_line,
 )
+from modules.ressourcerie.typed import typed_number
 
 
 async def _day(org_id: int, user_id: int | None, locale: str) -> dict[str, object]:
@@ -68,18 +66,23 @@ async def weighing(request: Request) -> Response:
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
     status = 200
+    undone: IntakeLine | None = None
+    already_undone = False
     if request.method == "POST":
         form = dict(await request.form())
         values = {k: str(v) for k, v in form.items()}
         try:
-            if values.get("undo"):
-                await undo_intake_line(principal, int(values["undo"]))
+            if values.get("undo", "").isdigit():
+                line = await IntakeLine.get_or_none(id=int(values["undo"])).prefetch_related("category")
+                if line is None:
+                    # A double click: the first click undid it; the second undoes nothing more.
+                    already_undone = True
+                else:
+                    await undo_intake_line(principal, line.id)
+                    undone = line
             else:
                 category = await resolve_category(values.get("category", ""), request.state.locale)
-                try:
-                    weight = Decimal(values.get("weight", "").replace(",", "."))
-                except InvalidOperation:
-                    raise ValidationFailed.single(ErrorCode.INVALID, N_("Enter a valid number."), "weight") from None
+                weight = typed_number(values.get("weight", ""), "weight")
                 line = {"category_code": category.code, "gross_kg": weight}
                 if values.get("tare_id"):
                     line["tare_id"] = int(values["tare_id"])
@@ -90,8 +93,15 @@ async def weighing(request: Request) -> Response:
         except ServiceError as exc:
             errors = weighing_errors(exc, request.state.locale)
             status = 400
+    day = await _day(org.id, principal.user_id, request.state.locale)
+    if undone is not None or already_undone:
+        # Said, and the previous weighing's undo not offered in the same answer: a second
+        # click on the same spot must not undo two weighings.
+        day["undoable"] = None
     context = {
-        **await _day(org.id, principal.user_id, request.state.locale),
+        **day,
+        "undone": undone,
+        "already_undone": already_undone,
         "modes": await CollectionMode.filter(organization_id=org.id, active=True),
         "tares": await Tare.filter(organization_id=org.id, active=True),
         "categories": await Category.filter(code__startswith="C_").order_by("code"),

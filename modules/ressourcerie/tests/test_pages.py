@@ -28,13 +28,32 @@ async def test_categories_by_number_or_first_letters(db, typed, code):
     assert (await resolve_category(typed)).code == code
 
 
+@pytest.mark.parametrize(("typed", "code"), [("petit élec", "C_03"), ("hors froid", "C_02"), ("tablet", "C_07")])
+async def test_categories_by_a_word_inside_their_name(db, typed, code):
+    assert (await resolve_category(typed)).code == code
+
+
+async def test_words_inside_names_match_without_accents_and_name_each_category_by_its_number(db):
+    """« électro » or « elec » at the counter: the streams whose names hold such a word, as
+    the list shows them (« 03 Petit électroménager »), not « no category starts like this »."""
+    for typed in ("électro", "elec", "ELEC"):
+        with pytest.raises(ValidationFailed) as several:
+            await resolve_category(typed)
+        assert several.value.text("fr") == (
+            "Plusieurs catégories correspondent : 01 Gros électroménager (froid), 02 Gros électroménager (hors froid),"
+            " 03 Petit électroménager, 09 Autres équipements électroniques. Tapez le numéro de celle que vous voulez."
+        ), typed
+
+
 async def test_ambiguous_or_unknown_letters_are_refused(db):
     with pytest.raises(ValidationFailed) as ambiguous:
         await resolve_category("ch")
-    assert ambiguous.value.text("fr") == "Plusieurs catégories commencent ainsi : Puériculture, Chaussures."
+    assert ambiguous.value.text("fr") == (
+        "Plusieurs catégories correspondent : 20 Puériculture, 24 Chaussures. Tapez le numéro de celle que vous voulez."
+    )
     with pytest.raises(ValidationFailed) as unknown:
         await resolve_category("zz")
-    assert unknown.value.text("fr") == "Aucune catégorie ne commence ainsi."
+    assert unknown.value.text("fr") == "Aucune catégorie ne correspond : tapez son numéro ou un mot de son nom."
 
 
 async def test_weighing_without_reload_and_undo(client, login, org_a, staff_a):
@@ -63,7 +82,16 @@ async def test_weighing_without_reload_and_undo(client, login, org_a, staff_a):
     assert "Saisissez un nombre valide." in bad.text
     undo = await client.post(url, data={"undo": str(lines[1].id)}, headers=headers)
     assert "Aujourd’hui : 12,5 kg" in undo.text
+    assert '<p class="flash" role="status">Pesée annulée : Vêtements, 8 kg.</p>' in undo.text
+    assert 'name="undo"' not in undo.text  # the weighing before is not offered in the same answer
     assert await IntakeLine.all().count() == 1
+    twice = await client.post(url, data={"undo": str(lines[1].id)}, headers=headers)  # a double click
+    assert twice.status_code == 200
+    assert "Cette pesée est déjà annulée." in twice.text
+    assert 'name="undo"' not in twice.text
+    assert await IntakeLine.all().count() == 1
+    again = await client.get(url)
+    assert f'name="undo" value="{lines[0].id}"' in again.text  # a fresh look offers it, within the minute
 
 
 async def test_a_refused_weighing_says_why_and_records_nothing(client, login, org_a, staff_a):
@@ -142,7 +170,7 @@ async def test_the_weighing_station_names_categories_in_the_counters_language(cl
     ambiguous = await client.post(
         url, data={"mode_code": "apport_volontaire", "category": "ch", "weight": "1"}, headers=headers
     )
-    assert "Several categories start like this:" in ambiguous.text
+    assert "Several categories match: 20 Childcare equipment, 24 Shoes." in ambiguous.text
     assert "Shoes" in ambiguous.text
     assert "Chaussures" not in ambiguous.text
 
@@ -186,8 +214,21 @@ async def test_the_weighing_station_refuses_a_category_that_has_sub_categories(c
         )
         assert answer.status_code == 400, typed
         assert (
-            "Électroménager a des sous-catégories : pesez sur l’une d’elles (C_01 Gros électroménager (froid),"
+            "Électroménager a des sous-catégories : pesez sur l’une d’elles (01 Gros électroménager (froid), 02 Gros"
             in answer.text.replace("&#39;", "’")
         ), typed
         assert re.findall(r'<input id="(\w+)"[^>]*\bautofocus', answer.text) == ["category"], typed
     assert await IntakeLine.all().count() == 0
+
+
+async def test_the_till_asks_to_choose_a_sub_category_named_as_the_list_shows_it(client, login, org_a, staff_a):
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    answer = await client.post(url, data={"category": "Électroménager", "weight": "5", "price": "3"}, headers=headers)
+    assert answer.status_code == 400
+    assert (
+        "Électroménager a des sous-catégories : choisissez l’une d’elles (01 Gros électroménager (froid),"
+        " 02 Gros électroménager (hors froid), 03 Petit électroménager)." in answer.text.replace("&#39;", "’")
+    )
+    assert "C_0" not in answer.text.split("category-error", 1)[1].split("</p>", 1)[0]

@@ -144,9 +144,13 @@ async def test_the_destinations_ring_has_a_heading_and_a_text_alternative(client
     assert 'role="img"' in canvas
     assert 'aria-labelledby="destinations-chart-h"' in canvas
     assert 'aria-describedby="destinations-chart-text"' in canvas
-    # the figures themselves, in words, for who cannot see the ring
-    text = re.search(r'<p id="destinations-chart-text"[^>]*>(.*?)</p>', page, re.S).group(1)
-    assert " ".join(text.split()) == "Vendu (réemploi) : 12 kg ; Recyclé : 8 kg ; Déchet ultime : 5 kg."
+    # the figures themselves, visible beside the ring (and read out), in the destinations table's order
+    legend = re.search(r'<ul id="destinations-chart-text" class="legend">(.*?)</ul>', page, re.S).group(1)
+    assert 'class="visually-hidden"' not in legend
+    items = [re.sub(r"<[^>]+>", "", li).strip() for li in re.findall(r"<li>(.*?)</li>", legend, re.S)]
+    assert items == ["Vendu (réemploi) : 12 kg", "Recyclé : 8 kg", "Déchet ultime : 5 kg"]
+    table = re.search(r'<table id="destinations-table">.*?</table>', page, re.S).group(0)
+    assert re.findall(r"<tr><td>([^<]*)</td>", table) == ["Vendu (réemploi)", "Recyclé", "Déchet ultime"]
 
 
 async def test_a_period_without_outflow_says_so_instead_of_an_empty_ring(client, login, org_a, staff_a):

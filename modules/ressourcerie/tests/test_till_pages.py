@@ -14,7 +14,7 @@ from fabcom.inventory.models import Item
 from fabcom.inventory.services import create_item, update_item
 from modules.ressourcerie import pdf
 from modules.ressourcerie.models import CashClosing, Outflow, Sale, SaleLine
-from modules.ressourcerie.services import record_sale
+from modules.ressourcerie.services import close_till, record_sale
 from modules.ressourcerie.tests.test_pages import csrf
 
 
@@ -198,7 +198,7 @@ async def test_cash_closing_totals_and_gap(client, login, org_a, staff_a):
     asked = await client.post(url, data={"csrf_token": token, "cash_counted": "18,50"})
     assert asked.status_code == 200
     assert "Clôturer la caisse du" in asked.text
-    assert "1,00\u00a0€ manquent en caisse" in asked.text  # the gap and its way, shown before closing
+    assert "Il manque 1,00\u00a0€ en caisse" in asked.text  # the gap and its way, shown before closing
     assert '<input type="hidden" name="confirm" value="1">' in asked.text
     assert await CashClosing.all().count() == 0
     closed = await client.post(
@@ -208,7 +208,7 @@ async def test_cash_closing_totals_and_gap(client, login, org_a, staff_a):
     closing = await CashClosing.get(organization_id=org_a.id, day=clock.today())
     assert closing.totals == {"card": "30.00", "cash": "19.50", "cheque": "15.00"}
     assert closing.cash_difference == Decimal("-1.00")
-    assert "1,00\u00a0€ manquent en caisse" in closed.text
+    assert "Il manque 1,00\u00a0€ en caisse" in closed.text
 
 
 async def test_who_may_use_the_till(client, login, make_member, org_a, org_b, staff_b):
@@ -277,7 +277,10 @@ async def test_the_starting_float_is_counted_in_the_cash_expected_and_kept_with_
     page = await client.get(url)
     assert '<label for="cash_float">Fond de caisse (€)</label>' in page.text
     token = await csrf(client, url)
-    for bad, message in (("cinquante", "Saisissez un nombre valide."), ("-5", "Doit être au moins 0.")):
+    for bad, message in (
+        ("cinquante", "Saisissez un nombre valide."),
+        ("-5", "Le fond de caisse ne peut pas être négatif."),
+    ):
         refused = await client.post(url, data={"csrf_token": token, "cash_float": bad, "cash_counted": "70"})
         assert refused.status_code == 400, bad
         field = refused.text.split('<label for="cash_float">', 1)[1].split("</div>", 1)[0]
@@ -304,7 +307,9 @@ async def test_the_starting_float_is_counted_in_the_cash_expected_and_kept_with_
     assert "Espèces attendues</dt><dd>69,50\u00a0€" in closed.text
 
     tomorrow = await client.get(f"{url}?day={clock.today() + dt.timedelta(days=1)}")
-    assert 'name="cash_float" inputmode="decimal" autocomplete="off" value="50.00"' in tomorrow.text  # offered again
+    assert (
+        'name="cash_float" inputmode="decimal" autocomplete="off" value="50,00"' in tomorrow.text
+    )  # offered again, the French way
 
 
 async def test_the_sale_in_progress_survives_a_reload_until_it_is_validated_or_cancelled(
@@ -340,7 +345,9 @@ async def test_the_sale_in_progress_survives_a_reload_until_it_is_validated_or_c
     assert tokens(removed.text) == ["lot:C_15:10:20"]
     assert tokens((await client.get(url)).text) == ["lot:C_15:10:20"]
 
-    cancelled = await client.post(url, data={"line": tokens(removed.text), "action": "cancel"}, headers=headers)
+    cancelled = await client.post(
+        url, data={"line": tokens(removed.text), "action": "cancel_confirmed"}, headers=headers
+    )
     assert cancelled.status_code == 200
     assert tokens(cancelled.text) == []
     assert tokens((await client.get(url)).text) == []
@@ -392,3 +399,147 @@ async def test_changing_the_payment_mode_alone_is_kept_with_the_sale_in_progress
     assert 'value="chau"' in plain.text
     assert re.search(r'value="cheque" checked', (await client.get(url)).text)
     assert await Sale.all().count() == 0
+
+
+def autofocused(html: str) -> list[str]:
+    """The elements that take the cursor: an input by its id, a link or a button by its text."""
+    found = []
+    for tag, attributes, text in re.findall(r"<(input|a|button)\b([^>]*)>([^<]*)", html):
+        if re.search(r"\bautofocus\b", attributes):
+            name = re.search(r'\bid="([^"]+)"', attributes)
+            found.append(name.group(1) if name and tag == "input" else text.strip())
+    return found
+
+
+async def test_a_refused_closing_puts_the_cursor_on_the_field_to_correct(client, login, org_a, staff_a):
+    """« abc » or « -20 » as the float, « 1e3 » as the cash counted, a day in 2099: the page
+    comes back with the cursor on the field to correct (the browser scrolls to it), says
+    why in the counter's words, and nothing is closed — not even asked to confirm."""
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till/closing"
+    token = await csrf(client, url)
+    cases = [
+        ({"cash_float": "abc", "cash_counted": "20"}, "cash_float", "Saisissez un nombre valide."),
+        ({"cash_float": "-20", "cash_counted": "20"}, "cash_float", "Le fond de caisse ne peut pas être négatif."),
+        ({"cash_float": "20", "cash_counted": "1e3"}, "cash_counted", "Saisissez un nombre valide."),
+        (
+            {"cash_float": "20", "cash_counted": "-1"},
+            "cash_counted",
+            "Les espèces comptées ne peuvent pas être négatives.",
+        ),
+    ]
+    for data, field, message in cases:
+        refused = await client.post(url, data={"csrf_token": token, **data})
+        assert refused.status_code == 400, data
+        assert autofocused(refused.text) == [field], data
+        assert message in refused.text, data
+        assert "Clôturer la caisse du" not in refused.text, data
+    future = await client.post(f"{url}?day=2099-06-01", data={"csrf_token": token, "cash_counted": "0"})
+    assert future.status_code == 400
+    assert "Un jour à venir ne peut pas être clôturé." in future.text
+    assert "Clôturer la caisse du" not in future.text  # refused at the first submit
+    assert autofocused(future.text) == ["day"]
+    assert await CashClosing.all().count() == 0
+
+
+async def test_closing_without_counting_is_said_plainly_before_it_is_done(client, login, org_a, staff_a):
+    """Both fields may be left empty (a day paid by card only): the confirmation says the
+    cash was not counted and will not be, rather than only « non comptées »."""
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till/closing"
+    token = await csrf(client, url)
+    asked = await client.post(url, data={"csrf_token": token, "cash_float": "", "cash_counted": ""})
+    assert asked.status_code == 200
+    assert "Les espèces n’ont pas été comptées" in asked.text.replace("&#39;", "’")
+    assert await CashClosing.all().count() == 0
+    counted = await client.post(url, data={"csrf_token": token, "cash_float": "", "cash_counted": "0"})
+    assert "Les espèces n’ont pas été comptées" not in counted.text.replace("&#39;", "’")
+
+
+async def test_numbers_in_scientific_notation_are_refused_at_the_till_and_the_weighing(client, login, org_a, staff_a):
+    """« 1e3 » is not a thousand: every money or weight field of the module reads plain numbers only."""
+    await login(client, staff_a)
+    till = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, till), "HX-Request": "true"}
+    for data in ({"weight": "1e3", "price": "2"}, {"weight": "2", "price": "1e3"}, {"weight": "2", "price": "NaN"}):
+        refused = await client.post(till, data={"category": "15", **data}, headers=headers)
+        assert refused.status_code == 400, data
+        assert "Saisissez un nombre valide." in refused.text, data
+        assert tokens(refused.text) == [], data
+    accepted = await client.post(till, data={"category": "15", "weight": " 2,5 ", "price": "3 €"}, headers=headers)
+    assert tokens(accepted.text) == ["lot:C_15:2.5:3"]
+    weighing = f"/m/ressourcerie/o/{org_a.slug}/weighing"
+    refused = await client.post(weighing, data={"category": "15", "weight": "1e3"}, headers=headers)
+    assert refused.status_code == 400
+    assert "Saisissez un nombre valide." in refused.text
+    lots = f"/m/ressourcerie/o/{org_a.slug}/lots"
+    refused = await client.post(
+        lots, data={"title": "Textile", "category": "22", "quantity": "4e1", "unit": "kg"}, headers=headers
+    )
+    assert refused.status_code == 400
+    assert "Saisissez un nombre valide." in refused.text
+    assert await Item.all().count() == 0
+
+
+async def test_cancelling_a_sale_asks_first_then_says_it_is_done(client, login, org_a, staff_a):
+    """« Annuler la vente » sits next to « Valider la vente »: one click asks, with the
+    cursor on « Non, revenir en arrière »; going back keeps every line; « Oui » empties the
+    sale and says so."""
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    one = await client.post(url, data={"category": "vêt", "weight": "2", "price": "4"}, headers=headers)
+    two = await client.post(
+        url, data={"line": tokens(one.text), "category": "15", "weight": "1", "price": "6"}, headers=headers
+    )
+    lines = ["lot:C_22:2:4", "lot:C_15:1:6"]
+
+    asked = await client.post(url, data={"line": lines, "action": "cancel"}, headers=headers)
+    assert asked.status_code == 200
+    assert "Annuler la vente de 10,00\u00a0€ ?" in asked.text
+    assert 'value="cancel_confirmed"' in asked.text
+    assert autofocused(asked.text) == ["Non, revenir en arrière"]
+    assert tokens(asked.text) == lines
+    assert tokens((await client.get(url)).text) == lines  # nothing changed yet
+
+    back = await client.post(url, data={"line": lines, "action": "back"}, headers=headers)
+    assert tokens(back.text) == lines
+    assert 'value="cancel_confirmed"' not in back.text
+    assert autofocused(back.text) == ["category"]
+    assert tokens((await client.get(url)).text) == lines
+
+    done = await client.post(url, data={"line": lines, "action": "cancel_confirmed"}, headers=headers)
+    assert tokens(done.text) == []
+    assert '<p class="flash" role="status">Vente annulée.</p>' in done.text
+    assert tokens((await client.get(url)).text) == []
+    assert await Sale.all().count() == 0
+    assert two.status_code == 200
+
+
+async def test_a_closed_day_is_announced_as_soon_as_the_till_opens(client, login, org_a, staff_a):
+    """After the closing, the till says at once that no sale can be recorded today, offers
+    no entry field and no « Valider », and refuses a line posted anyway."""
+    await login(client, staff_a)
+    url = f"/m/ressourcerie/o/{org_a.slug}/till"
+    headers = {"X-CSRF-Token": await csrf(client, url), "HX-Request": "true"}
+    await client.post(url, data={"category": "vêt", "weight": "2", "price": "4"}, headers=headers)
+    await close_till(staff_a, org_a.id, {"day": clock.today()})
+
+    page = await client.get(url)
+    assert page.status_code == 200
+    assert "La caisse du jour est clôturée : aucune vente ne peut plus être enregistrée aujourd’hui." in page.text
+    assert "La vente en cours peut seulement être annulée." in page.text
+    assert page.text.count('<fieldset class="till-entry" disabled>') == 2
+    assert 'value="validate"' not in page.text
+    assert autofocused(page.text) == []
+    refused = await client.post(url, data={"category": "15", "weight": "1", "price": "2"}, headers=headers)
+    assert refused.status_code == 400
+    assert "La caisse du jour est clôturée" in refused.text
+    assert tokens(refused.text) == []
+    sold = await client.post(
+        url, data={"line": ["lot:C_22:2:4"], "action": "validate", "payment_mode": "cash"}, headers=headers
+    )
+    assert sold.status_code == 400
+    assert await Sale.all().count() == 0
+    cancelled = await client.post(url, data={"line": ["lot:C_22:2:4"], "action": "cancel_confirmed"}, headers=headers)
+    assert tokens(cancelled.text) == []

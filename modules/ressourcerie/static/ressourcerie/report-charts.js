@@ -89,10 +89,19 @@
           animation: false,
           maintainAspectRatio: false,
           plugins: {
+            // The page's own legend, with the figures, is under the ring.
+            legend: { display: false },
             tooltip: { callbacks: { label: (c) => `${c.label}: ${number.format(c.parsed)} ${data.unit}` } },
           },
         },
       });
+      // Each swatch of that legend painted with its segment's colour and pattern.
+      for (const swatch of document.querySelectorAll("canvas[data-legend-index]")) {
+        const i = Number(swatch.dataset.legendIndex);
+        const g = swatch.getContext("2d");
+        g.fillStyle = fill(ring.colours[i], ring.patterns[i], data.background);
+        g.fillRect(0, 0, swatch.width, swatch.height);
+      }
     }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
