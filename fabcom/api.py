@@ -23,7 +23,7 @@ from fabcom.federation.mirror_models import MirrorMember
 from fabcom.federation.models import Audience
 from fabcom.federation.publish import publish
 from fabcom.gql.search import item_number, matching_items
-from fabcom.i18n import N_, gettext
+from fabcom.i18n import N_, fold, gettext
 from fabcom.inventory.models import Category, Item, ItemStatus
 from fabcom.inventory.services import archived_refusal, create_item, get_item_for, record_movement
 from fabcom.jobs.execution import JobContext
@@ -44,7 +44,7 @@ from fabcom.notifications.services import notify
 from fabcom.orgs.models import Organization
 from fabcom.orgs.services import find_organization
 from fabcom.permissions import ANONYMOUS, Action, Principal, Scope, system_principal
-from fabcom.validation import YEARS, Input, InputError, parse
+from fabcom.validation import YEARS, Input, InputError, parse, plain_number
 
 if TYPE_CHECKING:
     from fabcom.gql.context import PublicError
@@ -139,6 +139,7 @@ __all__ = [
     "cron",
     "disabled_organizations",
     "find_organization",
+    "fold",
     "get_item_for",
     "gettext",
     "global_id",
@@ -155,6 +156,7 @@ __all__ = [
     "module_settings",
     "notify",
     "parse",
+    "plain_number",
     "plugin_manager",
     "publish",
     "reads",

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import re
 
-from fabcom.api import N_, Category, ErrorCode, FieldError, ValidationFailed
-from fabcom.i18n import fold  # as the network search compares names; not in fabcom.api yet
+from fabcom.api import (
+    N_,
+    Category,
+    ErrorCode,
+    FieldError,
+    ValidationFailed,
+    fold,  # as the network search compares names
+)
 
 # The parent refused, in the counter's words: one weighs at the weighing station, one
 # chooses at the till (the API names the codes, ``stream_refusal``).

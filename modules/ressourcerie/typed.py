@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fabcom.api import N_, ErrorCode, ValidationFailed
-from fabcom.validation import plain_number  # not in fabcom.api yet
+from fabcom.api import N_, ErrorCode, ValidationFailed, plain_number
 
 
 def typed_number(text: str, field: str) -> Decimal:
