@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -103,28 +104,101 @@ async def forget_member(actor: Principal, user_id: int) -> int:
     return len(profiles)
 
 
+@dataclass(frozen=True)
+class LocalMember:
+    """A recognised member of a partner organization on this instance: their consent
+    (``SharedProfile``, whose id is ``id``) read in place, since no mirror row is made for
+    an organization of the same server. The same minimal profile as a ``MirrorMember``."""
+
+    id: int
+    uri: str
+    display_name: str
+    organization: Organization
+    valid_from: dt.date | None
+    valid_until: dt.date | None
+
+
+async def accepted_partners(organization_id: int) -> set[int]:
+    """The ids of the organizations in an accepted partnership with ``organization_id``."""
+    from fabcom.network.models import Partnership, PartnershipStatus
+
+    links = await Partnership.filter(
+        Q(organization_id=organization_id) | Q(partner_id=organization_id), status=PartnershipStatus.ACCEPTED
+    ).values_list("organization_id", "partner_id")
+    return {b if a == organization_id else a for a, b in links}
+
+
+async def local_members(profile_ids: list[int], organizations: set[int]) -> dict[int, LocalMember]:
+    """The consenting local members of ``profile_ids`` (``SharedProfile`` ids) whose
+    organization is in ``organizations``, by profile id, whatever their membership's dates;
+    a withdrawn consent (the profile is deleted) or a membership gone answers nothing."""
+    profiles = await SharedProfile.filter(
+        id__in=profile_ids or [0], organization_id__in=sorted(organizations) or [0], user__is_active=True
+    ).prefetch_related("user", "organization")
+    memberships = {
+        (m.user_id, m.organization_id): m  # type: ignore[attr-defined]
+        for m in await Membership.filter(
+            user_id__in=[p.user_id for p in profiles] or [0],  # type: ignore[attr-defined]
+            organization_id__in=[p.organization_id for p in profiles] or [0],  # type: ignore[attr-defined]
+        )
+    }
+    found = {}
+    for profile in profiles:
+        membership = memberships.get((profile.user_id, profile.organization_id))  # type: ignore[attr-defined]
+        if membership is None:
+            continue
+        found[profile.id] = LocalMember(
+            id=profile.id,
+            uri=vocab.member_id(profile.token),
+            display_name=profile.user.display_name,
+            organization=profile.organization,
+            valid_from=membership.valid_from,
+            valid_until=membership.valid_until,
+        )
+    return found
+
+
 async def recognised_members(
     actor: Principal, organization_id: int, name: str, *, partner_id: int | None = None, on: dt.date | None = None
-) -> list[MirrorMember]:
+) -> list[MirrorMember | LocalMember]:
     """The partners' members recognisable by ``organization_id`` staff: those whose
     display name contains ``name`` (case-insensitive), of an accepted partner (or of
     ``partner_id``), whose membership is valid on ``on`` (today by default). A booking
-    or loan "under partner rules" starts here."""
-    from fabcom.network.models import Partnership, PartnershipStatus
+    or loan "under partner rules" starts here. A partner on another server: its members'
+    mirrored profiles (``MirrorMember``); a partner on this one: its members who consent
+    (``LocalMember``, read from their consent and membership: nothing is mirrored)."""
     from fabcom.permissions import Action
 
     if not actor.can(Action.MEMBERS_READ, organization_id):
         raise PermissionDenied()
     day = on or clock.today()
-    links = await Partnership.filter(
-        Q(organization_id=organization_id) | Q(partner_id=organization_id), status=PartnershipStatus.ACCEPTED
-    ).values_list("organization_id", "partner_id")
-    partners = {b if a == organization_id else a for a, b in links}
+    partners = await accepted_partners(organization_id)
     if partner_id is not None:
         partners &= {partner_id}
+    search = fold(name.strip())[:120]
     query = (
-        MirrorMember.filter(organization_id__in=sorted(partners), search_text__contains=fold(name.strip())[:120])
+        MirrorMember.filter(organization_id__in=sorted(partners), search_text__contains=search)
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
     )
-    return await query.order_by("display_name", "id").limit(50).prefetch_related("organization")
+    found: list[MirrorMember | LocalMember] = list(
+        await query.order_by("display_name", "id").limit(50).prefetch_related("organization")
+    )
+    local: set[int] = set(
+        await Organization.filter(id__in=sorted(partners) or [0], is_local=True).values_list("id", flat=True)  # type: ignore[arg-type]
+    )
+    if local:
+        # Those whose membership is valid on ``day``; the name is matched as the mirror's
+        # ``search_text`` is (folded), on the few consenting members of the partners.
+        valid = Membership.filter(organization_id__in=sorted(local), valid_from__lte=day).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+        )
+        pairs = set(await valid.values_list("user_id", "organization_id"))
+        profiles = await SharedProfile.filter(organization_id__in=sorted(local)).values_list(
+            "id", "user_id", "organization_id"
+        )
+        ids = [pk for pk, user_id, org_id in profiles if (user_id, org_id) in pairs]
+        members = (await local_members(ids, local)).values()
+        found += [m for m in members if search in fold(m.display_name)]
+        found.sort(key=lambda m: (m.display_name, isinstance(m, LocalMember), m.id))
+    return found[:50]

@@ -51,13 +51,17 @@ class BookingRule(Model):
 
 class Booking(Model):
     """An item booked (or lent) for a period: by a local account (``user``), or by the
-    staff for a recognised member of a partner organization (``partner_member``).
+    staff for a recognised member of a partner organization: ``partner_member`` for a
+    partner on another server, ``partner_profile`` for one on this server.
 
     A partner member's booking points at their mirrored profile and keeps no copy of
     it: when the partner withdraws the profile (``Delete``: the member withdrew their
     consent or was erased) or the partnership ends, the mirror row is purged, the
     database sets ``partner_member`` to NULL and the booking shows "a partner's member
-    (withdrawn)" — ``for_partner_member`` stays true so it is still told apart."""
+    (withdrawn)" — ``for_partner_member`` stays true so it is still told apart. A local
+    partner's member's booking points the same way at their consent (``SharedProfile``),
+    deleted when they withdraw it or their account is erased; while the partnership is
+    not accepted, the pages and the API show it as withdrawn too."""
 
     id = fields.IntField(primary_key=True)
     rule = fields.ForeignKeyField("bookings.BookingRule", related_name="bookings", on_delete=fields.CASCADE)
@@ -66,6 +70,9 @@ class Booking(Model):
     user = fields.ForeignKeyField("fabcom.User", related_name="bookings", null=True, on_delete=fields.SET_NULL)
     partner_member = fields.ForeignKeyField(
         "fabcom.MirrorMember", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    partner_profile = fields.ForeignKeyField(
+        "fabcom.SharedProfile", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     # db_default: the column is added to tables that already hold bookings.
     for_partner_member = fields.BooleanField(default=False, db_default=False)

@@ -39,6 +39,9 @@ from fabcom.api import (
     run_mutation,
 )
 
+# Not (yet) in fabcom.api: a member of a partner on this server (no mirror row).
+from fabcom.federation.members import LocalMember, accepted_partners, local_members
+
 # Not (yet) in fabcom.api: what a nested connection read in bulk for a page needs (cursors,
 # a page's shape, whether totalCount is asked), as ``connect`` does it for one parent.
 from fabcom.gql.ids import decode_cursor, encode_cursor
@@ -65,9 +68,15 @@ class BookingsPartnerMember:
     valid_until: dt.date | None = strawberry.field(description="Last day of their membership; null: open-ended.")
 
 
-def _partner_member(row: MirrorMember) -> BookingsPartnerMember:
+# The global ids' type name of a member of a partner on this server (the id of their
+# consent): the same GraphQL type, another kind of row than the mirror's.
+LOCAL_MEMBER = "BookingsLocalPartnerMember"
+
+
+def _partner_member(row: MirrorMember | LocalMember) -> BookingsPartnerMember:
+    kind = LOCAL_MEMBER if isinstance(row, LocalMember) else "BookingsPartnerMember"
     return BookingsPartnerMember(
-        id=strawberry.ID(global_id("BookingsPartnerMember", row.id)),
+        id=strawberry.ID(global_id(kind, row.id)),
         uri=row.uri,
         display_name=row.display_name,
         organization_name=row.organization.name,
@@ -91,6 +100,25 @@ def _partner_members_loader(info: Info) -> DataLoader[int, BookingsPartnerMember
     return cache["bookings.partner_members"]  # type: ignore[no-any-return]
 
 
+def _local_members_loader(info: Info) -> DataLoader[tuple[int, int], BookingsPartnerMember | None]:
+    """``BookingsLocalPartnerMemberByProfileLoader``: the members of partners on this server
+    that a page of bookings is for, keyed by (the booking's organization, the member's
+    consent), once per request: null once the consent is withdrawn or the partnership ended."""
+    cache = info.context.cache
+    if "bookings.local_members" not in cache:
+
+        async def load(keys: list[tuple[int, int]]) -> list[BookingsPartnerMember | None]:
+            found: dict[tuple[int, int], BookingsPartnerMember] = {}
+            for org_id in {org_id for org_id, _ in keys}:
+                profile_ids = [pk for key_org, pk in keys if key_org == org_id]
+                members = await local_members(profile_ids, await accepted_partners(org_id))
+                found |= {(org_id, pk): _partner_member(member) for pk, member in members.items()}
+            return [found.get(key) for key in keys]
+
+        cache["bookings.local_members"] = DataLoader(load_fn=load)
+    return cache["bookings.local_members"]  # type: ignore[no-any-return]
+
+
 @strawberry.type(description="A booking of an item for a period.")
 class BookingsBooking(relay.Node):
     id: relay.NodeID[int]
@@ -108,6 +136,7 @@ class BookingsBooking(relay.Node):
     )
     organization_id: strawberry.Private[int]
     partner_member_id: strawberry.Private[int | None]
+    partner_profile_id: strawberry.Private[int | None]
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
@@ -131,9 +160,11 @@ class BookingsBooking(relay.Node):
     )
     async def partner_member(self, info: Info) -> BookingsPartnerMember | None:
         principal = _principal(info)
-        if self.partner_member_id is None or not services.manages_partner_bookings(
-            principal, self.organization_id, "bookings:read"
-        ):
+        if not services.manages_partner_bookings(principal, self.organization_id, "bookings:read"):
+            return None
+        if self.partner_profile_id is not None:
+            return await _local_members_loader(info).load((self.organization_id, self.partner_profile_id))
+        if self.partner_member_id is None:
             return None
         return await _partner_members_loader(info).load(self.partner_member_id)
 
@@ -181,6 +212,7 @@ def _booking(row: Booking, user_id: int | None) -> BookingsBooking:
         for_partner_member=row.for_partner_member,
         organization_id=row.organization_id,  # type: ignore[attr-defined]
         partner_member_id=row.partner_member_id,  # type: ignore[attr-defined]
+        partner_profile_id=row.partner_profile_id,  # type: ignore[attr-defined]
     )
 
 
@@ -387,8 +419,11 @@ class Mutation:
                     data["partner_member_id"] = gql_pk(
                         input.partner_member_id, "BookingsPartnerMember", "partnerMemberId"
                     )
-                except NotFound:  # another type's id: the same answer as an unknown member
-                    data["partner_member_id"] = 0
+                except NotFound:
+                    try:  # a member of a partner on this server
+                        data["partner_profile_id"] = gql_pk(input.partner_member_id, LOCAL_MEMBER, "partnerMemberId")
+                    except NotFound:  # another type's id: the same answer as an unknown member
+                        data["partner_member_id"] = 0
                 return await services.create_partner_booking(principal, data)
             return await services.create_booking(principal, data)
 

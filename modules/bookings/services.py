@@ -39,6 +39,11 @@ from fabcom.api import (
     record,
     snapshot,
 )
+
+# Not (yet) in fabcom.api: a partner on this server has no mirror, its consenting members
+# are read in place (``LocalMember``, their ``SharedProfile``).
+from fabcom.federation.members import LocalMember, accepted_partners, local_members
+from fabcom.federation.mirror_models import SharedProfile
 from modules.bookings import MANAGE
 from modules.bookings.models import HOLDING_STATES, Booking, BookingRule, BookingState, WaitingListEntry
 
@@ -166,7 +171,8 @@ async def bookable_candidates(actor: Principal, organization_id: int, text: str)
 class BookingRequest:
     """What a booking rule hook receives. For a booking made by the staff for a partner
     organization's member, ``principal`` is the staff member, ``user_id`` is None and
-    ``partner_member`` is the member's mirrored profile."""
+    ``partner_member`` is the member's profile: mirrored (``MirrorMember``) for a partner
+    on another server, a ``LocalMember`` for one on this server."""
 
     rule: BookingRule
     item: Item
@@ -174,7 +180,7 @@ class BookingRequest:
     user_id: int | None
     starts_at: dt.datetime
     ends_at: dt.datetime
-    partner_member: MirrorMember | None = None
+    partner_member: MirrorMember | LocalMember | None = None
 
 
 class BookingInput(Input):
@@ -298,6 +304,7 @@ async def _insert(
     *,
     user_id: int | None = None,
     partner_member_id: int | None = None,
+    partner_profile_id: int | None = None,
 ) -> Booking:
     """Write the booking unless the slot is taken, in one transaction."""
     async with in_transaction():
@@ -313,6 +320,11 @@ async def _insert(
             and await MirrorMember.filter(id=partner_member_id).select_for_update().first() is None
         ):
             raise _not_recognised()
+        if (
+            partner_profile_id is not None
+            and await SharedProfile.filter(id=partner_profile_id).select_for_update().first() is None
+        ):
+            raise _not_recognised()
         if await Booking.filter(_overlapping(rule, payload.starts_at, payload.ends_at)).exists():
             # Where there is a waiting list to offer (a resource's page), the page says so.
             raise ValidationFailed.single(
@@ -324,7 +336,8 @@ async def _insert(
             organization_id=rule.organization_id,  # type: ignore[attr-defined]
             user_id=user_id,
             partner_member_id=partner_member_id,
-            for_partner_member=partner_member_id is not None,
+            partner_profile_id=partner_profile_id,
+            for_partner_member=partner_member_id is not None or partner_profile_id is not None,
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
             note=payload.note,
@@ -342,7 +355,31 @@ async def _insert(
 
 
 class PartnerBookingInput(BookingInput):
-    partner_member_id: int
+    """Who it is for: ``partner_member_id`` (a ``MirrorMember``: a partner on another
+    server) or ``partner_profile_id`` (a ``SharedProfile``: a partner on this one)."""
+
+    partner_member_id: int | None = None
+    partner_profile_id: int | None = None
+
+
+LOCAL_KEY = "local-"
+
+
+def partner_member_key(member: MirrorMember | LocalMember) -> str:
+    """How a form names a partner's member: the mirror's id, or ``local-<profile id>``."""
+    return f"{LOCAL_KEY}{member.id}" if isinstance(member, LocalMember) else str(member.id)
+
+
+def partner_member_fields(key: str) -> dict[str, int]:
+    """The ``PartnerBookingInput`` fields a form's ``partner_member_key`` stands for (an
+    unreadable key: an unknown member, 0; none: no field, which is refused as missing)."""
+    key = key.strip()
+    if not key:
+        return {}
+    local = key.startswith(LOCAL_KEY)
+    number = key.removeprefix(LOCAL_KEY)
+    pk = int(number) if number.isdigit() and len(number) <= 9 else 0
+    return {"partner_profile_id": pk} if local else {"partner_member_id": pk}
 
 
 def manages_bookings(actor: Principal, organization_id: int, scope: str = "bookings:write") -> bool:
@@ -380,13 +417,24 @@ def _not_recognised() -> ValidationFailed:
 
 
 async def recognised_member_for(
-    actor: Principal, rule: BookingRule, member_id: int, starts_at: dt.datetime, ends_at: dt.datetime
-) -> MirrorMember:
-    """The partner's member ``member_id``, if ``recognised_members`` recognises them for
-    the rule's organization and their membership is valid on every day of the period
-    (in the rule's time zone)."""
+    actor: Principal,
+    rule: BookingRule,
+    member_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    *,
+    local: bool = False,
+) -> MirrorMember | LocalMember:
+    """The partner's member ``member_id`` (a ``MirrorMember``, or with ``local`` a
+    ``SharedProfile``: a member of a partner on this server), if ``recognised_members``
+    recognises them for the rule's organization and their membership is valid on every day
+    of the period (in the rule's time zone)."""
     org_id = rule.organization_id  # type: ignore[attr-defined]
-    member = await MirrorMember.get_or_none(id=member_id)
+    member: MirrorMember | LocalMember | None
+    if local:
+        member = (await local_members([member_id], await accepted_partners(org_id))).get(member_id)
+    else:
+        member = await MirrorMember.get_or_none(id=member_id)
     if member is None:
         raise _not_recognised()
     zone = ZoneInfo(rule.timezone)
@@ -402,10 +450,10 @@ async def recognised_member_for(
         actor,
         org_id,
         member.display_name,
-        partner_id=member.organization_id,  # type: ignore[attr-defined]
+        partner_id=member.organization.id if isinstance(member, LocalMember) else member.organization_id,  # type: ignore[attr-defined]
         on=day,
     )
-    if member.id not in {m.id for m in found}:
+    if partner_member_key(member) not in {partner_member_key(m) for m in found}:
         raise _not_recognised()
     if (member.valid_from is not None and first_day < member.valid_from) or (
         member.valid_until is not None and last_day > member.valid_until
@@ -460,21 +508,50 @@ async def create_partner_booking(
         raise ValidationFailed.single(
             ErrorCode.PERMISSION_DENIED, N_("This resource is not open to partners' members."), "item_id"
         )
-    member = await recognised_member_for(actor, rule, payload.partner_member_id, payload.starts_at, payload.ends_at)
+    if payload.partner_member_id is None and payload.partner_profile_id is None:
+        # Nobody picked: a form sent without choosing in the list.
+        raise ValidationFailed.single(ErrorCode.REQUIRED, N_("Choose a person in the list."), "partner_member_id")
+    if payload.partner_member_id is not None and payload.partner_profile_id is not None:
+        raise _not_recognised()  # two people at once: neither is the one to book for
+    local = payload.partner_profile_id is not None
+    member_id = (payload.partner_profile_id if local else payload.partner_member_id) or 0
+    member = await recognised_member_for(actor, rule, member_id, payload.starts_at, payload.ends_at, local=local)
     _check_period(rule, payload)
     await _check_hooks(BookingRequest(rule, item, actor, None, payload.starts_at, payload.ends_at, member))
+    if local:
+        return await _insert(actor, rule, payload, BookingState.CONFIRMED, partner_profile_id=member.id)
     return await _insert(actor, rule, payload, BookingState.CONFIRMED, partner_member_id=member.id)
 
 
-async def partner_members_for(actor: Principal, organization_id: int, name: str) -> list[MirrorMember]:
+async def partner_members_for(actor: Principal, organization_id: int, name: str) -> list[MirrorMember | LocalMember]:
     """The search behind the "book for a partner's member" forms: the partners' members
-    ``recognised_members`` answers today for ``name`` (at least two characters), for the
-    staff who may book for them; nobody else learns anything."""
+    ``recognised_members`` answers today for ``name`` (at least two characters), on other
+    servers and on this one, for the staff who may book for them; nobody else learns anything."""
     if not manages_partner_bookings(actor, organization_id, "bookings:read"):
         raise PermissionDenied(N_("Only the organization's staff may book for a partner's member."))
     if len(name.strip()) < 2:
         return []
     return await recognised_members(actor, organization_id, name)
+
+
+async def booked_for(organization_id: int, bookings: list[Booking]) -> dict[int, MirrorMember | LocalMember]:
+    """Whom the organization's partner-member bookings are for, by booking id (for the staff's
+    eyes only): the mirrored profile while it is there; for a member of a partner on this
+    server, their consent while it holds and the partnership is accepted. A booking missing
+    from the answer reads "a partner's member (withdrawn)". ``partner_member`` must be
+    fetched with its organization."""
+    found: dict[int, MirrorMember | LocalMember] = {
+        b.id: b.partner_member
+        for b in bookings
+        if b.partner_member_id is not None  # type: ignore[attr-defined]
+    }
+    profile_ids = [b.partner_profile_id for b in bookings if b.partner_profile_id is not None]  # type: ignore[attr-defined]
+    if profile_ids:
+        local = await local_members(profile_ids, await accepted_partners(organization_id))
+        for b in bookings:
+            if b.partner_profile_id in local:  # type: ignore[attr-defined]
+                found[b.id] = local[b.partner_profile_id]  # type: ignore[attr-defined]
+    return found
 
 
 # action -> (states it applies to, resulting state, who: "staff" or "booker")

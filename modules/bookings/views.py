@@ -18,6 +18,7 @@ from modules.bookings.models import HOLDING_STATES, Booking, BookingRule, Bookin
 from modules.bookings.services import (
     availability,
     bookable_candidates,
+    booked_for,
     change_booking,
     create_booking,
     create_partner_booking,
@@ -25,6 +26,8 @@ from modules.bookings.services import (
     make_bookable,
     manages_bookings,
     manages_partner_bookings,
+    partner_member_fields,
+    partner_member_key,
     partner_members_for,
 )
 
@@ -48,6 +51,7 @@ PARTNER_FORM_FIELDS = {
     "ends_at": "pm_end",
     "item_id": "pm_item_id",
     "partner_member_id": "pm_member",
+    "partner_profile_id": "pm_member",
     "note": "pm_note",
 }
 
@@ -94,7 +98,7 @@ async def _desk_context(org_id: int) -> dict[str, object]:
     upcoming = await Booking.filter(
         organization_id=org_id, state__in=HOLDING_STATES, ends_at__gte=now, starts_at__lte=now + dt.timedelta(days=14)
     ).prefetch_related("item__location", "user", "partner_member__organization")
-    return {"rules": rules, "upcoming": upcoming}
+    return {"rules": rules, "upcoming": upcoming, "booked_for": await booked_for(org_id, list(upcoming))}
 
 
 async def _candidates(request: Request, org_id: int, search: str) -> dict[str, object]:
@@ -109,9 +113,11 @@ def _int(value: object) -> int:
     return int(text) if text.isdigit() and len(text) <= 9 else 0
 
 
-async def _partner_members(request: Request, org_id: int, search: str) -> list[object]:
-    """The search of the "book for a partner's member" form (empty for a short search)."""
-    return list(await partner_members_for(request.state.principal, org_id, search[:120]))
+async def _partner_members(request: Request, org_id: int, search: str) -> list[tuple[str, object]]:
+    """The search of the "book for a partner's member" form (empty for a short search), each
+    member with the form's value that names them (``partner_member_key``)."""
+    found = await partner_members_for(request.state.principal, org_id, search[:120])
+    return [(partner_member_key(member), member) for member in found]
 
 
 @page()
@@ -134,7 +140,7 @@ async def desk(request: Request) -> Response:
                     principal,
                     {
                         "item_id": form.get("pm_item_id") or 0,
-                        "partner_member_id": form.get("pm_member") or 0,
+                        **partner_member_fields(form.get("pm_member", "")),
                         "note": form.get("pm_note", ""),
                         **_period(
                             {
@@ -147,6 +153,8 @@ async def desk(request: Request) -> Response:
                     organization_id=org.id,
                 )
                 message = _(request, N_("Booked for the partner's member."))
+                # The form's action jumps to its section; the message is at the top.
+                where = "#main"
             elif form.get("make_bookable"):
                 await make_bookable(
                     principal,
@@ -160,7 +168,9 @@ async def desk(request: Request) -> Response:
                     organization_id=org.id,
                 )
                 message = _(request, N_("The item can now be booked."))
+                where = "#main"
             else:
+                where = ""
                 if form.get("action") == "cancel" and not confirmed(form):
                     booking = await Booking.get_or_none(
                         id=int(form.get("booking_id") or 0), organization_id=org.id
@@ -170,7 +180,7 @@ async def desk(request: Request) -> Response:
                     return _confirm_cancel(request, booking, f"/m/bookings/o/{org.slug}/", action="cancel")
                 await change_booking(principal, int(form.get("booking_id") or 0), form.get("action", ""))
                 message = _(request, N_("Booking updated."))
-            response = RedirectResponse(f"/m/bookings/o/{org.slug}/", status_code=303)
+            response = RedirectResponse(f"/m/bookings/o/{org.slug}/{where}", status_code=303)
             flash(request, response, message)
             return response
         except (ServiceError, ValueError) as exc:

@@ -60,8 +60,8 @@ async def test_the_search_finds_bookable_candidates_by_words_or_number(
     assert found.status_code == 200
     assert offered(found.text) == [desks["yellow"].id, desks["open_a"].id]
     # each told apart by its number and place
-    assert f"<strong>Bureau assis-debout</strong> · n° {desks['yellow'].id} · Salle Jaune</label>" in found.text
-    assert f"<strong>Bureau assis-debout</strong> · n° {desks['open_a'].id} · Open space</label>" in found.text
+    assert f"<strong>Bureau assis-debout</strong> · n° {desks['yellow'].id} · Salle Jaune</span></label>" in found.text
+    assert f"<strong>Bureau assis-debout</strong> · n° {desks['open_a'].id} · Open space</span></label>" in found.text
 
     # when they type the number a label prints, it is the one match, chosen already
     by_number = await client.get(url, params={"item_q": f"n° {desks['open_a'].id}"}, headers=HTMX)

@@ -155,3 +155,37 @@ def test_the_staff_book_a_machine_for_a_partners_member(server):
     assert {name: bad for name, bad in audited.items() if bad} == {}
     assert len(audited) == 4
     assert [url for url in requests if not url.startswith(server)] == []
+
+
+def test_the_desks_pick_lists_put_each_radio_left_of_its_label_and_the_message_in_view(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(server + "/login")
+        page.get_by_label("Adresse e-mail").fill(STAFF)
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Réservations").click()
+        section = page.locator("section", has=page.get_by_role("heading", name="Rendre un objet réservable"))
+        radios = section.get_by_role("radio")
+        expect(radios.first).to_be_visible()
+        section.screenshot(path=tmp_path / "make-bookable.png")  # to look at
+
+        # each radio is a small box left of its text, on the text's first line
+        for index in range(min(radios.count(), 3)):
+            radio = radios.nth(index).bounding_box()
+            text = section.locator(".choices li label span").nth(index).bounding_box()
+            assert radio is not None
+            assert text is not None
+            assert radio["width"] < 30
+            assert radio["x"] + radio["width"] <= text["x"]
+            assert text["y"] <= radio["y"] + radio["height"] / 2 <= text["y"] + 30
+
+        # making one bookable lands where the message is
+        radios.first.check()
+        section.get_by_role("button", name="Rendre réservable").click()
+        message = page.get_by_role("status").filter(has_text="L’objet peut maintenant être réservé.")
+        expect(message).to_be_in_viewport()
+        browser.close()
