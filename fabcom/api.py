@@ -18,8 +18,8 @@ from fabcom.auth.models import User
 from fabcom.db import TimestampedModel
 from fabcom.errors import ErrorCode, FieldError, NotFound, PermissionDenied, ServiceError, ValidationFailed
 from fabcom.federation.handlers import Activity, Sender, handles, handles_batch
-from fabcom.federation.members import recognised_members
-from fabcom.federation.mirror_models import MirrorMember
+from fabcom.federation.members import LocalMember, accepted_partners, local_members, recognised_members
+from fabcom.federation.mirror_models import MirrorMember, SharedProfile
 from fabcom.federation.models import Audience
 from fabcom.federation.publish import publish
 from fabcom.gql.search import item_number, matching_items
@@ -112,6 +112,7 @@ __all__ = [
     "ItemStatus",
     "JobContext",
     "Kind",
+    "LocalMember",
     "MirrorMember",
     "Module",
     "MutationError",
@@ -127,9 +128,11 @@ __all__ = [
     "Scope",
     "Sender",
     "ServiceError",
+    "SharedProfile",
     "TimestampedModel",
     "User",
     "ValidationFailed",
+    "accepted_partners",
     "archived_refusal",
     "call_async",
     "call_for_organization",
@@ -151,6 +154,7 @@ __all__ = [
     "in_transaction",
     "item_number",
     "job",
+    "local_members",
     "matching_items",
     "module_enabled",
     "module_settings",

@@ -19,9 +19,11 @@ from strawberry.types import Info
 from tortoise.expressions import Q, RawSQL
 from tortoise.functions import Count
 
+# A member of a partner on this server (no mirror row).
 from fabcom.api import (
     N_,
     Connection,
+    LocalMember,
     MirrorMember,
     MutationError,
     NotFound,
@@ -30,17 +32,16 @@ from fabcom.api import (
     PublicError,
     RequiresScope,
     ServiceError,
+    accepted_partners,
     connect,
     disabled_organizations,
     find_organization,
     global_id,
     gql_pk,
+    local_members,
     reads,
     run_mutation,
 )
-
-# Not (yet) in fabcom.api: a member of a partner on this server (no mirror row).
-from fabcom.federation.members import LocalMember, accepted_partners, local_members
 
 # Not (yet) in fabcom.api: what a nested connection read in bulk for a page needs (cursors,
 # a page's shape, whether totalCount is asked), as ``connect`` does it for one parent.

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from tortoise.expressions import F, Q, Subquery
 
+# A partner on this server has no mirror: its consenting members are read in place
+# (``LocalMember``, their ``SharedProfile``).
 from fabcom.api import (
     N_,
     Action,
@@ -20,17 +22,21 @@ from fabcom.api import (
     InputError,
     Item,
     ItemStatus,
+    LocalMember,
     MirrorMember,
     NotFound,
     PermissionDenied,
     Principal,
     Role,
+    SharedProfile,
     ValidationFailed,
+    accepted_partners,
     call_async,
     clock,
     get_item_for,
     in_transaction,
     item_number,
+    local_members,
     matching_items,
     module_enabled,
     parse,
@@ -39,11 +45,6 @@ from fabcom.api import (
     record,
     snapshot,
 )
-
-# Not (yet) in fabcom.api: a partner on this server has no mirror, its consenting members
-# are read in place (``LocalMember``, their ``SharedProfile``).
-from fabcom.federation.members import LocalMember, accepted_partners, local_members
-from fabcom.federation.mirror_models import SharedProfile
 from modules.bookings import MANAGE
 from modules.bookings.models import HOLDING_STATES, Booking, BookingRule, BookingState, WaitingListEntry
 
