@@ -273,7 +273,13 @@ async def respond_exchange_request(
         )
     sources, target, side = TRANSITIONS[action]
     if not actor.can(Action.NETWORK_WRITE, owner_id if side == "owner" else requester_id):
-        raise PermissionDenied()
+        # Say which side may, rather than a bare refusal: a partner's script (or a volunteer)
+        # learns whom to ask.
+        raise PermissionDenied(
+            N_("Only the staff of the organization that owns the item can do this.")
+            if side == "owner"
+            else N_("Only the staff of the organization that asked can cancel the request.")
+        )
     if request.status not in sources:
         raise ValidationFailed.single(
             ErrorCode.INVALID_STATE, N_("This request can no longer be changed that way."), "action"

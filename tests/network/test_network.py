@@ -91,9 +91,14 @@ async def test_an_exchange_hands_the_item_over_and_both_ledgers_agree(org_a, org
     )
     request = await create_exchange_request(staff_b, org_b.id, {"item_id": item.id, "kind": "receive", "quantity": "5"})
     assert request.status == "pending"
-    # the requester cannot accept on the owner's behalf
-    with pytest.raises(PermissionDenied):
+    # the requester cannot accept on the owner's behalf, nor the owner cancel for the requester:
+    # each is told whose move it is
+    with pytest.raises(PermissionDenied) as not_theirs:
         await respond_exchange_request(staff_b, request.id, "accept")
+    assert not_theirs.value.text("en") == "Only the staff of the organization that owns the item can do this."
+    with pytest.raises(PermissionDenied) as not_ours:
+        await respond_exchange_request(staff_a, request.id, "cancel")
+    assert not_ours.value.text("fr") == "Seule l’équipe de la structure qui a demandé peut annuler la demande."
     await respond_exchange_request(staff_a, request.id, "accept")
     handed = await respond_exchange_request(staff_a, request.id, "hand_over")
     assert handed.status == "handed_over"
