@@ -118,6 +118,16 @@ def format_date(value: dt.date | None, locale: str) -> str:
     return babel_dates.format_date(value, format="medium", locale=locale)
 
 
+def format_month(key: str, locale: str) -> str:
+    """A month key as reports store it (``2026-12``) the way people read it: « déc. 2026 »,
+    "Dec 2026". Anything else is shown as it is."""
+    try:
+        month = dt.date.fromisoformat(f"{key}-01")
+    except (TypeError, ValueError):
+        return str(key)
+    return babel_dates.format_skeleton("yMMM", month, locale=locale)
+
+
 def format_datetime(value: dt.datetime | None, locale: str) -> str:
     if value is None:
         return ""
@@ -153,6 +163,7 @@ def environment(locale: str) -> Environment:
     env.filters["money"] = lambda v: format_money(v, locale)
     env.filters["date"] = lambda v: format_date(v, locale)
     env.filters["datetime"] = lambda v: format_datetime(v, locale)
+    env.filters["month"] = lambda v: format_month(v, locale)
     env.filters["notification_subject"] = lambda n: notification_subject(n, locale)
     env.globals["LOCALES"] = LOCALES
     env.globals["locale"] = locale

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from babel import Locale
 
-from fabcom.web.templating import _NUMBER_PATTERN, format_number, format_quantity
+from fabcom.web.templating import _NUMBER_PATTERN, format_month, format_number, format_quantity
 
 VALUES = [0, 1, 7, 999, "4", "4.50", 3.0, Decimal("0.000"), Decimal("3.000"), Decimal("999.0"), Decimal("1E+2")]
 VALUES += [Decimal("1000"), Decimal("12345.5"), Decimal("2.5"), Decimal("-3"), Decimal("-0"), Decimal("0.0001")]
@@ -40,3 +40,9 @@ def test_a_signed_quantity_agrees_its_unit_like_its_size():
     assert format_quantity(Decimal("-1"), "piece", "fr") == "-1 pièce"
     assert format_quantity(Decimal("-1"), "set", "en") == "-1 set"
     assert format_quantity(Decimal("-0.6"), "kg", "fr") == "-0,6 kg"
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("fr", "déc. 2026"), ("en", "Dec 2026")])
+def test_a_report_month_is_written_in_words(locale, shown):
+    assert format_month("2026-12", locale) == shown
+    assert format_month("not a month", locale) == "not a month"

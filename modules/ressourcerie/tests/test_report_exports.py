@@ -225,7 +225,7 @@ async def test_the_report_page_has_charts_with_their_tables(client, login, org_a
     assert page.status_code == 200
     assert '<canvas id="monthly-chart" role="img"' in page.text
     assert '<script type="application/json" id="ressourcerie-chart-data">' in page.text
-    assert '<th scope="row">2025-02</th>' in page.text  # the chart's table
+    assert '<th scope="row">févr. 2025</th>' in page.text  # the chart's table, its months in words
     assert "<script>" not in page.text  # nothing inline: the CSP forbids it
     for path in ("vendor/chartjs/chart-4.6.1.umd.min.js", "report-charts.js"):
         url = static_url("ressourcerie", path)
