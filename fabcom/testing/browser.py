@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fabcom.demo import DEMO_PASSWORD
 from fabcom.testing.cache import FABCOM, fabcom_env, prepare_var_dir
 from fabcom.testing.processes import free_port
 from fabcom.testing.services import services_required
@@ -77,6 +78,21 @@ def demo_server(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def demo_login(pw, server: str, viewport: dict[str, int], email: str = "lucas@recyclerie-du-canal.example"):
+    """A French chromium logged in to the demo as ``email`` (staff of the Recyclerie by
+    default), on its organization's dashboard: (the browser, to close; the page)."""
+    from playwright.sync_api import expect
+
+    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    page = browser.new_context(locale="fr-FR", viewport=viewport).new_page()
+    page.goto(server + "/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")
+    return browser, page
 
 
 def wait_until_true(page, expression: str, limit_s: float = 15) -> None:

@@ -301,11 +301,20 @@ def _sale(row: Sale) -> RessourcerieSale:
 SUPERSEDED_SITE_SLUG = N_("Give organizationSlug only (siteSlug is its former name).")
 
 
-def _query_slug(organization_slug: str | None, site_slug: str | None) -> str:
-    """The site a query names, by its new name or its former one (both: the same one)."""
+def _named_slug(organization_slug: str | None, site_slug: str | None) -> str | None:
+    """The site named by its new name or its former one (both: the same one, else
+    ValueError); None when neither is given."""
     if None not in (organization_slug, site_slug) and organization_slug != site_slug:
-        raise PublicError(SUPERSEDED_SITE_SLUG, "BAD_USER_INPUT")
-    slug = organization_slug if organization_slug is not None else site_slug
+        raise ValueError(SUPERSEDED_SITE_SLUG)
+    return organization_slug if organization_slug is not None else site_slug
+
+
+def _query_slug(organization_slug: str | None, site_slug: str | None) -> str:
+    """The site a query names; a top-level error otherwise."""
+    try:
+        slug = _named_slug(organization_slug, site_slug)
+    except ValueError:
+        raise PublicError(SUPERSEDED_SITE_SLUG, "BAD_USER_INPUT") from None
     if slug is None:
         raise PublicError(N_("Give organizationSlug: the slug of the site (organization)."), "BAD_USER_INPUT")
     return slug
@@ -313,9 +322,10 @@ def _query_slug(organization_slug: str | None, site_slug: str | None) -> str:
 
 def _input_slug(data: Any) -> str:
     """The site a mutation's input names; refused in its payload like any of its fields."""
-    if None not in (data.organization_slug, data.site_slug) and data.organization_slug != data.site_slug:
-        raise ValidationFailed.single(ErrorCode.INVALID, SUPERSEDED_SITE_SLUG, "organization_slug")
-    slug = data.organization_slug if data.organization_slug is not None else data.site_slug
+    try:
+        slug = _named_slug(data.organization_slug, data.site_slug)
+    except ValueError:
+        raise ValidationFailed.single(ErrorCode.INVALID, SUPERSEDED_SITE_SLUG, "organization_slug") from None
     if slug is None:
         raise ValidationFailed.single(ErrorCode.REQUIRED, N_("This field is required."), "organization_slug")
     return str(slug)
@@ -521,8 +531,8 @@ class IntakeLineInput:
     )
 
 
-@strawberry.input(name="RessourcerieIntakeRecordInput", description="An intake and its weighings.")
-class IntakeRecordInput:
+@strawberry.input(description="What names the site of a record (the inputs below inherit it).")
+class SiteNamedInput:
     organization_slug: str | None = strawberry.field(
         default=None, description="Slug of the site (organization). Required."
     )
@@ -531,6 +541,10 @@ class IntakeRecordInput:
         description="Slug of the site: the former name of organizationSlug.",
         deprecation_reason="Use organizationSlug, as the core names it.",
     )
+
+
+@strawberry.input(name="RessourcerieIntakeRecordInput", description="An intake and its weighings.")
+class IntakeRecordInput(SiteNamedInput):
     mode_code: str = strawberry.field(description="Collection mode code (apport_volontaire, collecte_domicile…).")
     lines: list[IntakeLineInput] = strawberry.field(description="The weighings (1 to 100).")
     occurred_at: dt.datetime | None = strawberry.field(default=None, description="When it arrived (default: now).")
@@ -547,15 +561,7 @@ class OutflowLineInput:
 
 
 @strawberry.input(name="RessourcerieOutflowRecordInput", description="An outflow and its lines.")
-class OutflowRecordInput:
-    organization_slug: str | None = strawberry.field(
-        default=None, description="Slug of the site (organization). Required."
-    )
-    site_slug: str | None = strawberry.field(
-        default=None,
-        description="Slug of the site: the former name of organizationSlug.",
-        deprecation_reason="Use organizationSlug, as the core names it.",
-    )
+class OutflowRecordInput(SiteNamedInput):
     destination: RessourcerieDestination = strawberry.field(description="Where it goes (not UNKNOWN).")
     lines: list[OutflowLineInput] = strawberry.field(description="The lines (1 to 100).")
     occurred_at: dt.datetime | None = strawberry.field(default=None, description="When it left (default: now).")
@@ -578,15 +584,7 @@ class SaleLineInput:
 
 
 @strawberry.input(name="RessourcerieSaleRecordInput", description="A sale at the till.")
-class SaleRecordInput:
-    organization_slug: str | None = strawberry.field(
-        default=None, description="Slug of the site (organization). Required."
-    )
-    site_slug: str | None = strawberry.field(
-        default=None,
-        description="Slug of the site: the former name of organizationSlug.",
-        deprecation_reason="Use organizationSlug, as the core names it.",
-    )
+class SaleRecordInput(SiteNamedInput):
     payment_mode: RessourceriePaymentMode = strawberry.field(description="How it was paid.")  # type: ignore[valid-type]
     lines: list[SaleLineInput] = strawberry.field(description="The lines (1 to 200).")
     occurred_at: dt.datetime | None = strawberry.field(

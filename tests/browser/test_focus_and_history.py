@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fabcom.testing.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, require_chromium
+from fabcom.testing.browser import demo_login, demo_server, require_chromium
 
 ORG = "/o/recyclerie-du-canal"
 
@@ -22,16 +22,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def logged_in(pw, server: str):
-    from playwright.sync_api import expect
-
-    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    page = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(server + "/login")
-    page.get_by_label("Adresse e-mail").fill("lucas@recyclerie-du-canal.example")
-    page.get_by_label("Mot de passe").fill("fabcom-demo-2026")
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")
-    return browser, page
+    return demo_login(pw, server, {"width": 1280, "height": 900})
 
 
 def test_moving_a_task_by_keyboard_keeps_the_focus_on_the_board(server):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fabcom.testing.browser import CHROMIUM, CHROMIUM_ARGS, demo_server, require_chromium
+from fabcom.testing.browser import demo_login, demo_server, require_chromium
 
 ORG = "/o/recyclerie-du-canal"
 
@@ -29,19 +29,6 @@ def screenshots(tmp_path: Path) -> Path:
     return Path(os.environ.get("FABCOM_SCREENSHOTS") or tmp_path)
 
 
-def logged_in(pw, server: str, viewport: dict[str, int]):
-    from playwright.sync_api import expect
-
-    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    page = browser.new_context(locale="fr-FR", viewport=viewport).new_page()
-    page.goto(server + "/login")
-    page.get_by_label("Adresse e-mail").fill("lucas@recyclerie-du-canal.example")
-    page.get_by_label("Mot de passe").fill("fabcom-demo-2026")
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")
-    return browser, page
-
-
 def serious(page) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
@@ -57,7 +44,7 @@ def test_on_a_phone_each_row_shows_its_quantity_and_status(server, screenshots):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser, page = logged_in(pw, server, {"width": 360, "height": 740})
+        browser, page = demo_login(pw, server, {"width": 360, "height": 740})
         page.goto(server + ORG + "/items")
         page.locator("#results").scroll_into_view_if_needed()
         page.screenshot(path=str(screenshots / "inventory-360.png"))
@@ -79,7 +66,7 @@ def test_the_next_page_is_shown_from_its_top_with_the_focus_on_it(server, screen
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser, page = logged_in(pw, server, {"width": 360, "height": 740})
+        browser, page = demo_login(pw, server, {"width": 360, "height": 740})
         page.goto(server + ORG + "/items")
         page.get_by_role("link", name="Suivant").focus()
         page.keyboard.press("Enter")
@@ -95,7 +82,7 @@ def test_changing_the_language_asks_before_dropping_a_half_filled_form(server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser, page = logged_in(pw, server, {"width": 1280, "height": 900})
+        browser, page = demo_login(pw, server, {"width": 1280, "height": 900})
         page.goto(server + ORG + "/items/new")
         page.get_by_label("Titre").fill("Chaise en chêne")
         messages: list[str] = []
@@ -123,13 +110,7 @@ def test_asking_a_partner_answers_on_the_row_and_keeps_the_search(server):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_context(locale="fr-FR", viewport={"width": 360, "height": 800}).new_page()
-        page.goto(server + "/login")
-        page.get_by_label("Adresse e-mail").fill("marie@recyclerie-du-canal.example")
-        page.get_by_label("Mot de passe").fill("fabcom-demo-2026")
-        page.keyboard.press("Enter")
-        expect(page.get_by_role("heading", level=1)).to_have_text("La Recyclerie du Canal")
+        browser, page = demo_login(pw, server, {"width": 360, "height": 800}, "marie@recyclerie-du-canal.example")
         page.goto(server + ORG + "/network?q=fraiseuse")
         rows = page.locator("#mirror-results tbody tr")
         expect(rows).to_have_count(2)
@@ -163,7 +144,7 @@ def test_a_form_sent_back_with_a_mistake_puts_the_focus_on_the_wrong_field(serve
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser, page = logged_in(pw, server, {"width": 1280, "height": 800})
+        browser, page = demo_login(pw, server, {"width": 1280, "height": 800})
         page.goto(server + ORG + "/items/new")
         page.get_by_label("Titre").fill("Chaise")
         page.get_by_label("Valeur d’une unité (€)").fill("douze")
@@ -180,7 +161,7 @@ def test_changing_the_language_keeps_the_search_typed_since_the_page_opened(serv
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as pw:
-        browser, page = logged_in(pw, server, {"width": 1280, "height": 900})
+        browser, page = demo_login(pw, server, {"width": 1280, "height": 900})
         page.goto(server + ORG + "/items")
         page.get_by_label("Rechercher").fill("chaise")
         expect(page).to_have_url(re.compile(r"q=chaise"))  # htmx put the search in the address
