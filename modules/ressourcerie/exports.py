@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from fabcom.api import N_, gettext
 from fabcom.web.exports import Cell, defuse, write_csv, write_ods, write_xlsx
-from modules.ressourcerie.labels import channel_label, destination_label, payment_label
+from modules.ressourcerie.labels import by_channel, channel_label, destination_label, payment_label
 from modules.ressourcerie.reports import Report
 
 WRITERS = {
@@ -43,7 +43,7 @@ def report_rows(
     ]
     rows += [
         [t(N_("Out by REP channel")), channel_label(k, locale), v, "kg"]
-        for k, v in sorted(report.kg_out_by_channel.items())
+        for k, v in by_channel(report.kg_out_by_channel)
     ]
     rows += [
         [t(N_("Re-use rate")), t(N_("kg re-used ÷ kg collected")), report.reuse_rate, "%"],

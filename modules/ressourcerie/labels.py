@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -41,6 +42,19 @@ def channel_label(code: str, locale: str) -> str:
         return gettext(locale, N_("Buyer: {name}"), name=code[6:])
     names = _channels().get(code)
     return f"{code} — {names['en' if locale == 'en' else 'fr']}" if names else code
+
+
+def channel_key(code: str) -> tuple[int, str]:
+    """Where a channel stands wherever channels are listed (the report's table, the exports,
+    the API): the REP channels by code, then the buyers by name, then « No REP channel »
+    last, rather than sorted among the channels by its code "none"."""
+    rank = 2 if code == "none" else 1 if code.startswith("buyer:") else 0
+    return rank, code.casefold()
+
+
+def by_channel(totals: dict[str, Decimal]) -> list[tuple[str, Decimal]]:
+    """``totals`` (kg per channel code) in the order of ``channel_key``."""
+    return sorted(totals.items(), key=lambda pair: channel_key(pair[0]))
 
 
 def destination_label(code: str, locale: str) -> str:

@@ -16,7 +16,7 @@ from fabcom.web.pages import current_org, page
 from fabcom.web.templating import _, environment, flash, render
 from modules.ressourcerie import charts, pdf
 from modules.ressourcerie.exports import WRITERS, channel_rows, filename, report_rows
-from modules.ressourcerie.labels import DESTINATIONS, PAYMENT_MODES, channel_label, destination_label
+from modules.ressourcerie.labels import DESTINATIONS, PAYMENT_MODES, by_channel, channel_label, destination_label
 from modules.ressourcerie.models import CollectionMode, SiteSettings
 from modules.ressourcerie.periods import parse_period
 from modules.ressourcerie.reports import (
@@ -119,6 +119,7 @@ async def report(request: Request) -> Response:
         "destinations": DESTINATIONS,
         "payment_modes": PAYMENT_MODES,
         "channel_label": lambda code: channel_label(code, locale),
+        "by_channel": by_channel,
         "series": SERIES,
         "chart": chart_data(figures, locale),
         "network": network,
@@ -191,6 +192,7 @@ async def _annual(request: Request) -> tuple[Any, dict[str, Any]]:
         "destinations": DESTINATIONS,
         "payment_modes": PAYMENT_MODES,
         "channel_label": lambda code: channel_label(code, locale),
+        "by_channel": by_channel,
         "series": SERIES,
         "chart": chart_data(figures, locale),
         "peak": peak,

@@ -33,6 +33,7 @@ from fabcom.api import (
     ValidationFailed,
     system_principal,
 )
+from modules.ressourcerie.labels import by_channel
 from modules.ressourcerie.models import (
     REUSE,
     Destination,
@@ -231,7 +232,7 @@ async def recycling_by_channel(
     totals: dict[str, Decimal] = {}
     for weight, channel, _, buyer in rows:
         _add(totals, channel or f"buyer:{buyer}", weight)
-    return dict(sorted(totals.items()))
+    return dict(by_channel(totals))
 
 
 @dataclass

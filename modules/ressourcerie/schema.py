@@ -37,6 +37,7 @@ from fabcom.api import (
 from fabcom.gql.pagination import Order, paginate
 from fabcom.gql.types import Connection, wants_total
 from modules.ressourcerie import services
+from modules.ressourcerie.labels import by_channel
 from modules.ressourcerie.models import (
     DEFAULT_COLLECTION_MODES,
     CollectionMode,
@@ -198,7 +199,7 @@ def _report(r: Report) -> RessourcerieReport:
         kg_in_by_mode=_amounts(r.kg_in_by_mode),
         kg_in_by_category=_amounts(r.kg_in_by_category),
         kg_out_by_destination=_amounts(r.kg_out_by_destination),
-        kg_out_by_channel=_amounts(r.kg_out_by_channel),
+        kg_out_by_channel=[RessourcerieAmount(key=k, value=v) for k, v in by_channel(r.kg_out_by_channel)],
         reuse_rate=r.reuse_rate,
         recovery_rate=r.recovery_rate,
         revenue=r.revenue,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -346,3 +347,20 @@ async def test_an_outflow_whose_destination_is_unknown_is_named_not_a_server_err
     assert other.status_code == 200
     assert await AuditEntry.all().count() == audited
     assert await Outflow.filter(organization_id=org_a.id).count() == 1
+
+
+async def test_no_rep_channel_comes_after_the_channels_wherever_they_are_listed(client, login, org_a, staff_a, quarter):
+    # given January: 12 kg of furniture (DEA) sold, 8 kg of clothes (TLC) recycled, 5 kg of
+    # decoration (no REP channel) thrown away
+    await login(client, staff_a)
+
+    # when the report's table and its export list the kg per channel
+    page = await client.get(f"/m/ressourcerie/o/{org_a.slug}/report?period=2025-01")
+    csv = await client.get(f"/m/ressourcerie/o/{org_a.slug}/report/export/report.csv?period=2025-01")
+
+    # then « Sans filière REP » comes after the channels, not between DEA and TLC (as "none" would sort)
+    table = page.text[page.text.index('<th scope="col">Filière REP</th>') :]
+    rows = [name.split(" — ")[0] for name in re.findall(r"<tr><td>([^<]+)</td>", table)[:3]]
+    assert rows == ["DEA", "TLC", "Sans filière REP"]
+    lines = [line.split(";")[1] for line in csv.content.decode("utf-8-sig").splitlines() if "par filière REP" in line]
+    assert [name.split(" — ")[0] for name in lines] == ["DEA", "TLC", "Sans filière REP"]
