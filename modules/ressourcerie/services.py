@@ -730,7 +730,9 @@ async def offer_lot(actor: Principal, organization_id: int, data: dict[str, Any]
     When it is handed over, an outflow "gift to partner" is recorded (see hooks.py)."""
     _require(actor, Action.INVENTORY_WRITE, organization_id)
     payload = parse(LotInput, data)
-    await _categories([payload.category_code], "lot")
+    # On a stream, as intake and outflow lines are: its hand-over is weighed out on the
+    # lot's category, and reports and eco-organismes count by stream.
+    await _categories([payload.category_code], "lot", streams=True)
     weight = payload.quantity if payload.unit == "kg" else payload.weight_kg
     assert weight is not None
     limit = settings().max_line_kg
@@ -775,7 +777,8 @@ async def record_lot_handed_over(
     owner_id: int = item.organization_id  # type: ignore[attr-defined]
     note = f"exchange request {exchange_request_id}: {item.title}"[:500]
     # The item's category, whatever it is: the lot is handed over already, and a lot
-    # offered on a parent category (« Électroménager ») is still weighed out.
+    # offered on a parent category (« Électroménager ») before lots had to be on a
+    # stream is still weighed out.
     outflow = await _create_outflow(
         actor,
         owner_id,

@@ -135,3 +135,19 @@ async def test_the_lots_page(client, login, org_a, staff_a, make_member):
     client.cookies.clear()
     await login(client, member)
     assert (await client.post(url, data={"csrf_token": await csrf(client, "/account")})).status_code in (403, 404)
+
+
+async def test_a_lot_on_a_parent_category_is_refused_as_a_weighing_is(org_a, staff_a):
+    # when a lot is offered on « Électroménager », which holds three streams
+    with pytest.raises(ValidationFailed) as refused:
+        await offer_lot(staff_a, org_a.id, {"title": "Frigos", "category_code": "appliances", "quantity": "80"})
+
+    # then the refusal of intake and outflow lines on a parent, in the reader's language, and nothing written
+    [error] = refused.value.errors
+    assert (error.code.value, error.field) == ("invalid", "lot.0.category_code")
+    assert error.text("fr") == (
+        "Électroménager a des sous-catégories : pesez sur l’une d’elles (C_01 Gros électroménager (froid), "
+        "C_02 Gros électroménager (hors froid), C_03 Petit électroménager)."
+    )
+    assert error.text("en").startswith("Appliances has sub-categories: weigh on one of them (C_01 ")
+    assert await Item.all().count() == 0
