@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fabcom.api import N_, Action, hookimpl, set_module_enabled, system_principal
+from fabcom.api import N_, Action, Item, hookimpl, set_module_enabled, system_principal
 from modules.ressourcerie.services import (
     add_tare,
     offer_lot,
@@ -219,19 +219,72 @@ def _archive_models() -> list[Any]:
         Sale,
         SaleLine,
         Tare,
+        TillDraft,
     )
 
-    return [CollectionMode, Tare, Intake, IntakeLine, Outflow, OutflowLine, CashClosing, Sale, SaleLine, ReceiptCounter]
+    return [
+        CollectionMode,
+        Tare,
+        Intake,
+        IntakeLine,
+        Outflow,
+        OutflowLine,
+        CashClosing,
+        Sale,
+        SaleLine,
+        ReceiptCounter,
+        TillDraft,
+    ]
+
+
+DRAFTS = "modules/ressourcerie/ressourcerie_till_draft.jsonld"
+
+
+def _item_lines(lines: list[str], swap: Any) -> list[str]:
+    """A draft's lines with the item of each item line (``item:<item>:<price>``, the till's
+    token) replaced by ``swap(item)``; a line whose item ``swap`` answers None is left out."""
+    swapped = []
+    for line in lines:
+        kind, _, rest = line.partition(":")
+        item, _, price = rest.rpartition(":")
+        if kind != "item":
+            swapped.append(line)
+        elif (new := swap(item)) is not None:
+            swapped.append(f"item:{new}:{price}")
+    return swapped
 
 
 @hookimpl
 async def fabcom_org_export(context: Any) -> None:
-    """Weighings, outflows, sales, receipts numbering and cash closings go with the archive."""
+    """Weighings, outflows, sales, receipts numbering, cash closings and the sales being
+    rung up (till drafts) go with the archive."""
     await context.export_models("modules/ressourcerie/", _archive_models())
+    # A draft names its items by id (``item:12:15.00``): in the archive, by their archive
+    # reference, as every other link is. The draft of someone who is no longer a member
+    # is left out: nobody could take it up, and the import could not give it to anyone.
+    items = context.refs.get("fabcom_item", {})
+    document = context.documents[DRAFTS]
+    drafts = [draft for draft in document["orderedItems"] if draft["user"] is not None]
+    for draft in drafts:
+        draft["lines"] = _item_lines(draft["lines"], lambda pk: items.get(int(pk)) if pk.isdigit() else None)
+    document["orderedItems"], document["totalItems"] = drafts, len(drafts)
 
 
 @hookimpl
 async def fabcom_org_import(context: Any) -> None:
+    from fabcom.ops.orgarchive import ArchiveError
+
+    # The drafts' item references become the new items' ids (an unknown one refuses the
+    # archive); a document of another shape is refused by ``import_models``.
+    document = context.documents.get(DRAFTS)
+    drafts = document.get("orderedItems") if isinstance(document, dict) else None
+    for draft in drafts if isinstance(drafts, list) else []:
+        lines = draft.get("lines") if isinstance(draft, dict) else None
+        if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+            raise ArchiveError(
+                f"{draft.get('id') if isinstance(draft, dict) else DRAFTS}: lines must be a list of texts"
+            )
+        draft["lines"] = _item_lines(lines, lambda ref: context.resolve(Item, ref))
     await context.import_models("modules/ressourcerie/", _archive_models())
 
 
