@@ -564,9 +564,15 @@ TRANSITIONS: dict[str, tuple[tuple[BookingState, ...], BookingState, str]] = {
 }
 
 
-async def change_booking(actor: Principal, booking_id: int, action: str) -> Booking:
-    """Approve, cancel (the booker or staff), check out or take back a booking."""
+async def change_booking(
+    actor: Principal, booking_id: int, action: str, *, organization_id: int | None = None
+) -> Booking:
+    """Approve, cancel (the booker or staff), check out or take back a booking.
+    ``organization_id``: the organization whose desk asks; a booking of another one is
+    not found there, even for someone who manages both (each desk changes its own)."""
     booking = await Booking.get_or_none(id=booking_id)
+    if organization_id is not None and booking is not None and booking.organization_id != organization_id:  # type: ignore[attr-defined]
+        booking = None
     org_id = booking.organization_id if booking else None  # type: ignore[attr-defined]
     is_staff = org_id is not None and manages_bookings(actor, org_id)
     # A booking without an account (a partner's member, a deleted user) is the staff's only.

@@ -178,11 +178,15 @@ async def desk(request: Request) -> Response:
                     if booking is None:
                         raise NotFound("booking")
                     return _confirm_cancel(request, booking, f"/m/bookings/o/{org.slug}/", action="cancel")
-                await change_booking(principal, int(form.get("booking_id") or 0), form.get("action", ""))
+                await change_booking(
+                    principal, int(form.get("booking_id") or 0), form.get("action", ""), organization_id=org.id
+                )
                 message = _(request, N_("Booking updated."))
             response = RedirectResponse(f"/m/bookings/o/{org.slug}/{where}", status_code=303)
             flash(request, response, message)
             return response
+        except NotFound:
+            raise  # a booking this desk does not hold: the 404 page, as for a missing one
         except (ServiceError, ValueError) as exc:
             errors = (
                 field_errors(exc, request.state.locale)
