@@ -22,7 +22,7 @@ from fabcom.federation.members import LocalMember, accepted_partners, local_memb
 from fabcom.federation.mirror_models import MirrorMember, SharedProfile
 from fabcom.federation.models import Audience
 from fabcom.federation.publish import publish
-from fabcom.gql.search import item_number, matching_items
+from fabcom.gql.search import item_number, matching_items, rank_by_title
 from fabcom.i18n import N_, fold, gettext
 from fabcom.inventory.models import Category, Item, ItemStatus
 from fabcom.inventory.services import archived_refusal, create_item, get_item_for, record_movement
@@ -163,6 +163,7 @@ __all__ = [
     "plain_number",
     "plugin_manager",
     "publish",
+    "rank_by_title",
     "reads",
     "recognised_members",
     "record",

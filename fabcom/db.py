@@ -13,11 +13,12 @@ import tortoise.backends.sqlite.executor  # noqa: F401 - registers Tortoise's ad
 from pypika_tortoise.terms import Function as PypikaFunction
 from tortoise import Tortoise, fields
 from tortoise import models as tortoise_models
-from tortoise.backends.sqlite.client import SqliteTransactionWrapper
+from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapper
 from tortoise.exceptions import TransactionManagementError
 from tortoise.expressions import Function
 from tortoise.models import Model
 
+from fabcom.i18n import fold
 from fabcom.settings import ConfigError, Settings
 
 
@@ -72,6 +73,25 @@ async def _begin_immediate(self: SqliteTransactionWrapper) -> None:
 
 
 SqliteTransactionWrapper.begin = _begin_immediate  # type: ignore[method-assign]
+
+
+def _fold(value: Any) -> Any:
+    return value if value is None else fold(str(value))
+
+
+_tortoise_post_connect = SqliteClient._post_connect
+
+
+async def _post_connect(self: SqliteClient) -> None:
+    """SQLite cannot compare names as people type them (its ``lower()`` folds ASCII letters
+    only, and it has no ``translate()``): every connection gets ``fabcom_fold(text)``,
+    ``fabcom.i18n.fold`` itself, which ``fabcom.gql.search.folded_sql`` calls."""
+    await _tortoise_post_connect(self)
+    assert self._connection is not None  # called right after the connection is opened
+    await self._connection.create_function("fabcom_fold", 1, _fold, deterministic=True)
+
+
+SqliteClient._post_connect = _post_connect  # type: ignore[method-assign,assignment]
 
 # Every model module of the core's Tortoise app "fabcom". Modules add their own apps.
 CORE_MODELS = [

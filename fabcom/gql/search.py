@@ -8,7 +8,10 @@ import re
 from typing import Any
 
 from tortoise.expressions import RawSQL
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from fabcom.i18n import fold
 
 MAX_TOKENS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -22,6 +25,12 @@ UNACCENTED = "aaaaaaaaacccdeeeeeeeeiiiiiinnnooooooorrssstuuuuuuuuyyzzz"
 _FOLD = str.maketrans(ACCENTED, UNACCENTED)
 
 
+# PostgreSQL's lower() folds ASCII letters only in a database of the C locale:
+# ``folded_sql`` folds the accented capitals by name, with the small letters.
+_SQL_ACCENTED = ACCENTED + ACCENTED.upper()
+_SQL_UNACCENTED = UNACCENTED + UNACCENTED
+
+
 def search_tokens(text: str) -> list[str]:
     return [t.lower().translate(_FOLD) for t in _WORD.findall(text)][:MAX_TOKENS]
 
@@ -29,6 +38,28 @@ def search_tokens(text: str) -> list[str]:
 def _literal(value: str) -> str:
     """A SQL string literal. The tokens hold only word characters; quotes are doubled anyway."""
     return "'" + value.replace("'", "''").replace("\x00", "") + "'"
+
+
+def folded_sql(model: type[Model], column: str) -> str:
+    """SQL of ``column`` of ``model``'s table in lower case and without accents (« Élodie »
+    reads « elodie »), to compare it in SQL with a text folded by ``fabcom.i18n.fold``, as
+    people type it: on SQLite, that very function (``fabcom_fold``, see ``fabcom.db``); on
+    PostgreSQL, the letters of ``ACCENTED`` and their capitals, as the item search."""
+    sql = f'"{model._meta.db_table}"."{column}"'
+    if model._meta.db.capabilities.dialect == "sqlite":
+        return f"fabcom_fold({sql})"
+    return f"translate(lower({sql}), {_literal(_SQL_ACCENTED)}, {_literal(_SQL_UNACCENTED)})"
+
+
+def rank_by_title(queryset: QuerySet[Any], text: str) -> QuerySet[Any]:
+    """``queryset`` (of items) annotated with ``title_rank``: 0 for a title that is ``text``,
+    1 for one that starts with it, 2 for the others, accents and case ignored as the search
+    ignores them. Ordered by it first, a search for « velo » lists « Vélo de ville » before
+    « Biclou (vélo cargo) », and keeps it when the list is cut."""
+    wanted = fold(" ".join(text.split()))
+    title, literal = folded_sql(queryset.model, "title"), _literal(wanted)
+    rank = f"CASE WHEN {title} = {literal} THEN 0 WHEN substr({title}, 1, {len(wanted)}) = {literal} THEN 1 ELSE 2 END"
+    return queryset.annotate(title_rank=RawSQL(rank))
 
 
 def search_condition(text: str, is_sqlite: bool) -> RawSQL | None:

@@ -41,6 +41,7 @@ from fabcom.api import (
     module_enabled,
     parse,
     plugin_manager,
+    rank_by_title,
     recognised_members,
     record,
     snapshot,
@@ -150,7 +151,8 @@ CANDIDATES_SHOWN = 8
 
 async def bookable_candidates(actor: Principal, organization_id: int, text: str) -> tuple[list[Item], bool]:
     """The organization's items that could be made bookable and match ``text`` (words of the
-    title, description or category, or the item's number: « n° 322 »), by title, at most
+    title, description or category, or the item's number: « n° 322 »), those whose title is
+    or starts with ``text`` first (``rank_by_title``), then by title, at most
     ``CANDIDATES_SHOWN``, with whether more match: not deleted, not archived, not bookable
     already. For those who manage its bookings; nobody else learns anything."""
     if not manages_bookings(actor, organization_id, "bookings:read"):
@@ -161,10 +163,16 @@ async def bookable_candidates(actor: Principal, organization_id: int, text: str)
         .exclude(id__in=Subquery(BookingRule.filter(organization_id=organization_id).values("item_id")))
     )
     text = text.strip()[:100]
+    order = ["title", "id"]
     if text:
         number = item_number(text)
-        query = query.filter(id=number) if number is not None else matching_items(query, text)
-    found = await query.prefetch_related("location").order_by("title", "id").limit(CANDIDATES_SHOWN + 1)
+        if number is not None:
+            query = query.filter(id=number)
+        else:
+            # The titles that are, or start with, what was typed first: the item meant
+            # is not lost among the others that merely mention it.
+            query, order = rank_by_title(matching_items(query, text), text), ["title_rank", *order]
+    found = await query.prefetch_related("location").order_by(*order).limit(CANDIDATES_SHOWN + 1)
     return found[:CANDIDATES_SHOWN], len(found) > CANDIDATES_SHOWN
 
 

@@ -166,3 +166,26 @@ async def test_members_may_not_search_the_inventory_from_the_desk(client, login,
     assert "Bureau assis-debout" not in refused.text
     desk = await client.get(f"/m/bookings/o/{org_a.slug}/")
     assert 'id="item_q"' not in desk.text
+
+
+async def test_titles_that_are_or_start_with_the_search_come_first_accents_ignored(client, login, org_a, staff_a):
+    # given bikes whose titles sort before « Vélo de ville », which merely mention « vélo »
+    others = [
+        await create_item(staff_a, org_a.id, {"title": title})
+        for title in ("Biclou (vélo cargo)", "Remorque de vélo", "Casque vélo enfant", "Antivol pour vélo")
+    ]
+    city = await create_item(staff_a, org_a.id, {"title": "Vélo de ville"})
+    exact = await create_item(staff_a, org_a.id, {"title": "VELO"})
+    for n in range(4):  # enough of the others to fill the list
+        others.append(await create_item(staff_a, org_a.id, {"title": f"Atelier vélo {n}"}))
+    await login(client, staff_a)
+
+    # when the staff type « velo », without its accent
+    found = await client.get(f"/m/bookings/o/{org_a.slug}/bookable-items", params={"item_q": "velo"}, headers=HTMX)
+
+    # then the exact title, then the one starting with it, then the others by title, in the first eight
+    ids = offered(found.text)
+    assert ids[:2] == [exact.id, city.id]
+    by_title = sorted(others, key=lambda item: (item.title, item.id))
+    assert ids[2:] == [item.id for item in by_title[:6]]
+    assert "D’autres objets correspondent" in found.text
