@@ -13,7 +13,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL, Subquery
 from tortoise.transactions import in_transaction
 
 from fabcom import clock
@@ -24,6 +24,7 @@ from fabcom.federation import vocab
 from fabcom.federation.mirror_models import MirrorMember, SharedProfile
 from fabcom.federation.models import Audience
 from fabcom.federation.publish import publish
+from fabcom.gql.search import folded_sql
 from fabcom.i18n import fold
 from fabcom.members.models import Membership
 from fabcom.orgs.models import Organization
@@ -188,17 +189,22 @@ async def recognised_members(
         await Organization.filter(id__in=sorted(partners) or [0], is_local=True).values_list("id", flat=True)  # type: ignore[arg-type]
     )
     if local:
-        # Those whose membership is valid on ``day``; the name is matched as the mirror's
-        # ``search_text`` is (folded), on the few consenting members of the partners.
-        valid = Membership.filter(organization_id__in=sorted(local), valid_from__lte=day).filter(
+        # Those whose name holds the search, folded in SQL as the mirror's ``search_text``
+        # is, and whose membership is valid on ``day``: the partners' other members are
+        # not read.
+        named = Subquery(
+            User.annotate(folded_name=RawSQL(folded_sql(User, "display_name")))
+            .filter(folded_name__contains=search)
+            .values("id")
+        )
+        valid = Membership.filter(organization_id__in=sorted(local), user_id__in=named, valid_from__lte=day).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=day)
         )
         pairs = set(await valid.values_list("user_id", "organization_id"))
-        profiles = await SharedProfile.filter(organization_id__in=sorted(local)).values_list(
-            "id", "user_id", "organization_id"
-        )
+        profiles = await SharedProfile.filter(
+            organization_id__in=sorted(local), user_id__in=[user_id for user_id, _ in pairs] or [0]
+        ).values_list("id", "user_id", "organization_id")
         ids = [pk for pk, user_id, org_id in profiles if (user_id, org_id) in pairs]
-        members = (await local_members(ids, local)).values()
-        found += [m for m in members if search in fold(m.display_name)]
+        found += list((await local_members(ids, local)).values())
         found.sort(key=lambda m: (m.display_name, isinstance(m, LocalMember), m.id))
     return found[:50]

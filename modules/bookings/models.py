@@ -88,7 +88,8 @@ class Booking(Model):
     class Meta:
         table = "bookings_booking"
         ordering = ["starts_at", "id"]
-        indexes = (("item_id", "starts_at"), ("user_id",), ("rule_id",))
+        # partner_profile_id: a withdrawn consent (its SharedProfile deleted) sets it to NULL.
+        indexes = (("item_id", "starts_at"), ("user_id",), ("rule_id",), ("partner_profile_id",))
 
 
 class WaitingListEntry(Model):

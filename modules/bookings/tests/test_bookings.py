@@ -215,6 +215,7 @@ async def test_a_members_bookings_and_a_rules_and_waiting_lists_are_read_by_inde
                 ("bookings_booking", "item_id"),
                 ("bookings_booking", "user_id"),
                 ("bookings_booking", "rule_id"),
+                ("bookings_booking", "partner_profile_id"),
                 ("bookings_waiting_list_entry", "item_id"),
                 ("bookings_waiting_list_entry", "user_id"),
             ],

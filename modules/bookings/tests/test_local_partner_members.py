@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 
 from fabcom.api import ErrorCode, NotFound, PermissionDenied, global_id
+from fabcom.federation import members
 from fabcom.federation.members import set_partner_recognition
 from fabcom.federation.mirror_models import SharedProfile
 from fabcom.inventory.services import create_item
@@ -259,3 +260,28 @@ async def test_desk_after_making_an_item_bookable_the_message_is_in_view(client,
 
     # the form's action ends with #make-h: the redirect names where the message is
     assert (made.status_code, made.headers["location"]) == (303, f"/m/bookings/o/{org_a.slug}/#main")
+
+
+async def test_the_name_is_matched_by_the_database_accents_and_case_ignored(
+    staff_a, org_a, pentes, julie, make_member, monkeypatch
+):
+    # given two more consenting members of the partner on this server
+    eloise = await named(make_member, pentes, "Éloïse Lefèvre")
+    karim = await named(make_member, pentes, "Karim Haddad")
+    for member in (eloise, karim):
+        await set_partner_recognition(member, pentes.id, True)
+    read: list[list[int]] = []
+    read_in_place = members.local_members
+
+    async def spy(profile_ids, organizations):
+        read.append(sorted(profile_ids))
+        return await read_in_place(profile_ids, organizations)
+
+    monkeypatch.setattr(members, "local_members", spy)
+
+    # when the staff type the name without its accents, in capitals
+    found = await partner_members_for(staff_a, org_a.id, "ELOISE lefevre")
+
+    # then Éloïse is found, and only her consent was read: not every consenting member's
+    assert [m.display_name for m in found] == ["Éloïse Lefèvre"]
+    assert read == [[(await profile_of(eloise, pentes)).id]]
