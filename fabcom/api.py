@@ -49,6 +49,7 @@ from fabcom.validation import YEARS, Input, InputError, parse, plain_number
 if TYPE_CHECKING:
     from fabcom.gql.context import PublicError
     from fabcom.gql.ids import global_id
+    from fabcom.gql.loaders import item_by_id_loader
     from fabcom.gql.lookahead import reads
     from fabcom.gql.mutations import MutationError, gql_pk, run_mutation
     from fabcom.gql.pagination import Order
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "PublicError": "fabcom.gql.context",
     "global_id": "fabcom.gql.ids",
+    "item_by_id_loader": "fabcom.gql.loaders",
     "reads": "fabcom.gql.lookahead",
     "MutationError": "fabcom.gql.mutations",
     "gql_pk": "fabcom.gql.mutations",
@@ -152,6 +154,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "in_transaction",
+    "item_by_id_loader",
     "item_number",
     "job",
     "local_members",

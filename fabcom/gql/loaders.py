@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -234,3 +235,20 @@ async def load_nodes(
 
 async def load_node(principal: Principal, type_name: str, pk: int) -> Any | None:
     return (await load_nodes(principal, [(type_name, pk)])).get((type_name, pk))
+
+
+def item_by_id_loader(info: Any) -> DataLoader[int, Item | None]:
+    """``ItemByIdLoader``: the items of a page the caller may see, by id (None for one they
+    may not, as for a missing one), with every relation the ``Item`` type exposes, in a
+    fixed number of statements whatever the page's size; one per request. For a field that
+    answers an ``Item`` for each row of a page (``BookingsBooking.item``)."""
+    cache = info.context.cache
+    if "fabcom.items_by_id" not in cache:
+        principal = info.context.principal
+
+        async def load(pks: list[int]) -> list[Item | None]:
+            found = await load_nodes(principal, [("Item", pk) for pk in pks])
+            return [found.get(("Item", pk)) for pk in pks]
+
+        cache["fabcom.items_by_id"] = DataLoader(load_fn=load)
+    return cache["fabcom.items_by_id"]

@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -38,6 +38,7 @@ from fabcom.api import (
     find_organization,
     global_id,
     gql_pk,
+    item_by_id_loader,
     local_members,
     reads,
     run_mutation,
@@ -50,6 +51,9 @@ from fabcom.gql.pagination import Page, check_window
 from fabcom.gql.types import connection, wants_total
 from modules.bookings import services
 from modules.bookings.models import Booking, BookingState
+
+if TYPE_CHECKING:
+    from fabcom.gql.types import Item  # the core's GraphQL type, which fields name lazily
 
 BookingsBookingState = strawberry.enum(BookingState, name="BookingsBookingState", description="Where a booking stands.")
 
@@ -123,7 +127,10 @@ def _local_members_loader(info: Info) -> DataLoader[tuple[int, int], BookingsPar
 @strawberry.type(description="A booking of an item for a period.")
 class BookingsBooking(relay.Node):
     id: relay.NodeID[int]
-    item_id: strawberry.ID = strawberry.field(description="Global id of the booked item.")
+    item_id: strawberry.ID = strawberry.field(
+        description="Global id of the booked item.",
+        deprecation_reason="Read `item { id }`: the item itself, as `ExchangeRequest.item` gives it.",
+    )
     starts_at: dt.datetime = strawberry.field(description="When it starts.")
     ends_at: dt.datetime = strawberry.field(description="When it ends.")
     state: BookingsBookingState = strawberry.field(description="Where it stands.")  # type: ignore[valid-type]
@@ -136,6 +143,7 @@ class BookingsBooking(relay.Node):
         )
     )
     organization_id: strawberry.Private[int]
+    item_pk: strawberry.Private[int]
     partner_member_id: strawberry.Private[int | None]
     partner_profile_id: strawberry.Private[int | None]
 
@@ -151,6 +159,11 @@ class BookingsBooking(relay.Node):
         )
         found = {row.id: _booking(row, principal.user_id) for row in rows}
         return [found.get(pk) for pk in pks]
+
+    @strawberry.field(description="The booked item, when you may still see it. Read in bulk for a page of bookings.")
+    async def item(self, info: Info) -> Annotated["Item", strawberry.lazy("fabcom.gql.types")] | None:
+        # The item's row, which the core's type reads (as ``ExchangeRequest.item`` answers it).
+        return await item_by_id_loader(info).load(self.item_pk)  # type: ignore[return-value]
 
     @strawberry.field(
         description=(
@@ -212,6 +225,7 @@ def _booking(row: Booking, user_id: int | None) -> BookingsBooking:
         mine=user_id is not None and row.user_id == user_id,  # type: ignore[attr-defined]
         for_partner_member=row.for_partner_member,
         organization_id=row.organization_id,  # type: ignore[attr-defined]
+        item_pk=row.item_id,  # type: ignore[attr-defined]
         partner_member_id=row.partner_member_id,  # type: ignore[attr-defined]
         partner_profile_id=row.partner_profile_id,  # type: ignore[attr-defined]
     )

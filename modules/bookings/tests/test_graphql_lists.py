@@ -194,3 +194,60 @@ async def test_item_bookings_page_by_cursor_and_backwards(gql, laser, staff_a):
     assert (last, info["hasNextPage"], info["hasPreviousPage"]) == (["12h", "13h"], False, True)
     before, info = page(await gql(query, {"id": item_id, "last": 2, "before": info["startCursor"]}, principal=staff_a))
     assert (before, info["hasNextPage"], info["hasPreviousPage"]) == (["10h", "11h"], True, True)
+
+
+BOOKED_ITEMS = """query($n: Int) {
+  bookings(first: $n) { edges { node { itemId item { id title organization { slug } category { code } photos { url } } } } } }"""
+
+
+async def test_the_booked_items_of_a_page_cost_no_statement_per_booking(gql, org_a, staff_a, sql_statements):
+    # given five items, each booked once
+    items = []
+    for n in range(5):
+        item = await create_item(
+            staff_a, org_a.id, {"title": f"Machine {n}", "visibility": "public", "category_code": "C_05"}
+        )
+        await make_bookable(staff_a, item.id, {"slot_minutes": 60})
+        await create_booking(staff_a, booking(item, 9 + n, f"n° {n}"))
+        items.append(item)
+
+    # when the staff read one booking with its item, then five
+    sql_statements.clear()
+    one = await gql(BOOKED_ITEMS, {"n": 1}, principal=staff_a, scopes=("bookings:read", "inventory:read"))
+    for_one = len(sql_statements)
+    sql_statements.clear()
+    five = await gql(BOOKED_ITEMS, {"n": 5}, principal=staff_a, scopes=("bookings:read", "inventory:read"))
+    for_five = len(sql_statements)
+
+    # then the five cost what one costs, and each booking has its item (its former id too)
+    assert "errors" not in one, one
+    assert "errors" not in five, five
+    assert for_five == for_one, sql_statements
+    assert [edge["node"] for edge in five["data"]["bookings"]["edges"]] == [
+        {
+            "itemId": global_id("Item", item.id),
+            "item": {
+                "id": global_id("Item", item.id),
+                "title": item.title,
+                "organization": {"slug": org_a.slug},
+                "category": {"code": "C_05"},
+                "photos": [],
+            },
+        }
+        for item in items
+    ]
+
+
+async def test_a_booked_item_the_token_may_not_see_is_null(gql, org_a, staff_a):
+    # given a booking of a private item, read with a token without inventory:read
+    item = await create_item(staff_a, org_a.id, {"title": "Fraiseuse", "visibility": "private"})
+    await make_bookable(staff_a, item.id, {"slot_minutes": 60})
+    await create_booking(staff_a, booking(item, 10, "fraiseuse"))
+
+    answer = await gql(BOOKED_ITEMS, {"n": 5}, principal=staff_a)
+
+    # then the booking is listed, its item null (as a missing one); with inventory:read, the item
+    assert "errors" not in answer, answer
+    assert [edge["node"]["item"] for edge in answer["data"]["bookings"]["edges"]] == [None]
+    seen = await gql(BOOKED_ITEMS, {"n": 5}, principal=staff_a, scopes=("bookings:read", "inventory:read"))
+    assert [edge["node"]["item"]["title"] for edge in seen["data"]["bookings"]["edges"]] == ["Fraiseuse"]
