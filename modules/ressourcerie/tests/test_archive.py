@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+from typing import Any
 
 import pytest
 from tortoise import connections
@@ -25,7 +26,7 @@ EXPORTED_AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 DRAFTS = "modules/ressourcerie/ressourcerie_till_draft.jsonld"
 
 
-def documents(archive: bytes) -> dict[str, object]:
+def documents(archive: bytes) -> dict[str, Any]:
     with zipfile.ZipFile(io.BytesIO(archive)) as z:
         return {name: json.loads(z.read(name)) for name in z.namelist() if name.endswith((".json", ".jsonld"))}
 
