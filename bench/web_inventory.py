@@ -106,7 +106,7 @@ async def main() -> None:
     from fabcom.permissions import Action
     from fabcom.settings import Settings
     from fabcom.testing.services import _asyncpg_dsn, create_postgres_database, drop_postgres_database
-    from fabcom.web import inventory
+    from fabcom.web import inventory, item_list
     from fabcom.web.templating import environment
 
     server = os.environ.get("FABCOM_BENCH_POSTGRES_URL") or os.environ.get("FABCOM_TEST_POSTGRES_URL")
@@ -278,7 +278,7 @@ async def main() -> None:
             "ORDER BY updated_at DESC, id DESC OFFSET 8899 LIMIT 1",
             org.id,
         )
-        cursor = inventory.encode_cursor(SimpleNamespace(updated_at=last["updated_at"], id=last["id"]), "-updated")
+        cursor = item_list.encode_cursor(SimpleNamespace(updated_at=last["updated_at"], id=last["id"]), "-updated")
 
         async def search(after: str | None) -> None:
             url = f"{base}?q=chaise" + (f"&after={cursor}" if after else "")
