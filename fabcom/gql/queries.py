@@ -45,7 +45,9 @@ def _ctx(info: Info) -> Context:
 @strawberry.input(description="Filters on items; all given filters must match.")
 class ItemFilter:
     search: str | None = strawberry.field(
-        default=None, description="Full-text search in title, description and category (every word, as a prefix)."
+        default=None,
+        description="Full-text search in title, description and category (every word, as a prefix). "
+        "A text with no word (punctuation only) matches nothing; an empty one is no search.",
     )
     category_code: str | None = strawberry.field(
         default=None, description="Only this category and its sub-categories (taxonomy code)."
