@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from fabcom.gql.context import Context
 from fabcom.gql.lookahead import EVERYTHING, Reads
 from fabcom.inventory.models import Attachment, Category, Item, Location, StockMovement
 from fabcom.members.models import Membership
@@ -154,6 +156,20 @@ def projects_queryset(principal: Principal) -> QuerySet[Project]:
 
 def prepare_projects(queryset: QuerySet[Project]) -> QuerySet[Project]:
     return queryset.select_related("lead_organization").prefetch_related("partner_organizations", "needs")
+
+
+def project_by_id_loader(ctx: Context) -> DataLoader[int, Project | None]:
+    """``ProjectByIdLoader``: the projects of a page of tasks, read once per request in
+    one batch (with what ``prepare_projects`` brings), by the rules of ``projects``: None
+    for one the actor may not see."""
+    if "projects.by_id" not in ctx.cache:
+
+        async def load(ids: list[int]) -> list[Project | None]:
+            found = {row.pk: row for row in await prepare_projects(projects_queryset(ctx.principal).filter(id__in=ids))}
+            return [found.get(pk) for pk in ids]
+
+        ctx.cache["projects.by_id"] = DataLoader(load_fn=load)
+    return ctx.cache["projects.by_id"]
 
 
 def tasks_queryset(principal: Principal) -> QuerySet[Task]:
