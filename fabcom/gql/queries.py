@@ -4,10 +4,12 @@
 # annotation at start-up (see fabcom/gql/types.py).
 
 import inspect
+from enum import Enum
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
+from tortoise.expressions import Q
 
 from fabcom.gql import loaders
 from fabcom.gql.context import Context, PublicError
@@ -19,6 +21,7 @@ from fabcom.gql.types import (
     Category,
     Connection,
     ExchangeRequest,
+    ExchangeStatus,
     Item,
     ItemOrder,
     ItemStatus,
@@ -36,6 +39,7 @@ from fabcom.gql.types import (
 )
 from fabcom.inventory import models as inventory
 from fabcom.orgs import models as orgs
+from fabcom.permissions import Action
 
 
 def _ctx(info: Info) -> Context:
@@ -61,6 +65,49 @@ class ItemFilter:
         description="true: only items with some stock (quantity above zero); false: only items with none. "
         "An AVAILABLE item with no stock is shown as out of stock in the web UI; its status stays AVAILABLE.",
     )
+
+
+@strawberry.enum(description="Which side of an exchange request an organization is on.")
+class ExchangeDirection(Enum):
+    SENT = strawberry.enum_value("SENT", description="It asked for the item (the requester).")
+    RECEIVED = strawberry.enum_value("RECEIVED", description="It was asked (the item is its own).")
+
+
+@strawberry.input(description="Filters on exchange requests; all given filters must match.")
+class ExchangeRequestFilter:
+    status: ExchangeStatus | None = strawberry.field(default=None, description="Only requests with this status.")
+    direction: ExchangeDirection | None = strawberry.field(
+        default=None,
+        description="Only the requests your organizations sent (SENT) or received (RECEIVED); when "
+        "organizationSlug names one of them, that organization's.",
+    )
+    organization_slug: str | None = strawberry.field(
+        default=None, description="Only requests this organization sent or received (yours, or a partner's with you)."
+    )
+
+
+async def filtered_exchange_requests(ctx: Context, flt: ExchangeRequestFilter | None) -> Any:
+    """The requests the actor sees, narrowed by ``flt``: a filter never widens them."""
+    queryset = loaders.exchange_requests_queryset(ctx.principal)
+    if flt is None:
+        return queryset
+    if flt.status is not None:
+        queryset = queryset.filter(status=flt.status)
+    sides = ctx.principal.orgs_where(Action.NETWORK_READ)  # whose side the direction is
+    if flt.organization_slug is not None:
+        slug = flt.organization_slug
+        organization = await orgs.Organization.get_or_none(slug=slug) if possible_slug(slug) else None
+        if organization is None:
+            return queryset.filter(id=0)
+        org_id = organization.id
+        queryset = queryset.filter(Q(owner_organization_id=org_id) | Q(requester_organization_id=org_id))
+        if org_id in sides:  # one of yours: its own side (a request between two of yours is both)
+            sides = [org_id]
+    if flt.direction == ExchangeDirection.SENT:
+        queryset = queryset.filter(requester_organization_id__in=sides or [0])
+    elif flt.direction == ExchangeDirection.RECEIVED:
+        queryset = queryset.filter(owner_organization_id__in=sides or [0])
+    return queryset
 
 
 async def _category_ids(code: str) -> list[int]:
@@ -332,10 +379,11 @@ class Query:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        filter: ExchangeRequestFilter | None = None,
     ) -> Connection[ExchangeRequest]:
         return await connect(
             info,
-            loaders.exchange_requests_queryset(_ctx(info).principal),
+            await filtered_exchange_requests(_ctx(info), filter),
             first,
             after,
             last,
