@@ -150,6 +150,16 @@ async def item_rows(
     return rows
 
 
+async def item_rows_by_id(
+    principal: Principal, pks: list[int], reads: Reads = EVERYTHING, base_url: str | None = None
+) -> dict[int, ItemRow]:
+    """The items of ``pks`` that ``principal`` may see, read as a page of ``items`` is
+    (``item_rows``: one statement with what ``reads`` asks for, one for the photos when
+    asked), whatever the number of ids: ``nodes(ids:)``."""
+    rows = await item_rows(items_queryset(principal).filter(id__in=sorted(set(pks))), reads, base_url=base_url)
+    return {row.pk: row for row in rows}
+
+
 def projects_queryset(principal: Principal) -> QuerySet[Project]:
     return Project.filter(principal.visibility_filter("projects", "lead_organization_id"))
 

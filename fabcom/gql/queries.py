@@ -5,15 +5,17 @@
 
 import inspect
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
+from graphql import GraphQLObjectType
 from strawberry.types import Info
 from tortoise.expressions import Q
 
 from fabcom.gql import loaders
 from fabcom.gql.context import Context, PublicError
 from fabcom.gql.ids import decode_global_id, possible_slug
+from fabcom.gql.lookahead import fragment_reads
 from fabcom.gql.pagination import Order
 from fabcom.gql.scopes import RequiresScope, node_refusal
 from fabcom.gql.search import matching_items, sharing_condition
@@ -156,8 +158,9 @@ def _pk(value: strawberry.ID, type_name: str) -> int | None:
 
 
 async def _load_nodes(info: Info, keys: list[tuple[str, int]]) -> dict[tuple[str, int], Any]:
-    """The visible objects of ``keys``: the core's types from ``loaders``, any other ``Node``
-    type of the schema (a module's) through its ``resolve_nodes`` (Strawberry's Relay API)."""
+    """The visible objects of ``keys``: items as a page of ``items`` reads them (plain rows,
+    only what the selection asks for), the core's other types from ``loaders``, any other
+    ``Node`` type of the schema (a module's) through its ``resolve_nodes`` (Strawberry's Relay API)."""
 
     async def other(type_name: str, pks: list[int]) -> dict[int, Any]:
         definition = info.schema.get_type_by_name(type_name)
@@ -173,7 +176,15 @@ async def _load_nodes(info: Info, keys: list[tuple[str, int]]) -> dict[tuple[str
             objects = await objects
         return {pk: obj for pk, obj in zip(pks, objects, strict=True) if obj is not None}
 
-    return await loaders.load_nodes(_ctx(info).principal, keys, other)
+    ctx = _ctx(info)
+    found = await loaders.load_nodes(ctx.principal, [key for key in keys if key[0] != "Item"], other)
+    item_pks = [pk for type_name, pk in keys if type_name == "Item"]
+    if item_pks:
+        item_type = cast(GraphQLObjectType, info._raw_info.schema.type_map["Item"])
+        reads = fragment_reads(info.selected_fields[0].selections, item_type)
+        rows = await loaders.item_rows_by_id(ctx.principal, item_pks, reads, ctx.base_url)
+        found |= {("Item", pk): row for pk, row in rows.items()}
+    return found
 
 
 def _key_or_none(value: strawberry.ID) -> tuple[str, int] | None:
