@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from fabcom.gql.context import Context
 from fabcom.gql.lookahead import EVERYTHING, Reads
 from fabcom.inventory.models import Attachment, Category, Item, Location, StockMovement
 from fabcom.members.models import Membership
@@ -148,12 +150,36 @@ async def item_rows(
     return rows
 
 
+async def item_rows_by_id(
+    principal: Principal, pks: list[int], reads: Reads = EVERYTHING, base_url: str | None = None
+) -> dict[int, ItemRow]:
+    """The items of ``pks`` that ``principal`` may see, read as a page of ``items`` is
+    (``item_rows``: one statement with what ``reads`` asks for, one for the photos when
+    asked), whatever the number of ids: ``nodes(ids:)``."""
+    rows = await item_rows(items_queryset(principal).filter(id__in=sorted(set(pks))), reads, base_url=base_url)
+    return {row.pk: row for row in rows}
+
+
 def projects_queryset(principal: Principal) -> QuerySet[Project]:
     return Project.filter(principal.visibility_filter("projects", "lead_organization_id"))
 
 
 def prepare_projects(queryset: QuerySet[Project]) -> QuerySet[Project]:
     return queryset.select_related("lead_organization").prefetch_related("partner_organizations", "needs")
+
+
+def project_by_id_loader(ctx: Context) -> DataLoader[int, Project | None]:
+    """``ProjectByIdLoader``: the projects of a page of tasks, read once per request in
+    one batch (with what ``prepare_projects`` brings), by the rules of ``projects``: None
+    for one the actor may not see."""
+    if "projects.by_id" not in ctx.cache:
+
+        async def load(ids: list[int]) -> list[Project | None]:
+            found = {row.pk: row for row in await prepare_projects(projects_queryset(ctx.principal).filter(id__in=ids))}
+            return [found.get(pk) for pk in ids]
+
+        ctx.cache["projects.by_id"] = DataLoader(load_fn=load)
+    return ctx.cache["projects.by_id"]
 
 
 def tasks_queryset(principal: Principal) -> QuerySet[Task]:

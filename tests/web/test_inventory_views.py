@@ -738,3 +738,15 @@ async def test_the_inventory_finds_an_item_by_the_number_its_label_prints(make_c
     other = await client.htmx_get(f"/o/{org_a.slug}/items", params={"q": str(theirs.id)})
     assert "Armoire" not in other.text
     assert "Aucun objet ne correspond." in other.text
+
+
+async def test_a_search_of_punctuation_only_finds_nothing_rather_than_everything(make_client, staff_a, org_a):
+    """« ??? » in the search box holds no word: the list says nothing matches (it listed
+    every item, as if nothing had been typed)."""
+    await create_item(staff_a, org_a.id, {"title": "Chaise paillée"})
+    client = await make_client(staff_a)
+    for typed in ("???", "-- !"):
+        found = await client.htmx_get(f"/o/{org_a.slug}/items", params={"q": typed})
+        assert found.status_code == 200
+        assert "Chaise paillée" not in found.text, typed
+        assert "Aucun objet ne correspond." in found.text
