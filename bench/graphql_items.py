@@ -8,7 +8,8 @@
     equivalent query, when ``node_modules/.bin/postgraphile`` is found (set
     ``BENCH_POSTGRAPHILE`` to its path).
 
-A fourth series sends the floor's page and fabcom's one after the other, request by
+A series reads the same 100 items again by their global ids, ``nodes(ids: [...])`` at
+concurrency 1, to compare with the page. A fourth series sends the floor's page and fabcom's one after the other, request by
 request, so that the ratio of their p50s is taken over the same minutes (the machine's
 speed drifts between series). Every answer's body is checked (GraphQL answers 200 even
 when it fails). Each fabcom and
@@ -22,6 +23,7 @@ Settings:
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import secrets
 import shutil
@@ -50,6 +52,15 @@ FABCOM_QUERY = """{ items(first: 100) { totalCount edges { cursor node { id titl
 
 # The same page without totalCount: fabcom then skips the COUNT(*), the dearest part here.
 FABCOM_QUERY_PAGE = FABCOM_QUERY.replace("{ items(first: 100) { totalCount", "{ items(first: 100) {")
+
+# The same items (the first 100) read again by their global ids, as a sync tool refreshing
+# what it holds does: nodes(ids:) should cost what the page costs.
+NODES_QUERY = (
+    "{ nodes(ids: ["
+    + ", ".join('"' + base64.b64encode(f"Item:{n}".encode()).decode() + '"' for n in range(1, 101))
+    + "]) { ... on Item { id title quantity unit organization { name slug } category { code labelFr }"
+    " location { name } photos { url } } } }"
+)
 
 POSTGRAPHILE_QUERY = """{ allFabcomItems(first: 100, orderBy: ID_ASC, condition: {visibility: "public"}) {
   totalCount edges { cursor node { id title quantity unit
@@ -271,6 +282,10 @@ def fabcom_page_ok(body: dict[str, Any]) -> None:
     assert len(body["data"]["items"]["edges"]) == 100
 
 
+def fabcom_nodes_ok(body: dict[str, Any]) -> None:
+    assert len(body["data"]["nodes"]) == 100 and all(body["data"]["nodes"])
+
+
 def postgraphile_page_ok(body: dict[str, Any]) -> None:
     assert len(body["data"]["allFabcomItems"]["edges"]) == 100
 
@@ -326,6 +341,16 @@ async def main() -> None:
                     server.pid,
                 )
             )
+        results.append(
+            await load(
+                "fabcom nodes(ids:) of the same 100 items, no totalCount",
+                f"http://127.0.0.1:{port}/graphql",
+                NODES_QUERY,
+                1,
+                fabcom_nodes_ok,
+                server.pid,
+            )
+        )
         binary = os.environ.get("BENCH_POSTGRAPHILE") or shutil.which("postgraphile")
         if binary:
             pg_port = free_port()

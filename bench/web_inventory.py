@@ -106,7 +106,7 @@ async def main() -> None:
     from fabcom.permissions import Action
     from fabcom.settings import Settings
     from fabcom.testing.services import _asyncpg_dsn, create_postgres_database, drop_postgres_database
-    from fabcom.web import inventory
+    from fabcom.web import inventory, item_list
     from fabcom.web.templating import environment
 
     server = os.environ.get("FABCOM_BENCH_POSTGRES_URL") or os.environ.get("FABCOM_TEST_POSTGRES_URL")
@@ -196,8 +196,10 @@ async def main() -> None:
 
         async def floor(where: str = "", after: tuple[Any, int] | None = None, page: bool = False) -> str:
             """The same page as fabcom's, straight from asyncpg: the keyset query for the
-            page and the count capped at COUNT_CAP + 1 rows, rendered by the same template
-            (the fragment's, or with ``page`` the full page's)."""
+            page, rendered by the same template: the fragment's, which like fabcom's says
+            "more than 100" from the 101st row; or with ``page`` the full page's, with the
+            count capped at COUNT_CAP + 1 rows, as fabcom's full page counts. (Until session
+            10 the fragment's floor counted too, which fabcom's fragment never does.)"""
             keyset = "AND (updated_at, id) < ($2, $3)" if after else ""
             rows = await raw.fetch(
                 "SELECT id, title, quantity, unit, status, visibility FROM fabcom_item "
@@ -206,16 +208,19 @@ async def main() -> None:
                 org.id,
                 *(after or ()),
             )
-            total = await raw.fetchval(
-                "SELECT count(*) FROM (SELECT id FROM fabcom_item WHERE organization_id = $1 AND deleted_at IS NULL "
-                f"AND status <> 'archived' {where} ORDER BY updated_at DESC, id DESC LIMIT {inventory.COUNT_CAP + 1}) t",
-                org.id,
-            )
             items = [SimpleNamespace(**dict(r), category=None, location=None) for r in rows[:100]]
+            total, more = len(items), len(rows) > 100
+            if page:
+                counted = await raw.fetchval(
+                    "SELECT count(*) FROM (SELECT id FROM fabcom_item WHERE organization_id = $1 AND deleted_at IS NULL "
+                    f"AND status <> 'archived' {where} LIMIT {inventory.COUNT_CAP + 1}) t",
+                    org.id,
+                )
+                total, more = min(counted, inventory.COUNT_CAP), counted > inventory.COUNT_CAP
             context = {
                 "items": items,
-                "total": min(total, inventory.COUNT_CAP),
-                "more": total > inventory.COUNT_CAP,
+                "total": total,
+                "more": more,
                 "query": "",
                 "next_query": "after=x",
                 "previous_query": "",
@@ -278,7 +283,7 @@ async def main() -> None:
             "ORDER BY updated_at DESC, id DESC OFFSET 8899 LIMIT 1",
             org.id,
         )
-        cursor = inventory.encode_cursor(SimpleNamespace(updated_at=last["updated_at"], id=last["id"]), "-updated")
+        cursor = item_list.encode_cursor(SimpleNamespace(updated_at=last["updated_at"], id=last["id"]), "-updated")
 
         async def search(after: str | None) -> None:
             url = f"{base}?q=chaise" + (f"&after={cursor}" if after else "")

@@ -97,6 +97,7 @@ class Principal:
 
     user_id: int | None = None
     roles: dict[int, Role] = field(default_factory=dict)  # organization id -> role, valid today
+    local_slugs: dict[str, int] = field(default_factory=dict)  # slug -> id, of the local ones of ``roles``
     partner_ids: frozenset[int] = frozenset()  # organizations partnered with one of ``roles``
     scopes: frozenset[str] | None = None  # None: a session (all of the user's rights)
     token_id: int | None = None
@@ -171,7 +172,10 @@ _PARTNERSHIPS = (
     "LEFT JOIN fabcom_partnership p ON p.status = 'accepted' "
     "AND (p.organization_id = m.organization_id OR p.partner_id = m.organization_id)"
 )
-_ROLES = "m.organization_id, m.role, p.organization_id AS a, p.partner_id AS b"
+# The organization's slug when it is on this instance: a fragment finds the organization of
+# its URL among the principal's (``local_slugs``) instead of reading it.
+_LOCAL = "LEFT JOIN fabcom_organization o ON o.id = m.organization_id AND o.is_local"
+_ROLES = "m.organization_id, m.role, p.organization_id AS a, p.partner_id AS b, o.slug"
 # The session's and its account's columns, by the name the caller reads them with.
 SESSION_COLUMNS = {
     "session_id": "s.id",
@@ -185,19 +189,21 @@ SESSION_COLUMNS = {
     "is_instance_admin": "u.is_instance_admin",
 }
 # (S608: the statements are built from the constants above; the values are parameters)
-_BY_USER = f"SELECT {_ROLES} FROM fabcom_membership m {_PARTNERSHIPS} WHERE m.user_id = {{p1}} AND {_MEMBERSHIPS}"  # noqa: S608
+_BY_USER = (
+    f"SELECT {_ROLES} FROM fabcom_membership m {_PARTNERSHIPS} {_LOCAL} WHERE m.user_id = {{p1}} AND {_MEMBERSHIPS}"  # noqa: S608
+)
 _BY_SESSION = (
     f"SELECT {', '.join(SESSION_COLUMNS.values())}, {_ROLES} FROM fabcom_session s JOIN fabcom_user u ON u.id = s.user_id "  # noqa: S608
-    f"LEFT JOIN fabcom_membership m ON m.user_id = u.id AND {_MEMBERSHIPS} {_PARTNERSHIPS} WHERE s.key_hash = {{p1}}"
+    f"LEFT JOIN fabcom_membership m ON m.user_id = u.id AND {_MEMBERSHIPS} {_PARTNERSHIPS} {_LOCAL} WHERE s.key_hash = {{p1}}"
 )
 
-RoleRow = tuple[int | None, str | None, int | None, int | None]
+RoleRow = tuple[int | None, str | None, int | None, int | None, str | None]
 
 
 async def roles_and_partners(user_id: int, today: dt.date | None = None) -> list[RoleRow]:
-    """(organization, role, partnership side a, side b) rows of the memberships valid
-    ``today`` of a user."""
-    return [(row[0], row[1], row[2], row[3]) for row in await _run(_BY_USER, user_id, today)]
+    """(organization, role, partnership side a, side b, the organization's slug if local)
+    rows of the memberships valid ``today`` of a user."""
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in await _run(_BY_USER, user_id, today)]
 
 
 async def session_roles_and_partners(
@@ -210,7 +216,7 @@ async def session_roles_and_partners(
         return None
     width = len(SESSION_COLUMNS)
     session = dict(zip(SESSION_COLUMNS, rows[0][:width], strict=True))
-    return session, [(row[width], row[width + 1], row[width + 2], row[width + 3]) for row in rows]
+    return session, [(row[width], row[width + 1], row[width + 2], row[width + 3], row[width + 4]) for row in rows]
 
 
 async def _run(statement: str, who: object, today: dt.date | None) -> list[tuple[Any, ...]]:
@@ -242,17 +248,21 @@ def principal_from(
 ) -> Principal:
     """The principal of ``user`` from the rows of ``roles_and_partners``."""
     roles: dict[int, Role] = {}
+    local_slugs: dict[str, int] = {}
     partner_ids: set[int] = set()
-    for organization_id, role, a, b in rows:
+    for organization_id, role, a, b, slug in rows:
         if organization_id is None or role is None:  # a session's account without any membership
             continue
         roles[organization_id] = Role(role)
+        if slug is not None:
+            local_slugs[slug] = organization_id
         if a is not None and b is not None:
             partner_ids.update((a, b))
     partner_ids -= set(roles)
     return Principal(
         user_id=user.id,
         roles=roles,
+        local_slugs=local_slugs,
         partner_ids=frozenset(partner_ids),
         scopes=frozenset(scopes) if scopes is not None else None,
         token_id=token_id,

@@ -17,6 +17,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from fabcom.gql.context import Context
 from fabcom.gql.lookahead import EVERYTHING, Reads
 from fabcom.inventory.models import Attachment, Category, Item, Location, StockMovement
 from fabcom.members.models import Membership
@@ -149,12 +150,50 @@ async def item_rows(
     return rows
 
 
+async def item_rows_by_id(
+    principal: Principal, pks: list[int], reads: Reads = EVERYTHING, base_url: str | None = None
+) -> dict[int, ItemRow]:
+    """The items of ``pks`` that ``principal`` may see, read as a page of ``items`` is
+    (``item_rows``: one statement with what ``reads`` asks for, one for the photos when
+    asked), whatever the number of ids: ``nodes(ids:)``."""
+    rows = await item_rows(items_queryset(principal).filter(id__in=sorted(set(pks))), reads, base_url=base_url)
+    return {row.pk: row for row in rows}
+
+
+def item_by_id_loader(ctx: Context) -> DataLoader[int, ItemRow | None]:
+    """``ItemByIdLoader``: the items of a page of rows that name one (a page of bookings),
+    read once per request in one batch as a page of ``items`` is (``item_rows_by_id``),
+    by the rules of ``items``: None for one the actor may not see."""
+    if "items.by_id" not in ctx.cache:
+
+        async def load(ids: list[int]) -> list[ItemRow | None]:
+            found = await item_rows_by_id(ctx.principal, ids, base_url=ctx.base_url)
+            return [found.get(pk) for pk in ids]
+
+        ctx.cache["items.by_id"] = DataLoader(load_fn=load)
+    return ctx.cache["items.by_id"]
+
+
 def projects_queryset(principal: Principal) -> QuerySet[Project]:
     return Project.filter(principal.visibility_filter("projects", "lead_organization_id"))
 
 
 def prepare_projects(queryset: QuerySet[Project]) -> QuerySet[Project]:
     return queryset.select_related("lead_organization").prefetch_related("partner_organizations", "needs")
+
+
+def project_by_id_loader(ctx: Context) -> DataLoader[int, Project | None]:
+    """``ProjectByIdLoader``: the projects of a page of tasks, read once per request in
+    one batch (with what ``prepare_projects`` brings), by the rules of ``projects``: None
+    for one the actor may not see."""
+    if "projects.by_id" not in ctx.cache:
+
+        async def load(ids: list[int]) -> list[Project | None]:
+            found = {row.pk: row for row in await prepare_projects(projects_queryset(ctx.principal).filter(id__in=ids))}
+            return [found.get(pk) for pk in ids]
+
+        ctx.cache["projects.by_id"] = DataLoader(load_fn=load)
+    return ctx.cache["projects.by_id"]
 
 
 def tasks_queryset(principal: Principal) -> QuerySet[Task]:
@@ -235,20 +274,3 @@ async def load_nodes(
 
 async def load_node(principal: Principal, type_name: str, pk: int) -> Any | None:
     return (await load_nodes(principal, [(type_name, pk)])).get((type_name, pk))
-
-
-def item_by_id_loader(info: Any) -> DataLoader[int, Item | None]:
-    """``ItemByIdLoader``: the items of a page the caller may see, by id (None for one they
-    may not, as for a missing one), with every relation the ``Item`` type exposes, in a
-    fixed number of statements whatever the page's size; one per request. For a field that
-    answers an ``Item`` for each row of a page (``BookingsBooking.item``)."""
-    cache = info.context.cache
-    if "fabcom.items_by_id" not in cache:
-        principal = info.context.principal
-
-        async def load(pks: list[int]) -> list[Item | None]:
-            found = await load_nodes(principal, [("Item", pk) for pk in pks])
-            return [found.get(("Item", pk)) for pk in pks]
-
-        cache["fabcom.items_by_id"] = DataLoader(load_fn=load)
-    return cache["fabcom.items_by_id"]

@@ -12,6 +12,7 @@ page then loads every column and relation, as it would without this module.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -129,3 +130,20 @@ def _fields(selections: Iterable[Selection], name: str) -> list[SelectedField]:
         else:
             found.extend(_fields(selection.selections, name))
     return found
+
+
+def fragment_reads(selections: Iterable[Selection], object_type: GraphQLObjectType) -> Reads:
+    """What the selection of a field answering an interface (``node``, ``nodes``) reads of
+    its objects of ``object_type``: its fragments on other types are not theirs."""
+    return reads_of(_on_type(selections, object_type), object_type)
+
+
+def _on_type(selections: Iterable[Selection], object_type: GraphQLObjectType) -> list[Selection]:
+    types = {object_type.name, *(interface.name for interface in object_type.interfaces)}
+    kept: list[Selection] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            kept.append(selection)
+        elif selection.type_condition is None or selection.type_condition in types:
+            kept.append(dataclasses.replace(selection, selections=_on_type(selection.selections, object_type)))
+    return kept

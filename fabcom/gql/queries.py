@@ -4,14 +4,18 @@
 # annotation at start-up (see fabcom/gql/types.py).
 
 import inspect
-from typing import Any
+from enum import Enum
+from typing import Any, cast
 
 import strawberry
+from graphql import GraphQLObjectType
 from strawberry.types import Info
+from tortoise.expressions import Q
 
 from fabcom.gql import loaders
 from fabcom.gql.context import Context, PublicError
 from fabcom.gql.ids import decode_global_id, possible_slug
+from fabcom.gql.lookahead import fragment_reads
 from fabcom.gql.pagination import Order
 from fabcom.gql.scopes import RequiresScope, node_refusal
 from fabcom.gql.search import matching_items, sharing_condition
@@ -19,6 +23,7 @@ from fabcom.gql.types import (
     Category,
     Connection,
     ExchangeRequest,
+    ExchangeStatus,
     Item,
     ItemOrder,
     ItemStatus,
@@ -36,6 +41,7 @@ from fabcom.gql.types import (
 )
 from fabcom.inventory import models as inventory
 from fabcom.orgs import models as orgs
+from fabcom.permissions import Action
 
 
 def _ctx(info: Info) -> Context:
@@ -45,7 +51,9 @@ def _ctx(info: Info) -> Context:
 @strawberry.input(description="Filters on items; all given filters must match.")
 class ItemFilter:
     search: str | None = strawberry.field(
-        default=None, description="Full-text search in title, description and category (every word, as a prefix)."
+        default=None,
+        description="Full-text search in title, description and category (every word, as a prefix). "
+        "A text with no word (punctuation only) matches nothing; an empty one is no search.",
     )
     category_code: str | None = strawberry.field(
         default=None, description="Only this category and its sub-categories (taxonomy code)."
@@ -59,6 +67,49 @@ class ItemFilter:
         description="true: only items with some stock (quantity above zero); false: only items with none. "
         "An AVAILABLE item with no stock is shown as out of stock in the web UI; its status stays AVAILABLE.",
     )
+
+
+@strawberry.enum(description="Which side of an exchange request an organization is on.")
+class ExchangeDirection(Enum):
+    SENT = strawberry.enum_value("SENT", description="It asked for the item (the requester).")
+    RECEIVED = strawberry.enum_value("RECEIVED", description="It was asked (the item is its own).")
+
+
+@strawberry.input(description="Filters on exchange requests; all given filters must match.")
+class ExchangeRequestFilter:
+    status: ExchangeStatus | None = strawberry.field(default=None, description="Only requests with this status.")
+    direction: ExchangeDirection | None = strawberry.field(
+        default=None,
+        description="Only the requests your organizations sent (SENT) or received (RECEIVED); when "
+        "organizationSlug names one of them, that organization's.",
+    )
+    organization_slug: str | None = strawberry.field(
+        default=None, description="Only requests this organization sent or received (yours, or a partner's with you)."
+    )
+
+
+async def filtered_exchange_requests(ctx: Context, flt: ExchangeRequestFilter | None) -> Any:
+    """The requests the actor sees, narrowed by ``flt``: a filter never widens them."""
+    queryset = loaders.exchange_requests_queryset(ctx.principal)
+    if flt is None:
+        return queryset
+    if flt.status is not None:
+        queryset = queryset.filter(status=flt.status)
+    sides = ctx.principal.orgs_where(Action.NETWORK_READ)  # whose side the direction is
+    if flt.organization_slug is not None:
+        slug = flt.organization_slug
+        organization = await orgs.Organization.get_or_none(slug=slug) if possible_slug(slug) else None
+        if organization is None:
+            return queryset.filter(id=0)
+        org_id = organization.id
+        queryset = queryset.filter(Q(owner_organization_id=org_id) | Q(requester_organization_id=org_id))
+        if org_id in sides:  # one of yours: its own side (a request between two of yours is both)
+            sides = [org_id]
+    if flt.direction == ExchangeDirection.SENT:
+        queryset = queryset.filter(requester_organization_id__in=sides or [0])
+    elif flt.direction == ExchangeDirection.RECEIVED:
+        queryset = queryset.filter(owner_organization_id__in=sides or [0])
+    return queryset
 
 
 async def _category_ids(code: str) -> list[int]:
@@ -107,8 +158,9 @@ def _pk(value: strawberry.ID, type_name: str) -> int | None:
 
 
 async def _load_nodes(info: Info, keys: list[tuple[str, int]]) -> dict[tuple[str, int], Any]:
-    """The visible objects of ``keys``: the core's types from ``loaders``, any other ``Node``
-    type of the schema (a module's) through its ``resolve_nodes`` (Strawberry's Relay API)."""
+    """The visible objects of ``keys``: items as a page of ``items`` reads them (plain rows,
+    only what the selection asks for), the core's other types from ``loaders``, any other
+    ``Node`` type of the schema (a module's) through its ``resolve_nodes`` (Strawberry's Relay API)."""
 
     async def other(type_name: str, pks: list[int]) -> dict[int, Any]:
         definition = info.schema.get_type_by_name(type_name)
@@ -124,7 +176,15 @@ async def _load_nodes(info: Info, keys: list[tuple[str, int]]) -> dict[tuple[str
             objects = await objects
         return {pk: obj for pk, obj in zip(pks, objects, strict=True) if obj is not None}
 
-    return await loaders.load_nodes(_ctx(info).principal, keys, other)
+    ctx = _ctx(info)
+    found = await loaders.load_nodes(ctx.principal, [key for key in keys if key[0] != "Item"], other)
+    item_pks = [pk for type_name, pk in keys if type_name == "Item"]
+    if item_pks:
+        item_type = cast(GraphQLObjectType, info._raw_info.schema.type_map["Item"])
+        reads = fragment_reads(info.selected_fields[0].selections, item_type)
+        rows = await loaders.item_rows_by_id(ctx.principal, item_pks, reads, ctx.base_url)
+        found |= {("Item", pk): row for pk, row in rows.items()}
+    return found
 
 
 def _key_or_none(value: strawberry.ID) -> tuple[str, int] | None:
@@ -330,10 +390,11 @@ class Query:
         after: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        filter: ExchangeRequestFilter | None = None,
     ) -> Connection[ExchangeRequest]:
         return await connect(
             info,
-            loaders.exchange_requests_queryset(_ctx(info).principal),
+            await filtered_exchange_requests(_ctx(info), filter),
             first,
             after,
             last,

@@ -62,11 +62,18 @@ def rank_by_title(queryset: QuerySet[Any], text: str) -> QuerySet[Any]:
     return queryset.annotate(title_rank=RawSQL(rank))
 
 
+# What a text with no word searches for: nothing (« ??? » is no request to list everything).
+MATCHES_NOTHING = RawSQL("(1 = 0)")
+
+
 def search_condition(text: str, is_sqlite: bool) -> RawSQL | None:
-    """A SQL condition on ``fabcom_item.id`` matching ``text``; None when there is no word."""
+    """A SQL condition on ``fabcom_item.id`` matching ``text``: None when ``text`` is blank
+    (nothing typed: no search), ``MATCHES_NOTHING`` when it holds no word (« ??? », « -- »)."""
+    if not text.strip():
+        return None
     tokens = search_tokens(text)
     if not tokens:
-        return None
+        return MATCHES_NOTHING
     if is_sqlite:
         match = " ".join(f'"{t}"*' for t in tokens)
         return RawSQL(
@@ -81,7 +88,7 @@ def matching_items(queryset: QuerySet[Any], text: str) -> QuerySet[Any]:
     """``queryset`` (of items) narrowed to those matching ``text``: every word, as a prefix,
     accents ignored, in the title, description or category — what the API's
     ``filter.search``, the inventory page and the till all search with. Unchanged when
-    ``text`` holds no word."""
+    ``text`` is blank; empty when it holds no word (only punctuation)."""
     condition = search_condition(text, queryset.model._meta.db.capabilities.dialect == "sqlite")
     return queryset if condition is None else queryset.annotate(_matches=condition).filter(_matches=True)
 

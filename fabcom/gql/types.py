@@ -463,6 +463,11 @@ class Task(relay.Node):
     def is_type_of(cls, obj: Any, info: Any) -> bool:
         return isinstance(obj, projects.Task | cls)
 
+    # Never null: a task is read only through its project, which the actor may see.
+    @strawberry.field(description="The project it belongs to.")
+    async def project(self, info: Info) -> "Project":
+        return await loaders.project_by_id_loader(_ctx(info)).load(self.project_id)  # type: ignore[attr-defined,return-value]
+
 
 @strawberry.type(description="Something a project needs: items of a category or a skill.")
 class ProjectNeed:
@@ -528,6 +533,7 @@ class Project(relay.Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Task]:
+        loaders.project_by_id_loader(_ctx(info)).prime(self.id, self)  # type: ignore[arg-type]  # its tasks' project
         queryset = projects.Task.filter(project_id=self.id)
         return await connect(info, queryset, first, after, last, before)
 

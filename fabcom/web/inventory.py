@@ -4,13 +4,9 @@ its ledger, create / edit with a photo, quick stock movements, QR labels, export
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import datetime as dt
+import dataclasses
 import functools
-import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,12 +14,9 @@ import segno
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
-from tortoise.expressions import Q, Subquery
-from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from fabcom.errors import NotFound, ServiceError
-from fabcom.gql.search import item_number, matching_items, sharing_condition
 from fabcom.i18n import N_, ngettext
 from fabcom.inventory.models import (
     INCOMING,
@@ -54,20 +47,12 @@ from fabcom.inventory.services import (
 )
 from fabcom.orgs.models import Organization
 from fabcom.permissions import Action
-from fabcom.statements import page_values
 from fabcom.web import exports
-from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, page, together
+from fabcom.web.item_list import FILTERS, CategoryLabel, ItemList, ItemRow, decode_cursor, encode_cursor
+from fabcom.web.pages import confirm_page, confirmed, current_org, field_errors, fragment_org, page, together
 from fabcom.web.templating import _, flash, format_number, is_htmx, render
 
 PAGE_SIZE = 50
-SORTS = {
-    "title": ("title", "id"),
-    "-updated": ("-updated_at", "-id"),
-    "-created": ("-created_at", "-id"),
-    "quantity": ("quantity", "id"),
-    "-quantity": ("-quantity", "-id"),
-}
-FILTERS = ("q", "category", "status", "location", "visibility", "sharing", "sort")
 # Labels per printed sheet: 20 A4 pages at most, and a sheet that opens quickly (each new QR
 # code costs a few milliseconds of CPU; see ``qr_svgs``).
 LABELS_PER_SHEET = 60
@@ -78,57 +63,6 @@ LABELS_PER_SHEET = 60
 
 def list_params(request: Request) -> dict[str, str]:
     return {name: request.query_params.get(name, "").strip()[:200] for name in FILTERS}
-
-
-def filtered_items(params: dict[str, str], **organization: Any) -> QuerySet[Item]:
-    """The items of the organization named by ``organization`` (``organization_id=``, or
-    conditions on ``organization__…``) matching the list's filters, sorted. Builds the
-    query only: a category filter is a subquery, so the page is still one statement."""
-    qs = Item.filter(**organization, deleted_at__isnull=True)
-    is_sqlite = Item._meta.db.capabilities.dialect == "sqlite"
-    if (number := item_number(params["q"])) is not None:  # « n° 322 », as the label prints it
-        qs = qs.filter(id=number)
-    elif params["q"]:
-        # The API's full-text search: an index answers it, where a substring match reads every row.
-        qs = matching_items(qs, params["q"])
-    if params["category"]:  # the category and its subcategories
-        code = params["category"]
-        qs = qs.filter(category_id__in=Subquery(Category.filter(Q(code=code) | Q(parent__code=code)).values("id")))
-    if params["status"] == OUT_OF_STOCK:
-        qs = qs.filter(status=ItemStatus.AVAILABLE, quantity__lte=0)
-    elif params["status"] == ItemStatus.AVAILABLE:  # what can be handed over: in stock
-        qs = qs.filter(status=ItemStatus.AVAILABLE, quantity__gt=0)
-    elif params["status"] in ItemStatus.__members__.values():
-        qs = qs.filter(status=params["status"])
-    elif not params["status"]:
-        qs = qs.filter(status__not=ItemStatus.ARCHIVED)
-    if params["location"].isdigit():
-        qs = qs.filter(location_id=int(params["location"]))
-    if params["visibility"] in Visibility.__members__.values():
-        qs = qs.filter(visibility=params["visibility"])
-    if params["sharing"] in SharingMode.__members__.values():
-        qs = qs.annotate(_shared=sharing_condition(params["sharing"], is_sqlite)).filter(_shared=True)
-    return qs.order_by(*SORTS.get(params["sort"], SORTS["-updated"]))
-
-
-@dataclass(frozen=True, slots=True)
-class CategoryLabel:
-    """What a page shows of a category: its code and labels (``label(locale)`` as on the
-    model), without building a Tortoise model per row."""
-
-    id: int
-    code: str
-    parent_id: int | None
-    label_fr: str
-    label_en: str
-
-    def label(self, locale: str) -> str:
-        return self.label_en if locale == "en" else self.label_fr
-
-
-@dataclass(frozen=True, slots=True)
-class LocationLabel:
-    name: str
 
 
 Taxonomy = list[tuple[CategoryLabel, list[CategoryLabel]]]
@@ -190,134 +124,7 @@ async def choices(org: Organization) -> dict[str, Any]:
     }
 
 
-LIST_COLUMNS = (
-    "id",
-    "title",
-    "quantity",
-    "unit",
-    "status",
-    "visibility",
-    "category_id",
-    "location_id",
-    "updated_at",
-    "created_at",
-)
-# The rows' category labels and location name come in the same query (LEFT JOINs).
-ROW_VALUES = (
-    *LIST_COLUMNS,
-    "category__code",
-    "category__parent_id",
-    "category__label_fr",
-    "category__label_en",
-    "location__name",
-)
-
-
-@dataclass(slots=True)
-class ItemRow:
-    """One line of the list: the columns it shows, read with ``values()`` rather than as
-    an ``Item`` model (a page is 100 of them; models cost more to build and to render)."""
-
-    id: int
-    title: str
-    quantity: Decimal
-    unit: str
-    status: str
-    visibility: str
-    category_id: int | None
-    location_id: int | None
-    updated_at: dt.datetime
-    created_at: dt.datetime
-    category: CategoryLabel | None
-    location: LocationLabel | None
-
-
-def item_row(values: dict[str, Any]) -> ItemRow:
-    category_id = values["category_id"]
-    return ItemRow(
-        **{name: values[name] for name in LIST_COLUMNS},
-        category=CategoryLabel(
-            category_id,
-            values["category__code"],
-            values["category__parent_id"],
-            values["category__label_fr"],
-            values["category__label_en"],
-        )
-        if category_id is not None
-        else None,
-        location=LocationLabel(values["location__name"]) if values["location_id"] is not None else None,
-    )
-
-
-async def fetch_rows(qs: QuerySet[Item]) -> list[ItemRow]:
-    return [item_row(values) for values in await page_values(qs, ROW_VALUES)]
-
-
 COUNT_CAP = 1000  # "more than 1,000": counting further costs a scan for a number nobody pages through
-
-
-def _cursor_field(sort: str) -> tuple[str, bool]:
-    """The sort's first field and whether it is descending (the id breaks ties the same way)."""
-    first = SORTS.get(sort, SORTS["-updated"])[0]
-    return first.lstrip("-"), first.startswith("-")
-
-
-def encode_cursor(item: Item | ItemRow, sort: str, rank: int | None = None) -> str:
-    """The position just after ``item`` in the list sorted by ``sort``: its sort key and id,
-    and ``rank``, the item's place in the list (1 for the first), when known. The rank lets
-    a later page say which rows it shows (« Objets 51 à 100 ») without counting anything."""
-    name, _desc = _cursor_field(sort)
-    value = getattr(item, name)
-    text = value.isoformat() if isinstance(value, dt.datetime) else str(value)
-    key: list[Any] = [text, item.id] if rank is None else [text, item.id, rank]
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
-
-
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """A decoded cursor: the sort key and id of a row, and its rank in the list if the
-    cursor carried one (a cursor from an older link or the benchmark does not)."""
-
-    value: Any
-    id: int
-    rank: int | None
-
-
-def decode_cursor(raw: str, sort: str) -> Cursor | None:
-    """The position a cursor names, or None when it is not one (then: the first page)."""
-    name, _desc = _cursor_field(sort)
-    try:
-        key = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        if not isinstance(key, list) or len(key) not in (2, 3):
-            return None
-        text, item_id, *more = key
-        if not isinstance(text, str) or not isinstance(item_id, int) or len(text) > 300:
-            return None
-        # A rank that is not a plausible row number is dropped, not trusted: the page is
-        # still the right one, it just does not say where it is.
-        rank = more[0] if more and type(more[0]) is int and 0 < more[0] < 10**9 else None
-        if name in ("updated_at", "created_at"):
-            value: Any = dt.datetime.fromisoformat(text)
-            if value.tzinfo is None:
-                return None
-        elif name == "quantity":
-            value = Decimal(text)
-            if not value.is_finite():
-                return None
-        else:
-            value = text
-    except (ValueError, TypeError, ArithmeticError, binascii.Error):
-        return None
-    return Cursor(value, item_id, rank)
-
-
-def _beyond(sort: str, value: Any, item_id: int, forward: bool) -> Q:
-    """Rows after (``forward``) or before the position (value, id) in the sort order: the
-    keyset condition ``(key, id) > (value, id)``, written out for both databases."""
-    name, desc = _cursor_field(sort)
-    smaller = desc == forward  # descending and going forward (or ascending and going back): smaller keys
-    op = "lt" if smaller else "gt"
-    return Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"id__{op}": item_id})
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,16 +138,14 @@ class Page:
     first: int | None
 
 
-async def keyset_page(qs: QuerySet[Item], sort: str, after: str | None, before: str | None, size: int) -> Page:
-    """One page of ``qs`` after the cursor ``after`` (or before ``before``). Never an
+async def keyset_page(listed: ItemList, after: str | None, before: str | None, size: int) -> Page:
+    """One page of ``listed`` after the cursor ``after`` (or before ``before``). Never an
     OFFSET: a deep page costs what the first one does. The cursors carry the rank of their
     row, so each page knows where it stands for free."""
+    sort = listed.params["sort"]
     position = decode_cursor(before, sort) if before else None
     if position is not None:  # going back: read backwards from the cursor, then turn the rows around
-        reverse = [f"-{f}" if not f.startswith("-") else f[1:] for f in SORTS.get(sort, SORTS["-updated"])]
-        rows = await fetch_rows(
-            qs.filter(_beyond(sort, position.value, position.id, forward=False)).order_by(*reverse).limit(size + 1)
-        )
+        rows = await listed.rows(size + 1, position, forward=False)
         has_previous = len(rows) > size
         items = list(reversed(rows[:size]))
         # Back at the start, the first row is the first, whatever rows came or went meanwhile.
@@ -354,12 +159,8 @@ async def keyset_page(qs: QuerySet[Item], sort: str, after: str | None, before: 
             first,
         )
     position = decode_cursor(after, sort) if after else None
-    if position is not None:
-        qs = qs.filter(_beyond(sort, position.value, position.id, forward=True))
-        first = position.rank + 1 if position.rank else None
-    else:
-        first = 1
-    rows = await fetch_rows(qs.limit(size + 1))
+    first = (position.rank + 1 if position.rank else None) if position is not None else 1
+    rows = await listed.rows(size + 1, position)
     items = rows[:size]
     return Page(
         items,
@@ -377,39 +178,25 @@ def _rank(first: int | None, count: int) -> int | None:
 @page()
 async def item_list(request: Request) -> Response:
     params = list_params(request)
-    sort = params["sort"]
     after = request.query_params.get("after", "")[:400] or None
     before = request.query_params.get("before", "")[:400] or None
     count: dict[str, Any]
     if is_htmx(request):
         # Search as you type, a filter or a page changed: the rows and the pager, nothing
-        # else (no layout, no filter form, no count). The organization is looked up while
-        # the page is read, by a query limited to the organizations where the user may read
-        # the inventory: it finds nothing when the URL names another, which then answers 404.
-        principal = request.state.principal
-        qs = filtered_items(
-            params,
-            organization__slug=request.path_params["slug"],
-            organization__is_local=True,
-            organization_id__in=principal.orgs_where(Action.INVENTORY_READ),
-        )
-        org, rows = await together(
-            current_org(request, Action.INVENTORY_READ), keyset_page(qs, sort, after, before, PAGE_SIZE)
-        )
+        # else (no layout, no filter form, no count), and the organization as who asks knows it.
+        ref = await fragment_org(request, Action.INVENTORY_READ)
+        rows = await keyset_page(ItemList(ref.id, params), after, before, PAGE_SIZE)
         count = fragment_count(rows.items, first_page=not (after or before), more=rows.next_cursor is not None)
         form: dict[str, Any] = {}
     else:
         org = await current_org(request, Action.INVENTORY_READ)
-        qs = filtered_items(params, organization_id=org.id)
+        listed = ItemList(org.id, params)
         # The page, the count and the filter form's choices go to the database together
-        # (pooled connections on PostgreSQL). Counting stops past COUNT_CAP: the index scan
-        # ends there.
-        rows, ids, form = await asyncio.gather(
-            keyset_page(qs, sort, after, before, PAGE_SIZE),
-            qs.limit(COUNT_CAP + 1).values_list("id", flat=True),
-            choices(org),
+        # (pooled connections on PostgreSQL). Counting stops past COUNT_CAP.
+        rows, total, form = await asyncio.gather(
+            keyset_page(listed, after, before, PAGE_SIZE), listed.count(COUNT_CAP + 1), choices(org)
         )
-        count = {"total": min(len(ids), COUNT_CAP), "more": len(ids) > COUNT_CAP}
+        count = {"total": min(total, COUNT_CAP), "more": total > COUNT_CAP}
     query = {k: v for k, v in params.items() if v}
     context = {
         "items": rows.items,
@@ -435,6 +222,16 @@ def fragment_count(items: list[ItemRow], *, first_page: bool, more: bool) -> dic
     if not first_page:
         return {"total": None, "more": False}
     return {"total": len(items), "more": more}
+
+
+async def items_in_order(ids: list[int], *related: str) -> list[Item]:
+    """The items of ``ids``, in that order, with ``related`` fetched (by chunks: an export
+    may list the whole inventory, more than a statement's parameters)."""
+    found: dict[int, Item] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update({item.id: item for item in await Item.filter(id__in=chunk).prefetch_related(*related)})
+    return [found[i] for i in ids if i in found]
 
 
 # --- one item ---------------------------------------------------------------------------
@@ -763,16 +560,16 @@ async def item_labels(request: Request) -> Response:
     if ids:  # chosen one by one (an item's own « Print the label »): printed whatever its stock
         items = await Item.filter(organization_id=org.id, deleted_at__isnull=True, id__in=ids).order_by("id")
     else:
-        listed = filtered_items(list_params(request), organization_id=org.id)
+        listed = ItemList(org.id, list_params(request))
         # A label goes on a thing on a shelf: what has nothing in stock (« Épuisé ») or has
         # left the inventory gets none, and the sheet says how many it left out.
-        qs = listed.filter(quantity__gt=0).exclude(status=ItemStatus.ARCHIVED)
-        total, everything = await together(qs.count(), listed.count())
+        printable = dataclasses.replace(listed, printable=True)
+        total, everything = await together(printable.count(), listed.count())
         skipped = everything - total
         sheets = max(1, -(-total // LABELS_PER_SHEET))
         raw = request.query_params.get("sheet", "1")
         sheet = min(max(int(raw), 1), sheets) if raw.isdigit() and len(raw) < 6 else 1
-        items = await qs.offset((sheet - 1) * LABELS_PER_SHEET).limit(LABELS_PER_SHEET)
+        items = await items_in_order(await printable.ids(LABELS_PER_SHEET, (sheet - 1) * LABELS_PER_SHEET))
     base = request.app.state.settings.public_url
     urls = [base + request.url_for("web:item_detail", slug=org.slug, item_id=item.id).path for item in items]
     svgs = await asyncio.to_thread(qr_svgs, urls)
@@ -804,7 +601,7 @@ async def item_export(request: Request) -> Response:
     fmt = request.path_params["fmt"]
     if fmt not in exports.FORMATS:
         raise NotFound("format")
-    items = await filtered_items(list_params(request), organization_id=org.id).prefetch_related("category", "location")
+    items = await items_in_order(await ItemList(org.id, list_params(request)).ids(), "category", "location")
     locale = request.state.locale
     header, rows = exports.item_rows(items, locale)
     content = await asyncio.to_thread(exports.FORMATS[fmt].write, header, rows, locale)

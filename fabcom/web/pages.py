@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -100,7 +101,32 @@ async def current_org(request: Request, action: Action | None = None) -> Organiz
     return org
 
 
-async def _org_menu(request: Request, org: Organization, off: set[str]) -> None:
+@dataclass(frozen=True, slots=True)
+class OrgRef:
+    """The organization of a fragment's URL, as far as the fragment shows it."""
+
+    id: int
+    slug: str
+
+
+async def fragment_org(request: Request, action: Action) -> OrgRef:
+    """``current_org`` for the htmx fragment of a core page (search as you type), which
+    shows neither the organization's name nor a menu: found among the organizations of who
+    is asking (read with the session) rather than read again. The same answers: 404 where
+    the user has no role, 403 where the role may not do ``action``."""
+    principal = request.state.principal
+    slug = request.path_params["slug"]
+    org_id = principal.local_slugs.get(slug)
+    if org_id is None:
+        raise NotFound("organization")
+    if not principal.can(action, org_id):
+        raise PermissionDenied()
+    org = OrgRef(org_id, slug)
+    await _org_menu(request, org, set())
+    return org
+
+
+async def _org_menu(request: Request, org: Organization | OrgRef, off: set[str]) -> None:
     """Put ``org``, the user's role there and its menu (the modules' entries too) in the
     layout's context."""
     principal = request.state.principal

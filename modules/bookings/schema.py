@@ -162,8 +162,8 @@ class BookingsBooking(relay.Node):
 
     @strawberry.field(description="The booked item, when you may still see it. Read in bulk for a page of bookings.")
     async def item(self, info: Info) -> Annotated["Item", strawberry.lazy("fabcom.gql.types")] | None:
-        # The item's row, which the core's type reads (as ``ExchangeRequest.item`` answers it).
-        return await item_by_id_loader(info).load(self.item_pk)  # type: ignore[return-value]
+        # The item's row, which the core's type reads (as a page of ``items`` gives it).
+        return await item_by_id_loader(info.context).load(self.item_pk)  # type: ignore[return-value]
 
     @strawberry.field(
         description=(

@@ -95,6 +95,24 @@ async def test_search_ignores_accents_on_both_databases(api, org_a, staff_a):
     assert await titles("cotele") == ["Fauteuil en velours côtelé"]
 
 
+async def test_a_search_with_no_word_matches_nothing_and_a_blank_one_is_no_search(api, org_a, staff_a):
+    """« ??? » asks for no word: nothing matches (it listed every item); spaces only are
+    no search, like an empty text."""
+    await create_item(staff_a, org_a.id, {"title": "Chaise", "visibility": "public"})
+    await create_item(staff_a, org_a.id, {"title": "Table", "visibility": "public"})
+    query = "query($q: String) { items(first: 10, filter: {search: $q}, orderBy: {field: TITLE}) { totalCount edges { node { title } } } }"
+
+    async def found(q: str) -> tuple[int, list[str]]:
+        items = (await api(query, {"q": q})).data["items"]
+        return items["totalCount"], [e["node"]["title"] for e in items["edges"]]
+
+    for punctuation in ("???", "-- !", "« » …", "*"):
+        assert await found(punctuation) == (0, []), punctuation
+    assert await found("") == (2, ["Chaise", "Table"])
+    assert await found("   ") == (2, ["Chaise", "Table"])
+    assert await found("chaise ?") == (1, ["Chaise"])  # the words typed count, the rest is ignored
+
+
 def test_the_search_migration_folds_the_letters_the_search_folds():
     from importlib import import_module
 

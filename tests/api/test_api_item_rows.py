@@ -220,3 +220,113 @@ async def test_pages_of_one_shape_answer_their_own_rows_whoever_asks(api, token_
         ["B0.jpg"],
         ["B1.jpg"],
     ]
+
+
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename ... on Item { ...All } ... on Project { title } } }"
+
+
+async def test_nodes_answer_items_like_the_page_in_the_order_of_the_ids(api, org_a, org_b, staff_a, staff_b):
+    from fabcom.gql.ids import global_id
+    from fabcom.projects.services import create_project
+
+    location = await Location.create(organization=org_a, name="Atelier")
+    drill = await Item.create(organization=org_a, title="Perceuse", location=location, visibility="public")
+    await Attachment.create(
+        organization=org_a,
+        item=drill,
+        original_name="a.jpg",
+        stored_name=f"{drill.id}-a.jpg",
+        content_type="image/jpeg",
+        size=100,
+        sha256="0" * 64,
+        position=0,
+    )
+    screws = await Item.create(organization=org_a, title="Vis en vrac", visibility="public")
+    hidden = await Item.create(organization=org_b, title="Secret de B", visibility="private")
+    project = await create_project(staff_a, org_a.id, {"title": "Atelier vélo", "visibility": "public"})
+    page = await api(ALL_FIELDS + "{ items(first: 10) { edges { node { ...All } } } }")
+    by_title = {edge["node"]["title"]: edge["node"] for edge in page.data["items"]["edges"]}
+
+    ids = [
+        global_id("Item", screws.id),
+        global_id("Item", 999_999),  # unknown
+        global_id("Project", project.id),
+        global_id("Item", hidden.id),  # another organization's private item
+        global_id("Item", drill.id),
+        global_id("Item", screws.id),  # twice
+    ]
+    answer = await api(ALL_FIELDS + NODES, {"ids": ids})
+
+    item = {"__typename": "Item"}
+    assert answer.data["nodes"] == [
+        item | by_title["Vis en vrac"],
+        None,
+        {"__typename": "Project", "title": "Atelier vélo"},
+        None,
+        item | by_title["Perceuse"],
+        item | by_title["Vis en vrac"],
+    ]
+
+
+async def test_nodes_read_the_columns_their_selection_asks_for(monkeypatch, api, org_a, staff_a, sql_statements):
+    from fabcom.gql import loaders
+    from fabcom.gql.ids import global_id
+
+    chair = await Item.create(organization=org_a, title="Chaise", visibility="public")
+    asked: list[tuple[str, ...]] = []
+    values = loaders.QuerySet.values
+
+    def recorded(self, *names, **kwargs):
+        asked.append(names)
+        return values(self, *names, **kwargs)
+
+    monkeypatch.setattr(loaders.QuerySet, "values", recorded)
+    sql_statements.clear()
+    answer = await api(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Item { title organization { slug } } ... on Project { status } } }",
+        {"ids": [global_id("Item", chair.id)]},
+    )
+    assert answer.data["nodes"] == [{"title": "Chaise", "organization": {"slug": org_a.slug}}]
+    # the Project fragment's status is not the item's
+    assert sorted(asked[-1]) == sorted(["id", "title", "organization_id", "organization__id", "organization__slug"])
+    # no photos asked for: no photo query
+    assert not any("fabcom_attachment" in sql for sql in sql_statements), sql_statements
+
+
+async def test_nodes_of_a_hundred_items_cost_what_two_cost(api, org_a, staff_a, sql_statements):
+    from fabcom.gql.ids import global_id
+
+    location = await Location.create(organization=org_a, name="Réserve")
+    await Item.bulk_create(
+        [Item(organization=org_a, title=f"Objet {n}", visibility="public", location=location) for n in range(100)]
+    )
+    items = await Item.all().order_by("-id")
+    await Attachment.bulk_create(
+        [
+            Attachment(
+                organization=org_a,
+                item=item,
+                original_name="p.jpg",
+                stored_name=f"{item.id}.jpg",
+                content_type="image/jpeg",
+                size=1,
+                sha256="0" * 64,
+            )
+            for item in items
+        ]
+    )
+    ids = [global_id("Item", item.id) for item in items]
+    query = """query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Item { title uri organization { name }
+      category { code } location { name } photos { url } } } }"""
+    sql_statements.clear()
+
+    two = await api(query, {"ids": ids[:2]})
+    statements_for_two = len(sql_statements)
+    sql_statements.clear()
+    hundred = await api(query, {"ids": ids})
+
+    assert [node["id"] for node in hundred.data["nodes"]] == ids  # newest first, as asked
+    assert hundred.data["nodes"][:2] == two.data["nodes"]
+    assert all(len(node["photos"]) == 1 and node["location"] == {"name": "Réserve"} for node in hundred.data["nodes"])
+    # the rate budget, the items with their to-one relations, the photos
+    assert len(sql_statements) == statements_for_two == 3, sql_statements

@@ -5,8 +5,9 @@ is exact for small lists, kept a while for large ones."""
 from __future__ import annotations
 
 from fabcom.gql import pagination
+from fabcom.gql.ids import global_id
 from fabcom.inventory.services import create_item
-from fabcom.projects.services import add_need, add_partner_organization, create_project
+from fabcom.projects.services import add_need, add_partner_organization, create_project, create_task
 
 PROJECTS = """query($n: Int!) { projects(first: $n) { edges { node { title
   partnerOrganizations(first: 10) { totalCount edges { node { slug } } }
@@ -85,3 +86,47 @@ async def test_a_small_total_is_exact_and_a_large_one_is_kept_a_while(api, org_a
     assert (await api('{ items(first: 1, filter: {search: "objet"}) { totalCount } }')).data["items"]["totalCount"] == 5
     pagination._counts.clear()  # what 30 seconds do
     assert (await api(query)).data["items"]["totalCount"] == 5
+
+
+TASKS = """query($ids: [ID!]!) { nodes(ids: $ids) { ... on Task { title
+  project { title leadOrganization { slug } } } } }"""
+
+
+async def test_the_project_of_a_page_of_tasks_costs_no_query_per_task(api, org_a, staff_a, sql_statements):
+    # given tasks in several projects
+    tasks = []
+    for n in range(6):
+        project = await create_project(staff_a, org_a.id, {"title": f"Projet {n}", "visibility": "public"})
+        tasks.append(await create_task(staff_a, project.id, {"title": f"Tâche {n}"}))
+    ids = [global_id("Task", task.id) for task in tasks]
+    sql_statements.clear()
+
+    # when a partner reads them with their project, two tasks then six
+    two = await api(TASKS, {"ids": ids[:2]})
+    statements_for_two = len(sql_statements)
+    sql_statements.clear()
+    six = await api(TASKS, {"ids": ids})
+
+    # then each task has its project, for the same number of statements
+    assert [node["project"] for node in six.data["nodes"]] == [
+        {"title": f"Projet {n}", "leadOrganization": {"slug": "recyclerie-a"}} for n in range(6)
+    ]
+    assert two.data["nodes"][1] == six.data["nodes"][1]
+    assert len(sql_statements) == statements_for_two, sql_statements
+
+
+async def test_a_projects_tasks_give_the_project_back(api, org_a, staff_a):
+    project = await create_project(staff_a, org_a.id, {"title": "Atelier vélo", "visibility": "public"})
+    await create_task(staff_a, project.id, {"title": "Trier les pièces"})
+    answer = await api(
+        "query($id: ID!) { project(id: $id) { tasks(first: 5) { edges { node { title project { id title } } } } } }",
+        {"id": global_id("Project", project.id)},
+    )
+    assert answer.data["project"]["tasks"]["edges"] == [
+        {
+            "node": {
+                "title": "Trier les pièces",
+                "project": {"id": global_id("Project", project.id), "title": "Atelier vélo"},
+            }
+        }
+    ]

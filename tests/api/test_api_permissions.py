@@ -224,3 +224,21 @@ async def test_tasks_partnerships_and_members_through_node_follow_their_rules(ap
     ]
     listed = await api("{ partnerships(first: 10) { totalCount } }", **world.creds[actor])
     assert listed.data["partnerships"]["totalCount"] == {"member_a": 2, "partner": 1, "non_partner": 1}.get(actor, 0)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_a_tasks_project_is_read_by_the_rules_of_the_project(api, world, actor):
+    from fabcom.projects.models import Task
+
+    tasks = {v: await Task.create(project_id=world.projects[v], title=f"Tâche {v}") for v in VISIBILITIES}
+    answer = await api(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Task { title project { title visibility } } } }",
+        {"ids": [global_id("Task", tasks[v].id) for v in VISIBILITIES]},
+        **world.creds[actor],
+    )
+    assert answer.data["nodes"] == [
+        {"title": f"Tâche {v}", "project": {"title": f"Projet {v}", "visibility": v.upper()}}
+        if actor in SEES[v]
+        else None
+        for v in VISIBILITIES
+    ]

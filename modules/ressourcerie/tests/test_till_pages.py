@@ -42,6 +42,8 @@ async def test_the_till_finds_items_typed_without_accents(client, login, org_a, 
     found = await client.get(url, params={"search": "THÉIÈRE"}, headers=headers)
     assert f'value="{teapot.id}"' in found.text
     assert f'value="{sold.id}"' not in found.text  # none in stock
+    found = await client.get(url, params={"search": "???"}, headers=headers)
+    assert f'value="{teapot.id}"' not in found.text  # no word typed: nothing offered, not everything
 
 
 async def test_a_sale_of_two_lots_and_an_item_then_its_receipt(client, login, org_a, staff_a):
