@@ -19,6 +19,7 @@ from tortoise.queryset import QuerySet
 
 from fabcom.gql.context import Context
 from fabcom.gql.lookahead import EVERYTHING, Reads
+from fabcom.gql.pagination import Page, Window, paginate_each
 from fabcom.inventory.models import Attachment, Category, Item, Location, StockMovement
 from fabcom.members.models import Membership
 from fabcom.network.models import ExchangeRequest, Partnership
@@ -180,6 +181,23 @@ def project_by_id_loader(ctx: Context) -> DataLoader[int, Project | None]:
 
         ctx.cache["projects.by_id"] = DataLoader(load_fn=load)
     return ctx.cache["projects.by_id"]
+
+
+def tasks_by_project_loader(ctx: Context, place: tuple[str, ...], window: Window) -> DataLoader[int, Page]:
+    """``TasksByProjectLoader``: the pages of tasks of a page of projects, each cut by
+    ``window`` (``tasks(first: 10)``), in one batch (``paginate_each``); one loader per
+    ``place`` in the answer, as ``item_by_id_loader``. Its keys are projects the actor
+    sees (the roots of ``Project.tasks``): the tasks of a project are shown to whoever
+    sees it, as when each project read its own."""
+    key = ("tasks.by_project", place, window)
+    if key not in ctx.cache:
+
+        async def load(ids: list[int]) -> list[Page]:
+            pages = await paginate_each(Task.all(), "project_id", ids, window)
+            return [pages[pk] for pk in ids]
+
+        ctx.cache[key] = DataLoader(load_fn=load)
+    return ctx.cache[key]
 
 
 def tasks_queryset(principal: Principal) -> QuerySet[Task]:

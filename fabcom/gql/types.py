@@ -23,7 +23,7 @@ from fabcom.errors import ErrorCode as ErrorCodeEnum
 from fabcom.gql import loaders
 from fabcom.gql.context import Context
 from fabcom.gql.lookahead import node_reads, reads
-from fabcom.gql.pagination import Order, Page, page_of_rows, paginate
+from fabcom.gql.pagination import Order, Page, Window, page_of_rows, paginate
 from fabcom.inventory import models as inventory
 from fabcom.members import models as members
 from fabcom.network import models as network
@@ -271,6 +271,14 @@ async def connect_items(
         loaders.item_rows, reads=node_reads(selected, node_type), sort=order.field, base_url=_ctx(info).base_url
     )
     return await connect(info, queryset, first, after, last, before, order=order, load=load, selected=selected)
+
+
+def _place(info: Info) -> tuple[str, ...]:
+    """Where the field is in the answer, list indexes left out: a request-scoped loader is
+    kept per place, since every object of a list asks the same there (the same arguments,
+    the same fields), and each field of a mutation has its own places (what a loader read
+    before a later field's write is not answered again)."""
+    return tuple(key for key in info.path.as_list() if isinstance(key, str))
 
 
 def connect_rows(rows: Any, first: int | None, after: str | None, last: int | None, before: str | None) -> Any:
@@ -533,9 +541,10 @@ class Project(relay.Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Task]:
-        loaders.project_by_id_loader(_ctx(info)).prime(self.id, self)  # type: ignore[arg-type]  # its tasks' project
-        queryset = projects.Task.filter(project_id=self.id)
-        return await connect(info, queryset, first, after, last, before)
+        ctx = _ctx(info)
+        loaders.project_by_id_loader(ctx).prime(self.id, self)  # type: ignore[arg-type]  # its tasks' project
+        window = Window(first, after, last, before, wants_total(info))
+        return connection(await loaders.tasks_by_project_loader(ctx, _place(info), window).load(self.id))
 
 
 # --- members and network -----------------------------------------------------------------
