@@ -161,6 +161,28 @@ async def item_rows_by_id(
     return {row.pk: row for row in rows}
 
 
+def item_by_id_loader(
+    ctx: Context, place: tuple[str, ...], reads: Callable[[], Reads]
+) -> DataLoader[int, ItemRow | None]:
+    """``ItemByIdLoader``: the items of a list of objects (a page of exchange requests'
+    ``item``), read in one batch as ``nodes(ids:)`` reads them (``item_rows_by_id``): by
+    the rules of ``items``, None for one the actor may not see.
+
+    One loader per ``place`` in the answer (its path without list indexes): every object
+    there asks the same fields of its item, so ``reads``, called once, tells which
+    columns and relations to read for all of them."""
+    key = ("items.by_id", place)
+    if key not in ctx.cache:
+        wanted = reads()
+
+        async def load(ids: list[int]) -> list[ItemRow | None]:
+            found = await item_rows_by_id(ctx.principal, ids, wanted, ctx.base_url)
+            return [found.get(pk) for pk in ids]
+
+        ctx.cache[key] = DataLoader(load_fn=load)
+    return ctx.cache[key]
+
+
 def projects_queryset(principal: Principal) -> QuerySet[Project]:
     return Project.filter(principal.visibility_filter("projects", "lead_organization_id"))
 

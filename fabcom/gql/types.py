@@ -22,7 +22,7 @@ from strawberry.types import Info
 from fabcom.errors import ErrorCode as ErrorCodeEnum
 from fabcom.gql import loaders
 from fabcom.gql.context import Context
-from fabcom.gql.lookahead import node_reads, reads
+from fabcom.gql.lookahead import Reads, node_reads, reads, reads_of
 from fabcom.gql.pagination import Order, Page, Window, page_of_rows, paginate
 from fabcom.inventory import models as inventory
 from fabcom.members import models as members
@@ -279,6 +279,12 @@ def _place(info: Info) -> tuple[str, ...]:
     the same fields), and each field of a mutation has its own places (what a loader read
     before a later field's write is not answered again)."""
     return tuple(key for key in info.path.as_list() if isinstance(key, str))
+
+
+def _item_reads(info: Info) -> Reads:
+    """What the selection of a field answering an ``Item`` reads of it."""
+    item_type = cast(GraphQLObjectType, info._raw_info.schema.type_map["Item"])
+    return reads_of([selection for field in info.selected_fields for selection in field.selections], item_type)
 
 
 def connect_rows(rows: Any, first: int | None, after: str | None, last: int | None, before: str | None) -> Any:
@@ -611,7 +617,8 @@ class ExchangeRequest(relay.Node):
 
     @strawberry.field(description="The item asked for, when you may still see it.")
     async def item(self, info: Info) -> Item | None:
-        return await loaders.load_node(_ctx(info).principal, "Item", self.item_id)  # type: ignore[attr-defined]
+        loader = loaders.item_by_id_loader(_ctx(info), _place(info), lambda: _item_reads(info))
+        return await loader.load(self.item_id)  # type: ignore[attr-defined,return-value]
 
     @strawberry.field(description="The organization that owns the item.")
     def owner_organization(self) -> Organization:
