@@ -49,12 +49,11 @@ from fabcom.validation import YEARS, Input, InputError, parse, plain_number
 if TYPE_CHECKING:
     from fabcom.gql.context import PublicError
     from fabcom.gql.ids import global_id
-    from fabcom.gql.loaders import item_by_id_loader
     from fabcom.gql.lookahead import reads
     from fabcom.gql.mutations import MutationError, gql_pk, run_mutation
     from fabcom.gql.pagination import Order
     from fabcom.gql.scopes import RequiresScope
-    from fabcom.gql.types import Connection, connect
+    from fabcom.gql.types import Connection, connect, item_loader
 
 # The GraphQL helpers are imported on first use (PEP 562): a module's manifest, models and
 # views import this file at start-up, and building the GraphQL types is most of the
@@ -63,8 +62,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "PublicError": "fabcom.gql.context",
     "global_id": "fabcom.gql.ids",
-    "item_by_id_loader": "fabcom.gql.loaders",
     "reads": "fabcom.gql.lookahead",
+    "item_loader": "fabcom.gql.types",
     "MutationError": "fabcom.gql.mutations",
     "gql_pk": "fabcom.gql.mutations",
     "run_mutation": "fabcom.gql.mutations",
@@ -154,7 +153,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "in_transaction",
-    "item_by_id_loader",
+    "item_loader",
     "item_number",
     "job",
     "local_members",

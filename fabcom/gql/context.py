@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,9 @@ class Context:
     principal: Principal
     locale: str
     settings: Settings
-    cache: dict[str, Any] = field(default_factory=dict)
+    # The request's loaders and what they read: under a name, or a name with what the
+    # loader is kept per (its place in the answer, its arguments).
+    cache: dict[Hashable, Any] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:

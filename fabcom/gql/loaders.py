@@ -19,6 +19,7 @@ from tortoise.queryset import QuerySet
 
 from fabcom.gql.context import Context
 from fabcom.gql.lookahead import EVERYTHING, Reads
+from fabcom.gql.pagination import Page, Window, paginate_each
 from fabcom.inventory.models import Attachment, Category, Item, Location, StockMovement
 from fabcom.members.models import Membership
 from fabcom.network.models import ExchangeRequest, Partnership
@@ -160,18 +161,26 @@ async def item_rows_by_id(
     return {row.pk: row for row in rows}
 
 
-def item_by_id_loader(ctx: Context) -> DataLoader[int, ItemRow | None]:
-    """``ItemByIdLoader``: the items of a page of rows that name one (a page of bookings),
-    read once per request in one batch as a page of ``items`` is (``item_rows_by_id``),
-    by the rules of ``items``: None for one the actor may not see."""
-    if "items.by_id" not in ctx.cache:
+def item_by_id_loader(
+    ctx: Context, place: tuple[str, ...], reads: Callable[[], Reads]
+) -> DataLoader[int, ItemRow | None]:
+    """``ItemByIdLoader``: the items of a list of objects (a page of exchange requests'
+    ``item``), read in one batch as ``nodes(ids:)`` reads them (``item_rows_by_id``): by
+    the rules of ``items``, None for one the actor may not see.
+
+    One loader per ``place`` in the answer (its path without list indexes): every object
+    there asks the same fields of its item, so ``reads``, called once, tells which
+    columns and relations to read for all of them."""
+    key = ("items.by_id", place)
+    if key not in ctx.cache:
+        wanted = reads()
 
         async def load(ids: list[int]) -> list[ItemRow | None]:
-            found = await item_rows_by_id(ctx.principal, ids, base_url=ctx.base_url)
+            found = await item_rows_by_id(ctx.principal, ids, wanted, ctx.base_url)
             return [found.get(pk) for pk in ids]
 
-        ctx.cache["items.by_id"] = DataLoader(load_fn=load)
-    return ctx.cache["items.by_id"]
+        ctx.cache[key] = DataLoader(load_fn=load)
+    return ctx.cache[key]
 
 
 def projects_queryset(principal: Principal) -> QuerySet[Project]:
@@ -194,6 +203,23 @@ def project_by_id_loader(ctx: Context) -> DataLoader[int, Project | None]:
 
         ctx.cache["projects.by_id"] = DataLoader(load_fn=load)
     return ctx.cache["projects.by_id"]
+
+
+def tasks_by_project_loader(ctx: Context, place: tuple[str, ...], window: Window) -> DataLoader[int, Page]:
+    """``TasksByProjectLoader``: the pages of tasks of a page of projects, each cut by
+    ``window`` (``tasks(first: 10)``), in one batch (``paginate_each``); one loader per
+    ``place`` in the answer, as ``item_by_id_loader``. Its keys are projects the actor
+    sees (the roots of ``Project.tasks``): the tasks of a project are shown to whoever
+    sees it, as when each project read its own."""
+    key = ("tasks.by_project", place, window)
+    if key not in ctx.cache:
+
+        async def load(ids: list[int]) -> list[Page]:
+            pages = await paginate_each(Task.all(), "project_id", ids, window)
+            return [pages[pk] for pk in ids]
+
+        ctx.cache[key] = DataLoader(load_fn=load)
+    return ctx.cache[key]
 
 
 def tasks_queryset(principal: Principal) -> QuerySet[Task]:

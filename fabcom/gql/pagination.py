@@ -12,7 +12,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
+from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -177,6 +178,14 @@ async def paginate(
     if prepare is not None:
         page_qs = prepare(page_qs)
     rows = list(await (page_qs if load is None else load(page_qs)))
+    return _page(rows, size, forward, order, after=after, before=before, total=total)
+
+
+def _page(
+    rows: list[Any], size: int, forward: bool, order: Order, *, after: str | None, before: str | None, total: int
+) -> Page:
+    """A page from the up to ``size + 1`` rows read past the cursor, in the reading order
+    (backwards for ``last``): the extra row only tells that there is more."""
     more = len(rows) > size
     rows = rows[:size]
     if not forward:
@@ -188,6 +197,69 @@ async def paginate(
         has_previous_page=after is not None if forward else more,
         total_count=total,
     )
+
+
+@dataclass(frozen=True)
+class Window:
+    """The arguments of a nested connection's selection (``tasks(first: 10)``), the same
+    for every parent of a page: what its loader is kept under; ``count`` is whether
+    ``totalCount`` is asked."""
+
+    first: int | None
+    after: str | None
+    last: int | None
+    before: str | None
+    count: bool
+
+
+async def paginate_each(queryset: QuerySet, parent: str, parent_ids: Sequence[int], window: Window) -> dict[int, Page]:
+    """A page of ``queryset`` for each of ``parent_ids`` (its rows whose ``parent``
+    column holds that id), by id, each cut as ``paginate`` would cut it alone: a nested
+    connection (a project's tasks) for a whole page of parents in one statement, and one
+    more for the totals when asked, rather than one or two per parent.
+
+    ``ROW_NUMBER()`` numbers each parent's rows past the cursor, and only the first
+    ``size + 1`` of each come back: a parent with 10,000 rows sends and builds what one
+    with 11 does. Tortoise has no window functions: the ranked query is Tortoise's, wrapped in the outer
+    ``SELECT`` here (as the bookings module reads ``Item.bookings``)."""
+    check_window(window.first, window.last)
+    forward = window.first is not None
+    size = window.first if forward else window.last
+    assert size is not None
+    order = Order()
+    queryset = queryset.filter(**{f"{parent}__in": sorted(set(parent_ids))})
+    totals: dict[int, int] = {}
+    if window.count:
+        counted = queryset.annotate(total=Count("id")).group_by(parent).values(parent, "total")
+        totals = {row[parent]: row["total"] for row in await counted}
+    cursor = window.after if forward else window.before
+    if cursor is not None:
+        queryset = queryset.filter(_after(order, decode_cursor(cursor, order.kind), forward))
+    table = queryset.model._meta.db_table
+    direction = "ASC" if forward else "DESC"
+    ranked = queryset.annotate(
+        page_rank=RawSQL(f'ROW_NUMBER() OVER (PARTITION BY "{table}"."{parent}" ORDER BY "{table}"."id" {direction})')
+    )
+    ranked._choose_db_if_not_chosen()
+    ranked._make_query()
+    sql, params = ranked.query.get_parameterized_sql()
+    outer = f'SELECT * FROM ({sql}) "ranked" WHERE "page_rank" <= {size + 1}'  # noqa: S608 - Tortoise's parameterized SQL, an int
+    executor = ranked._db.executor_class(model=queryset.model, db=ranked._db)
+    rows: dict[int, list[Any]] = {pk: [] for pk in parent_ids}
+    for row in sorted(await executor.execute_select(outer, params), key=lambda row: row.pk, reverse=not forward):
+        rows[getattr(row, parent)].append(row)
+    return {
+        pk: _page(
+            found,
+            size,
+            forward,
+            order,
+            after=window.after,
+            before=window.before,
+            total=totals.get(pk, 0) if window.count else -1,
+        )
+        for pk, found in rows.items()
+    }
 
 
 def page_of_rows(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, cast
 import strawberry
 from graphql import GraphQLObjectType
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 from strawberry.relay.types import NodeType as NodeT  # relay.Edge is generic over this very TypeVar
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -22,8 +23,8 @@ from strawberry.types import Info
 from fabcom.errors import ErrorCode as ErrorCodeEnum
 from fabcom.gql import loaders
 from fabcom.gql.context import Context
-from fabcom.gql.lookahead import node_reads, reads
-from fabcom.gql.pagination import Order, Page, page_of_rows, paginate
+from fabcom.gql.lookahead import Reads, node_reads, reads, reads_of
+from fabcom.gql.pagination import Order, Page, Window, page_of_rows, paginate
 from fabcom.inventory import models as inventory
 from fabcom.members import models as members
 from fabcom.network import models as network
@@ -271,6 +272,27 @@ async def connect_items(
         loaders.item_rows, reads=node_reads(selected, node_type), sort=order.field, base_url=_ctx(info).base_url
     )
     return await connect(info, queryset, first, after, last, before, order=order, load=load, selected=selected)
+
+
+def _place(info: Info) -> tuple[str, ...]:
+    """Where the field is in the answer, list indexes left out: a request-scoped loader is
+    kept per place, since every object of a list asks the same there (the same arguments,
+    the same fields), and each field of a mutation has its own places (what a loader read
+    before a later field's write is not answered again)."""
+    return tuple(key for key in info.path.as_list() if isinstance(key, str))
+
+
+def _item_reads(info: Info) -> Reads:
+    """What the selection of a field answering an ``Item`` reads of it."""
+    item_type = cast(GraphQLObjectType, info._raw_info.schema.type_map["Item"])
+    return reads_of([selection for field in info.selected_fields for selection in field.selections], item_type)
+
+
+def item_loader(info: Info) -> DataLoader[int, loaders.ItemRow | None]:
+    """The loader of the items named by the objects of a list (an exchange request's or a
+    booking's ``item``): one batch per place in the answer, reading what the field's
+    selection asks of an ``Item``, by the rules of ``items`` (None where it may not be seen)."""
+    return loaders.item_by_id_loader(_ctx(info), _place(info), lambda: _item_reads(info))
 
 
 def connect_rows(rows: Any, first: int | None, after: str | None, last: int | None, before: str | None) -> Any:
@@ -533,9 +555,10 @@ class Project(relay.Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Task]:
-        loaders.project_by_id_loader(_ctx(info)).prime(self.id, self)  # type: ignore[arg-type]  # its tasks' project
-        queryset = projects.Task.filter(project_id=self.id)
-        return await connect(info, queryset, first, after, last, before)
+        ctx = _ctx(info)
+        loaders.project_by_id_loader(ctx).prime(self.id, self)  # type: ignore[arg-type]  # its tasks' project
+        window = Window(first, after, last, before, wants_total(info))
+        return connection(await loaders.tasks_by_project_loader(ctx, _place(info), window).load(self.id))
 
 
 # --- members and network -----------------------------------------------------------------
@@ -602,7 +625,7 @@ class ExchangeRequest(relay.Node):
 
     @strawberry.field(description="The item asked for, when you may still see it.")
     async def item(self, info: Info) -> Item | None:
-        return await loaders.load_node(_ctx(info).principal, "Item", self.item_id)  # type: ignore[attr-defined]
+        return await item_loader(info).load(self.item_id)  # type: ignore[attr-defined,return-value]
 
     @strawberry.field(description="The organization that owns the item.")
     def owner_organization(self) -> Organization:

@@ -38,7 +38,7 @@ from fabcom.api import (
     find_organization,
     global_id,
     gql_pk,
-    item_by_id_loader,
+    item_loader,
     local_members,
     reads,
     run_mutation,
@@ -163,7 +163,7 @@ class BookingsBooking(relay.Node):
     @strawberry.field(description="The booked item, when you may still see it. Read in bulk for a page of bookings.")
     async def item(self, info: Info) -> Annotated["Item", strawberry.lazy("fabcom.gql.types")] | None:
         # The item's row, which the core's type reads (as a page of ``items`` gives it).
-        return await item_by_id_loader(info.context).load(self.item_pk)  # type: ignore[return-value]
+        return await item_loader(info).load(self.item_pk)  # type: ignore[return-value]
 
     @strawberry.field(
         description=(

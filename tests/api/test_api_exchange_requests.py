@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from fabcom.inventory.services import create_item
+from fabcom.inventory.services import create_item, delete_item, update_item
 from fabcom.members.models import Role
 from fabcom.network.models import ExchangeRequest, ExchangeStatus, Partnership, PartnershipStatus
 from fabcom.orgs.models import Organization
@@ -123,3 +123,91 @@ async def test_a_filter_value_outside_its_enum_is_refused_before_anything_runs(a
         assert answer.error_codes == ["GRAPHQL_VALIDATION_FAILED"], flt
         assert "Variable '$f' has invalid value" in answer.body["errors"][0]["message"]
         assert "data" not in answer.body
+
+
+ITEMS = """query($n: Int!) { exchangeRequests(first: $n) { edges { node { message
+  item { title organization { slug } } } } } }"""
+
+
+async def test_a_page_of_requests_reads_their_items_in_one_batch(api, org_a, org_b, staff_a, token_for, sql_statements):
+    # given five requests of B for five of A's items
+    await Partnership.create(organization=org_a, partner=org_b, status=PartnershipStatus.ACCEPTED)
+    for n in range(5):
+        await ask(org_a, org_b, staff_a, f"Demande {n}")
+    token = await token_for(staff_a)
+    sql_statements.clear()
+
+    # when A reads one request with its item, then five
+    one = await api(ITEMS, {"n": 1}, token=token)
+    statements_for_one = len(sql_statements)
+    sql_statements.clear()
+    five = await api(ITEMS, {"n": 5}, token=token)
+
+    # then each request has its item, for the same number of statements
+    assert [edge["node"] for edge in five.data["exchangeRequests"]["edges"]] == [
+        {
+            "message": f"Demande {n}",
+            "item": {"title": "Objet de recyclerie-a", "organization": {"slug": "recyclerie-a"}},
+        }
+        for n in reversed(range(5))
+    ]
+    assert one.data["exchangeRequests"]["edges"][0] == five.data["exchangeRequests"]["edges"][0]
+    assert len(sql_statements) == statements_for_one, sql_statements
+
+
+SEEN_ITEMS = """{ exchangeRequests(first: 10) { edges { node { message
+  item { title } again: item { uri } } } } }"""
+
+
+async def test_a_requests_item_is_shown_only_to_whom_may_see_it(api, org_a, org_b, staff_a, staff_b, token_for):
+    """B asked A for four items: one A shares with partners, a public one, one A then made
+    private, one A then deleted. Each reader sees in the batch the items it would see
+    through ``item(id:)``, null for the others, at every place of the query."""
+    await Partnership.create(organization=org_a, partner=org_b, status=PartnershipStatus.ACCEPTED)
+    items = {}
+    for title, visibility in (("Perceuse", "partners"), ("Scie", "public"), ("Secret", "partners"), ("Jeté", "public")):
+        items[title] = await create_item(staff_a, org_a.id, {"title": title, "visibility": visibility})
+        await ExchangeRequest.create(
+            item_id=items[title].id,
+            owner_organization=org_a,
+            requester_organization=org_b,
+            kind="receive",
+            message=f"B veut {title}",
+        )
+    await update_item(staff_a, items["Secret"].id, {"visibility": "private"})
+    await delete_item(staff_a, items["Jeté"].id)
+
+    async def seen(principal, scopes=None) -> dict[str, tuple[str | None, str | None]]:
+        answer = await api(SEEN_ITEMS, token=await token_for(principal, scopes))
+        return {
+            edge["node"]["message"]: (
+                edge["node"]["item"] and edge["node"]["item"]["title"],
+                edge["node"]["again"] and edge["node"]["again"]["uri"],
+            )
+            for edge in answer.data["exchangeRequests"]["edges"]
+        }
+
+    def uri(title: str) -> str:
+        return f"http://127.0.0.1:8000/o/recyclerie-a/items/{items[title].id}"
+
+    # the partner that asked: what A shares with it, not what A made private or deleted since
+    assert await seen(staff_b) == {
+        "B veut Perceuse": ("Perceuse", uri("Perceuse")),
+        "B veut Scie": ("Scie", uri("Scie")),
+        "B veut Secret": (None, None),
+        "B veut Jeté": (None, None),
+    }
+    # its token without inventory:read: the public item only
+    assert await seen(staff_b, ["network:read"]) == {
+        "B veut Perceuse": (None, None),
+        "B veut Scie": ("Scie", uri("Scie")),
+        "B veut Secret": (None, None),
+        "B veut Jeté": (None, None),
+    }
+    # the owner: its own items, but for the deleted one
+    assert await seen(staff_a) == {
+        "B veut Perceuse": ("Perceuse", uri("Perceuse")),
+        "B veut Scie": ("Scie", uri("Scie")),
+        "B veut Secret": ("Secret", uri("Secret")),
+        "B veut Jeté": (None, None),
+    }

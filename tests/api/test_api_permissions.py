@@ -242,3 +242,20 @@ async def test_a_tasks_project_is_read_by_the_rules_of_the_project(api, world, a
         else None
         for v in VISIBILITIES
     ]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_a_page_of_projects_shows_the_tasks_of_the_projects_you_see_only(api, world, actor):
+    from fabcom.projects.models import Task
+
+    for v in VISIBILITIES:
+        await Task.create(project_id=world.projects[v], title=f"Tâche {v}")
+    answer = await api(
+        "{ projects(first: 100) { edges { node { title tasks(first: 10) { totalCount edges { node { title } } } } } } }",
+        **world.creds[actor],
+    )
+    assert {edge["node"]["title"]: edge["node"]["tasks"] for edge in answer.data["projects"]["edges"]} == {
+        f"Projet {v}": {"totalCount": 1, "edges": [{"node": {"title": f"Tâche {v}"}}]}
+        for v in VISIBILITIES
+        if actor in SEES[v]
+    }
