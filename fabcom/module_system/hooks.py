@@ -44,9 +44,17 @@ def reset_plugin_manager() -> pluggy.PluginManager:
 
 async def call_async(hook: Callable[..., list[Any]], **kwargs: Any) -> list[Any]:
     """Call a hook and await the implementations that returned awaitables."""
-    results = []
-    for result in hook(**kwargs):
-        results.append(await result if inspect.isawaitable(result) else result)
+    called = hook(**kwargs)  # pluggy calls every implementation first: the async ones give coroutines
+    results: list[Any] = []
+    try:
+        for result in called:
+            results.append(await result if inspect.isawaitable(result) else result)
+    finally:
+        # One that raised (an archive refused) leaves those after it unrun: closed, not
+        # left for the garbage collector to warn about.
+        for result in called[len(results) :]:
+            if inspect.iscoroutine(result):
+                result.close()
     return results
 
 
